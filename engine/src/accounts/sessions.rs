@@ -1,0 +1,90 @@
+//! Server-side sessions. The browser holds a random 256-bit token; the database holds only its
+//! SHA-256, so a leaked database does not log anyone in. Sessions end after
+//! [`SESSION_IDLE_MS`] without use or [`SESSION_ABSOLUTE_MS`] after login.
+
+use crate::limits::{SESSION_ABSOLUTE_MS, SESSION_IDLE_MS, SESSION_TOKEN_BYTES, SESSION_TOUCH_INTERVAL_MS};
+use crate::store::now_ms;
+use protocol::wire::PlayerView;
+use protocol::PlayerId;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::{Row, SqlitePool};
+
+/// The secret a browser presents; goes in the cookie and nowhere else.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionToken(pub String);
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(..)")
+    }
+}
+
+/// A live login session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// Stable id of the session (the token's hash), safe to log and to key connections by.
+    pub id: String,
+    /// Who is logged in.
+    pub player: PlayerView,
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub async fn create(pool: &SqlitePool, player: PlayerView) -> Result<(Session, SessionToken), sqlx::Error> {
+    let mut bytes = [0u8; SESSION_TOKEN_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let id = token_hash(&token);
+    let now = now_ms();
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)")
+        .bind(&id)
+        .bind(player.id.0)
+        .bind(now)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok((Session { id, player }, SessionToken(token)))
+}
+
+pub async fn find(pool: &SqlitePool, token: &str) -> Result<Option<Session>, sqlx::Error> {
+    if token.len() != SESSION_TOKEN_BYTES * 2 {
+        return Ok(None);
+    }
+    let id = token_hash(token);
+    let now = now_ms();
+    let Some(row) = sqlx::query(
+        "SELECT s.user_id, s.created_at, s.last_seen_at, u.username FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.token_hash = ?",
+    )
+    .bind(&id)
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let created: i64 = row.get("created_at");
+    let last_seen: i64 = row.get("last_seen_at");
+    if now - last_seen > SESSION_IDLE_MS || now - created > SESSION_ABSOLUTE_MS {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(&id).execute(pool).await?;
+        return Ok(None);
+    }
+    if now - last_seen > SESSION_TOUCH_INTERVAL_MS {
+        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+            .bind(now)
+            .bind(&id)
+            .execute(pool)
+            .await?;
+    }
+    let player = PlayerView { id: PlayerId(row.get("user_id")), username: row.get("username") };
+    Ok(Some(Session { id, player }))
+}
+
+/// Deletes a session; returns its id if it existed.
+pub async fn delete(pool: &SqlitePool, token: &str) -> Result<Option<String>, sqlx::Error> {
+    let id = token_hash(token);
+    let deleted = sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(&id).execute(pool).await?;
+    Ok((deleted.rows_affected() > 0).then_some(id))
+}

@@ -1,0 +1,78 @@
+//! Login throttling with `governor` keyed rate limiters. Three keys are checked on every
+//! attempt: the client IP (stops one machine guessing across many accounts), the (account, IP)
+//! pair (stops one machine guessing one account, without touching the owner elsewhere) and the
+//! account alone (a generous cap on distributed guessing). The owner is delayed only while an
+//! attack is under way, and by at most one refill period after it stops.
+
+use super::AuthError;
+use crate::limits::{
+    LOGIN_ACCOUNT_BURST, LOGIN_ACCOUNT_REFILL_MS, LOGIN_IP_BURST, LOGIN_IP_REFILL_MS, LOGIN_PAIR_BURST,
+    LOGIN_PAIR_REFILL_MS, LOGIN_THROTTLE_KEYS_MAX,
+};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+pub struct LoginThrottle {
+    ip: DefaultKeyedRateLimiter<IpAddr>,
+    pair: DefaultKeyedRateLimiter<(String, IpAddr)>,
+    account: DefaultKeyedRateLimiter<String>,
+    clock: DefaultClock,
+}
+
+fn quota(burst: u32, refill_ms: u64) -> Quota {
+    Quota::with_period(Duration::from_millis(refill_ms))
+        .expect("refill periods are non-zero")
+        .allow_burst(NonZeroU32::new(burst).expect("bursts are non-zero"))
+}
+
+impl LoginThrottle {
+    pub fn new() -> LoginThrottle {
+        LoginThrottle {
+            ip: RateLimiter::keyed(quota(LOGIN_IP_BURST, LOGIN_IP_REFILL_MS)),
+            pair: RateLimiter::keyed(quota(LOGIN_PAIR_BURST, LOGIN_PAIR_REFILL_MS)),
+            account: RateLimiter::keyed(quota(LOGIN_ACCOUNT_BURST, LOGIN_ACCOUNT_REFILL_MS)),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    fn check<K: Clone + Hash + Eq>(&self, limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), AuthError> {
+        if limiter.len() > LOGIN_THROTTLE_KEYS_MAX {
+            limiter.retain_recent();
+        }
+        limiter.check_key(key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            AuthError::Throttled { retry_after_secs: wait.as_secs().max(1) }
+        })
+    }
+
+    pub fn check_login(&self, account: &str, ip: IpAddr) -> Result<(), AuthError> {
+        self.check(&self.ip, &ip)?;
+        self.check(&self.pair, &(account.to_owned(), ip))?;
+        self.check(&self.account, &account.to_owned())
+    }
+
+    pub fn check_registration(&self, ip: IpAddr) -> Result<(), AuthError> {
+        self.check(&self.ip, &ip)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_guessing_ip_is_stopped_without_locking_out_the_owner_elsewhere() {
+        let throttle = LoginThrottle::new();
+        let attacker: IpAddr = "10.0.0.1".parse().unwrap();
+        let owner: IpAddr = "10.0.0.2".parse().unwrap();
+        for _ in 0..LOGIN_PAIR_BURST {
+            throttle.check_login("alice", attacker).unwrap();
+        }
+        assert!(matches!(throttle.check_login("alice", attacker), Err(AuthError::Throttled { .. })));
+        assert!(throttle.check_login("alice", owner).is_ok());
+    }
+}

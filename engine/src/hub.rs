@@ -1,0 +1,264 @@
+//! The in-process event bus: topics to subscribers. An event is encoded to JSON once, and the
+//! same reference-counted bytes go to every subscriber's bounded outbox. A subscriber whose
+//! outbox is full is closed as a slow consumer instead of slowing the others down.
+
+use crate::limits::OUTBOX_FRAMES_MAX;
+use bytes::Bytes;
+use protocol::ServerMsg;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// One encoded JSON text frame, shared by every connection it is sent to.
+pub type Frame = Bytes;
+
+/// Why the server closed a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The connection's outbox filled up: it could not keep up.
+    SlowConsumer,
+    /// The player logged out or the session ended.
+    SessionEnded,
+}
+
+/// The sending side of one connection: a bounded queue of frames plus a way to close it.
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    id: u64,
+    frames: mpsc::Sender<Frame>,
+    closed: CancellationToken,
+    reason: Arc<OnceLock<CloseReason>>,
+}
+
+/// The receiving side of one connection, owned by its socket task.
+#[derive(Debug)]
+pub struct Inbox {
+    /// Frames to write, in order.
+    pub frames: mpsc::Receiver<Frame>,
+    /// Cancelled when the server closes the connection.
+    pub closed: CancellationToken,
+    reason: Arc<OnceLock<CloseReason>>,
+}
+
+impl Inbox {
+    /// Why the connection was closed by the server, once it was.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.reason.get().copied()
+    }
+}
+
+impl Outbox {
+    /// This connection's id, unique within the process.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Queues a frame without waiting. A full queue closes the connection as a slow consumer
+    /// and returns false; so does a connection that is already gone.
+    pub fn push(&self, frame: Frame) -> bool {
+        match self.frames.try_send(frame) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.close(CloseReason::SlowConsumer);
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    /// Encodes a message for this connection alone and queues it.
+    pub fn send(&self, msg: &ServerMsg) -> bool {
+        self.push(encode(msg))
+    }
+
+    /// Closes the connection; the first reason given is the one reported.
+    pub fn close(&self, reason: CloseReason) {
+        let _ = self.reason.set(reason);
+        self.closed.cancel();
+    }
+
+    /// Whether the connection has been closed by the server.
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_cancelled()
+    }
+}
+
+/// Encodes a server message as a JSON text frame.
+pub fn encode(msg: &ServerMsg) -> Frame {
+    // Serialising these plain data types cannot fail.
+    Bytes::from(serde_json::to_vec(msg).expect("server messages always serialise"))
+}
+
+#[derive(Default)]
+struct Topic {
+    seq: u64,
+    subscribers: HashMap<u64, Outbox>,
+}
+
+#[derive(Default)]
+struct Inner {
+    topics: HashMap<String, Topic>,
+    sessions: HashMap<String, HashMap<u64, Outbox>>,
+}
+
+/// Topic registry and fan-out. A cheap `Clone` handle.
+#[derive(Clone, Default)]
+pub struct Hub {
+    inner: Arc<Mutex<Inner>>,
+    next_connection_id: Arc<AtomicU64>,
+}
+
+impl Hub {
+    /// A hub with no topics.
+    pub fn new() -> Hub {
+        Hub::default()
+    }
+
+    /// Opens a connection's bounded outbox and its receiving side.
+    pub fn open_connection(&self) -> (Outbox, Inbox) {
+        let (tx, rx) = mpsc::channel(OUTBOX_FRAMES_MAX);
+        let closed = CancellationToken::new();
+        let reason = Arc::new(OnceLock::new());
+        let id = self.next_connection_id.fetch_add(1, Ordering::Relaxed);
+        let outbox = Outbox { id, frames: tx, closed: closed.clone(), reason: reason.clone() };
+        (outbox, Inbox { frames: rx, closed, reason })
+    }
+
+    /// Subscribes a connection to a topic.
+    pub fn subscribe(&self, topic: &str, outbox: &Outbox) {
+        let mut inner = self.inner.lock().expect("hub lock");
+        inner.topics.entry(topic.to_owned()).or_default().subscribers.insert(outbox.id, outbox.clone());
+    }
+
+    /// Ties a connection to a login session, so ending the session closes it.
+    pub fn attach_session(&self, session_id: &str, outbox: &Outbox) {
+        let mut inner = self.inner.lock().expect("hub lock");
+        inner.sessions.entry(session_id.to_owned()).or_default().insert(outbox.id, outbox.clone());
+    }
+
+    /// Removes a connection from the given topics and session.
+    pub fn disconnect(&self, outbox: &Outbox, topics: &[String], session_id: Option<&str>) {
+        let mut inner = self.inner.lock().expect("hub lock");
+        for topic in topics {
+            if let Some(state) = inner.topics.get_mut(topic) {
+                state.subscribers.remove(&outbox.id);
+                if state.subscribers.is_empty() && !topic_keeps_seq(topic) {
+                    inner.topics.remove(topic);
+                }
+            }
+        }
+        if let Some(session_id) = session_id {
+            if let Some(conns) = inner.sessions.get_mut(session_id) {
+                conns.remove(&outbox.id);
+                if conns.is_empty() {
+                    inner.sessions.remove(session_id);
+                }
+            }
+        }
+    }
+
+    /// Closes every connection of a session (logout).
+    pub fn end_session(&self, session_id: &str) {
+        let conns = self.inner.lock().expect("hub lock").sessions.remove(session_id);
+        for outbox in conns.into_iter().flat_map(|c| c.into_values()) {
+            outbox.close(CloseReason::SessionEnded);
+        }
+    }
+
+    /// Publishes an event: assigns the topic's next `seq`, encodes once, and queues the same
+    /// bytes to every subscriber. Returns the number of subscribers reached.
+    pub fn publish(&self, topic: &str, event: impl FnOnce(String, u64) -> ServerMsg) -> usize {
+        let mut inner = self.inner.lock().expect("hub lock");
+        let Some(state) = inner.topics.get_mut(topic) else {
+            return 0;
+        };
+        state.seq += 1;
+        let frame = encode(&event(topic.to_owned(), state.seq));
+        let mut reached = 0;
+        state.subscribers.retain(|_, outbox| {
+            let delivered = outbox.push(frame.clone());
+            reached += usize::from(delivered);
+            delivered
+        });
+        reached
+    }
+
+    /// Subscribers of a topic right now.
+    pub fn subscriber_count(&self, topic: &str) -> usize {
+        let inner = self.inner.lock().expect("hub lock");
+        inner.topics.get(topic).map_or(0, |t| t.subscribers.len())
+    }
+}
+
+/// Shared topics keep their sequence numbers when nobody listens, so a returning client can
+/// tell that it missed events; per-player topics are dropped with their last subscriber (their
+/// state is re-sent as a snapshot on connect).
+fn topic_keeps_seq(topic: &str) -> bool {
+    !topic.starts_with("player:")
+}
+
+/// The topic of one player's private events.
+pub fn player_topic(player: protocol::PlayerId) -> String {
+    format!("player:{player}")
+}
+
+/// The topic of the public dice feed.
+pub const DICE_FEED_TOPIC: &str = "dice";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::Cents;
+
+    fn balance(topic: String, seq: u64) -> ServerMsg {
+        ServerMsg::Balance { topic, seq, balance: Cents(1) }
+    }
+
+    #[tokio::test]
+    async fn one_encoding_reaches_every_subscriber_with_increasing_seq() {
+        let hub = Hub::new();
+        let (a, mut a_in) = hub.open_connection();
+        let (b, mut b_in) = hub.open_connection();
+        hub.subscribe("dice", &a);
+        hub.subscribe("dice", &b);
+        assert_eq!(hub.publish("dice", balance), 2);
+        assert_eq!(hub.publish("dice", balance), 2);
+        let a1 = a_in.frames.recv().await.unwrap();
+        let b1 = b_in.frames.recv().await.unwrap();
+        // The very same allocation went to both subscribers.
+        assert_eq!(a1.as_ptr(), b1.as_ptr());
+        assert!(std::str::from_utf8(&a1).unwrap().contains(r#""seq":1"#));
+        assert!(std::str::from_utf8(&a_in.frames.recv().await.unwrap()).unwrap().contains(r#""seq":2"#));
+    }
+
+    #[tokio::test]
+    async fn a_full_outbox_closes_only_that_connection() {
+        let hub = Hub::new();
+        let (slow, slow_in) = hub.open_connection();
+        let (fast, mut fast_in) = hub.open_connection();
+        hub.subscribe("dice", &slow);
+        hub.subscribe("dice", &fast);
+        for _ in 0..OUTBOX_FRAMES_MAX + 1 {
+            hub.publish("dice", balance);
+            fast_in.frames.recv().await.unwrap();
+        }
+        assert!(slow_in.closed.is_cancelled());
+        assert_eq!(slow_in.close_reason(), Some(CloseReason::SlowConsumer));
+        assert!(!fast.is_closed());
+        assert_eq!(hub.subscriber_count("dice"), 1);
+    }
+
+    #[tokio::test]
+    async fn ending_a_session_closes_its_connections() {
+        let hub = Hub::new();
+        let (a, a_in) = hub.open_connection();
+        let (b, b_in) = hub.open_connection();
+        hub.attach_session("s1", &a);
+        hub.attach_session("s2", &b);
+        hub.end_session("s1");
+        assert_eq!(a_in.close_reason(), Some(CloseReason::SessionEnded));
+        assert!(!b_in.closed.is_cancelled());
+    }
+}

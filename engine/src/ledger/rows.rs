@@ -1,0 +1,203 @@
+//! The rows one batch writes, and the statements that write them: multi-row inserts and one
+//! balance update per batch, so a batch costs a handful of statements however many bets it
+//! holds. This is what lets one SQLite writer reach tens of thousands of durable bets a second.
+
+use super::state::ActiveSeed;
+use crate::limits::SQL_BIND_PARAMS_MAX;
+use protocol::ids::{AccountId, SeedId};
+use protocol::wire::DiceBetView;
+use protocol::{BetId, PlayerId};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use std::collections::HashMap;
+
+/// Kinds of ledger transaction (the `ledger_txs.kind` column).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxKind {
+    Grant,
+    BetHold,
+    BetSettle,
+}
+
+impl TxKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            TxKind::Grant => "grant",
+            TxKind::BetHold => "bet_hold",
+            TxKind::BetSettle => "bet_settle",
+        }
+    }
+}
+
+pub struct TxRow {
+    pub id: i64,
+    pub kind: TxKind,
+    pub player: PlayerId,
+    pub bet: Option<BetId>,
+    pub at_ms: i64,
+}
+
+pub struct EntryRow {
+    pub tx: i64,
+    pub account: AccountId,
+    pub amount: i64,
+}
+
+pub struct BetRow {
+    pub player: PlayerId,
+    pub seed: SeedId,
+    pub view: DiceBetView,
+    pub at_ms: i64,
+}
+
+pub struct SeedRow {
+    pub player: PlayerId,
+    pub seed: ActiveSeed,
+    pub created_ms: i64,
+    /// (revealed_at, bets) when the seed is revealed within the batch that created it.
+    pub revealed: Option<(i64, u64)>,
+}
+
+/// Everything one batch writes.
+#[derive(Default)]
+pub struct Rows {
+    pub accounts: Vec<(AccountId, PlayerId)>,
+    pub seeds: Vec<SeedRow>,
+    reveals: Vec<(SeedId, i64, u64)>,
+    client_seeds: Vec<(SeedId, String)>,
+    pub txs: Vec<TxRow>,
+    pub entries: Vec<EntryRow>,
+    pub bets: Vec<BetRow>,
+    /// (scoped key, fingerprint, result JSON, created_at)
+    pub idempotency: Vec<(String, String, String, i64)>,
+    /// Final balance of every account the batch touched.
+    pub balances: HashMap<AccountId, i64>,
+}
+
+impl Rows {
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty()
+            && self.seeds.is_empty()
+            && self.reveals.is_empty()
+            && self.client_seeds.is_empty()
+            && self.txs.is_empty()
+            && self.idempotency.is_empty()
+    }
+
+    /// Marks a seed revealed; a seed created in this same batch is revealed in its insert.
+    pub fn reveal_seed(&mut self, seed: SeedId, at_ms: i64, bets: u64) {
+        match self.seeds.iter_mut().find(|row| row.seed.id == seed) {
+            Some(row) => row.revealed = Some((at_ms, bets)),
+            None => self.reveals.push((seed, at_ms, bets)),
+        }
+    }
+
+    /// Records a client seed change; a seed created in this batch changes in its insert.
+    pub fn set_client_seed(&mut self, seed: SeedId, client_seed: String) {
+        match self.seeds.iter_mut().find(|row| row.seed.id == seed) {
+            Some(row) => row.seed.client_seed = client_seed,
+            None => self.client_seeds.push((seed, client_seed)),
+        }
+    }
+
+    /// Writes every row inside the caller's open transaction.
+    pub async fn write(&self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+        for chunk in self.accounts.chunks(SQL_BIND_PARAMS_MAX / 2) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO accounts (id, kind, user_id, balance) ");
+            q.push_values(chunk, |mut b, (account, player)| {
+                b.push_bind(account.0).push_bind("player").push_bind(player.0).push_bind(0i64);
+            });
+            q.build().execute(&mut *conn).await?;
+        }
+        // Reveals first: the partial unique index allows one unrevealed seed per player.
+        for (seed, at_ms, bets) in &self.reveals {
+            sqlx::query("UPDATE server_seeds SET revealed_at = ?, bets = ? WHERE id = ?")
+                .bind(at_ms)
+                .bind(*bets as i64)
+                .bind(seed.0)
+                .execute(&mut *conn)
+                .await?;
+        }
+        for (seed, client_seed) in &self.client_seeds {
+            sqlx::query("UPDATE server_seeds SET client_seed = ? WHERE id = ?")
+                .bind(client_seed)
+                .bind(seed.0)
+                .execute(&mut *conn)
+                .await?;
+        }
+        for chunk in self.seeds.chunks(SQL_BIND_PARAMS_MAX / 8) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO server_seeds (id, user_id, server_seed, commitment, client_seed, created_at, revealed_at, bets) ",
+            );
+            q.push_values(chunk, |mut b, row| {
+                b.push_bind(row.seed.id.0)
+                    .push_bind(row.player.0)
+                    .push_bind(&row.seed.server_seed)
+                    .push_bind(&row.seed.commitment)
+                    .push_bind(&row.seed.client_seed)
+                    .push_bind(row.created_ms)
+                    .push_bind(row.revealed.map(|(at, _)| at))
+                    .push_bind(row.revealed.map(|(_, bets)| bets as i64));
+            });
+            q.build().execute(&mut *conn).await?;
+        }
+        for chunk in self.txs.chunks(SQL_BIND_PARAMS_MAX / 5) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO ledger_txs (id, kind, user_id, bet_id, created_at) ");
+            q.push_values(chunk, |mut b, row| {
+                b.push_bind(row.id)
+                    .push_bind(row.kind.as_str())
+                    .push_bind(row.player.0)
+                    .push_bind(row.bet.map(|bet| bet.0))
+                    .push_bind(row.at_ms);
+            });
+            q.build().execute(&mut *conn).await?;
+        }
+        for chunk in self.entries.chunks(SQL_BIND_PARAMS_MAX / 3) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO entries (tx_id, account_id, amount) ");
+            q.push_values(chunk, |mut b, row| {
+                b.push_bind(row.tx).push_bind(row.account.0).push_bind(row.amount);
+            });
+            q.build().execute(&mut *conn).await?;
+        }
+        for chunk in self.bets.chunks(SQL_BIND_PARAMS_MAX / 11) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO dice_bets (id, user_id, seed_id, client_seed, nonce, amount, target, roll, multiplier_x100, payout, created_at) ",
+            );
+            q.push_values(chunk, |mut b, row| {
+                let bet = &row.view;
+                b.push_bind(bet.id.0)
+                    .push_bind(row.player.0)
+                    .push_bind(row.seed.0)
+                    .push_bind(&bet.client_seed)
+                    .push_bind(bet.nonce as i64)
+                    .push_bind(bet.amount.0)
+                    .push_bind(bet.target as i64)
+                    .push_bind(bet.roll as i64)
+                    .push_bind(bet.multiplier_x100 as i64)
+                    .push_bind(bet.payout.0)
+                    .push_bind(row.at_ms);
+            });
+            q.build().execute(&mut *conn).await?;
+        }
+        for chunk in self.idempotency.chunks(SQL_BIND_PARAMS_MAX / 4) {
+            let mut q =
+                QueryBuilder::<Sqlite>::new("INSERT INTO idempotency (scoped_key, fingerprint, result, created_at) ");
+            q.push_values(chunk, |mut b, (key, fingerprint, result, at_ms)| {
+                b.push_bind(key).push_bind(fingerprint).push_bind(result).push_bind(at_ms);
+            });
+            q.build().execute(&mut *conn).await?;
+        }
+        let balances: Vec<(&AccountId, &i64)> = self.balances.iter().collect();
+        for chunk in balances.chunks(SQL_BIND_PARAMS_MAX / 2) {
+            let mut q = QueryBuilder::<Sqlite>::new("WITH v(id, balance) AS (");
+            q.push_values(chunk, |mut b, (account, balance)| {
+                b.push_bind(account.0).push_bind(**balance);
+            });
+            q.push(
+                ") UPDATE accounts SET balance = (SELECT v.balance FROM v WHERE v.id = accounts.id) \
+                 WHERE id IN (SELECT id FROM v)",
+            );
+            q.build().execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}

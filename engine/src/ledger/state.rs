@@ -1,0 +1,300 @@
+//! The writer's in-memory state and the rules that apply one command to a working copy of it.
+//! Everything here is synchronous and pure apart from random seed generation; the writer
+//! persists what [`Work`] recorded and only then adopts it.
+
+use super::rows::{BetRow, EntryRow, Rows, SeedRow, TxKind, TxRow};
+use super::{DiceReceipt, LedgerError, Op, Reply, SeedChange, WalletSnapshot};
+use crate::hub;
+use protocol::dice::{self, DiceWager};
+use protocol::ids::{AccountId, SeedId};
+use protocol::limits::SIGNUP_GRANT_CENTS;
+use protocol::wire::{DiceBetView, FeedBet, RevealedSeed, SeedView};
+use protocol::{fair, BetId, Cents, PlayerId};
+use rand::RngCore;
+use std::collections::HashMap;
+
+/// The treasury mints grants.
+pub const TREASURY: AccountId = AccountId(1);
+/// The house takes losing stakes and pays wins.
+pub const HOUSE: AccountId = AccountId(2);
+/// Stakes between hold and settlement.
+pub const IN_PLAY: AccountId = AccountId(3);
+
+/// Default client seed of a new wallet.
+const CLIENT_SEED_DEFAULT: &str = "zerolag";
+
+/// A player's server seed that is committed but not yet revealed.
+#[derive(Clone, Debug)]
+pub struct ActiveSeed {
+    pub id: SeedId,
+    pub server_seed: String,
+    pub commitment: String,
+    pub client_seed: String,
+    pub next_nonce: u64,
+}
+
+impl ActiveSeed {
+    fn view(&self) -> SeedView {
+        SeedView {
+            commitment: self.commitment.clone(),
+            client_seed: self.client_seed.clone(),
+            next_nonce: self.next_nonce,
+        }
+    }
+}
+
+/// What the writer knows of one player.
+#[derive(Clone, Debug)]
+pub struct PlayerState {
+    pub account: AccountId,
+    pub username: String,
+    pub balance: i64,
+    pub seed: ActiveSeed,
+}
+
+/// Id counters: the single writer assigns every ledger id itself.
+#[derive(Clone, Copy, Debug)]
+pub struct NextIds {
+    pub tx: i64,
+    pub bet: i64,
+    pub seed: i64,
+    pub account: i64,
+}
+
+/// An event to publish once the batch is durable.
+pub enum Event {
+    Balance { player: PlayerId },
+    DiceFeed(FeedBet),
+}
+
+/// A batch's working copy: the players it touched, system balances, id counters, the rows to
+/// write, the idempotency keys seen, and events to publish after commit.
+pub struct Work<'a> {
+    cache: &'a HashMap<PlayerId, PlayerState>,
+    pub players: HashMap<PlayerId, PlayerState>,
+    owners: HashMap<AccountId, PlayerId>,
+    pub system: HashMap<AccountId, i64>,
+    pub next: NextIds,
+    pub rows: Rows,
+    pub keys: HashMap<String, (String, String)>,
+    pub events: Vec<Event>,
+    now_ms: i64,
+}
+
+impl<'a> Work<'a> {
+    pub fn new(
+        cache: &'a HashMap<PlayerId, PlayerState>,
+        system: HashMap<AccountId, i64>,
+        next: NextIds,
+        keys: HashMap<String, (String, String)>,
+        now_ms: i64,
+    ) -> Work<'a> {
+        Work {
+            cache,
+            players: HashMap::new(),
+            owners: HashMap::new(),
+            system,
+            next,
+            rows: Rows::default(),
+            keys,
+            events: Vec::new(),
+            now_ms,
+        }
+    }
+
+    fn player(&mut self, id: PlayerId) -> Option<&mut PlayerState> {
+        if !self.players.contains_key(&id) {
+            let state = self.cache.get(&id)?.clone();
+            self.owners.insert(state.account, id);
+            self.players.insert(id, state);
+        }
+        self.players.get_mut(&id)
+    }
+
+    /// Applies one command. On error nothing in the working copy has changed.
+    pub fn apply(&mut self, player: PlayerId, op: Op) -> Result<Reply, LedgerError> {
+        match op {
+            Op::OpenWallet { username } => Ok(Reply::Snapshot(self.open_wallet(player, username))),
+            Op::Snapshot => {
+                let state = self.player(player).ok_or(LedgerError::NoWallet)?;
+                Ok(Reply::Snapshot(WalletSnapshot { balance: Cents(state.balance), seed: state.seed.view() }))
+            }
+            Op::Dice { idem, wager } => self.dice(player, idem, wager).map(Reply::Dice),
+            Op::SetClientSeed { client_seed } => {
+                let state = self.player(player).ok_or(LedgerError::NoWallet)?;
+                state.seed.client_seed = client_seed;
+                let (id, seed) = (state.seed.id, state.seed.view());
+                self.rows.set_client_seed(id, seed.client_seed.clone());
+                Ok(Reply::Seed(SeedChange { seed, revealed: None }))
+            }
+            Op::RotateSeed => self.rotate(player).map(Reply::Seed),
+        }
+    }
+
+    fn open_wallet(&mut self, player: PlayerId, username: String) -> WalletSnapshot {
+        if let Some(state) = self.player(player) {
+            return WalletSnapshot { balance: Cents(state.balance), seed: state.seed.view() };
+        }
+        let account = AccountId(self.next.account);
+        self.next.account += 1;
+        self.rows.accounts.push((account, player));
+        let seed = self.new_seed(player, CLIENT_SEED_DEFAULT.to_owned());
+        self.owners.insert(account, player);
+        self.players.insert(player, PlayerState { account, username, balance: 0, seed });
+        let grant = SIGNUP_GRANT_CENTS.0;
+        let tx = self.new_tx(TxKind::Grant, player, None);
+        self.post(tx, &[(TREASURY, -grant), (account, grant)]);
+        let key = scoped_key(player, "signup");
+        self.rows.idempotency.push((key, "signup".into(), grant.to_string(), self.now_ms));
+        self.events.push(Event::Balance { player });
+        let state = &self.players[&player];
+        WalletSnapshot { balance: Cents(state.balance), seed: state.seed.view() }
+    }
+
+    fn dice(&mut self, player: PlayerId, idem: String, wager: DiceWager) -> Result<DiceReceipt, LedgerError> {
+        let key = scoped_key(player, &idem);
+        let fingerprint = format!("dice:{}:{}", wager.amount.0, wager.target);
+        if let Some((known_fingerprint, result)) = self.keys.get(&key) {
+            if *known_fingerprint != fingerprint {
+                return Err(LedgerError::IdempotencyConflict);
+            }
+            // Stored by this writer from a DiceReceipt, so it always parses back.
+            return serde_json::from_str(result).map_err(|_| LedgerError::Storage);
+        }
+        let now_ms = self.now_ms;
+        let bet_id = BetId(self.next.bet);
+        let state = self.player(player).ok_or(LedgerError::NoWallet)?;
+        if state.balance < wager.amount.0 {
+            return Err(LedgerError::InsufficientFunds {
+                balance: Cents(state.balance),
+                needed: wager.amount,
+            });
+        }
+        let seed = &mut state.seed;
+        let nonce = seed.next_nonce;
+        let roll = dice::roll(&seed.server_seed, &seed.client_seed, nonce);
+        seed.next_nonce += 1;
+        let payout = wager.payout_for(roll);
+        let (account, username) = (state.account, state.username.clone());
+        let bet = DiceBetView {
+            id: bet_id,
+            amount: wager.amount,
+            target: wager.target,
+            roll,
+            multiplier_x100: wager.multiplier_x100(),
+            payout,
+            nonce,
+            seed_commitment: seed.commitment.clone(),
+            client_seed: seed.client_seed.clone(),
+        };
+        let seed_id = seed.id;
+        self.next.bet += 1;
+        let hold = self.new_tx(TxKind::BetHold, player, Some(bet.id));
+        self.post(hold, &[(account, -wager.amount.0), (IN_PLAY, wager.amount.0)]);
+        let settle = self.new_tx(TxKind::BetSettle, player, Some(bet.id));
+        let house_net = wager.amount.0 - payout.0;
+        self.post(settle, &[(IN_PLAY, -wager.amount.0), (HOUSE, house_net), (account, payout.0)]);
+        let balance = Cents(self.players[&player].balance);
+        self.rows.bets.push(BetRow { player, seed: seed_id, view: bet.clone(), at_ms: now_ms });
+        let receipt = DiceReceipt { bet: bet.clone(), balance };
+        let stored = serde_json::to_string(&receipt).map_err(|_| LedgerError::Storage)?;
+        self.rows.idempotency.push((key.clone(), fingerprint.clone(), stored.clone(), now_ms));
+        self.keys.insert(key, (fingerprint, stored));
+        self.events.push(Event::Balance { player });
+        self.events.push(Event::DiceFeed(FeedBet {
+            id: bet.id,
+            username,
+            amount: bet.amount,
+            target: bet.target,
+            roll,
+            payout,
+        }));
+        Ok(receipt)
+    }
+
+    fn rotate(&mut self, player: PlayerId) -> Result<SeedChange, LedgerError> {
+        let now_ms = self.now_ms;
+        let old = self.player(player).ok_or(LedgerError::NoWallet)?.seed.clone();
+        self.rows.reveal_seed(old.id, now_ms, old.next_nonce);
+        let fresh = self.new_seed(player, old.client_seed.clone());
+        let seed = fresh.view();
+        self.player(player).expect("loaded above").seed = fresh;
+        let revealed = RevealedSeed {
+            server_seed: old.server_seed,
+            commitment: old.commitment,
+            client_seed: old.client_seed,
+            bets: old.next_nonce,
+        };
+        Ok(SeedChange { seed, revealed: Some(revealed) })
+    }
+
+    fn new_seed(&mut self, player: PlayerId, client_seed: String) -> ActiveSeed {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let server_seed = hex::encode(bytes);
+        let seed = ActiveSeed {
+            id: SeedId(self.next.seed),
+            commitment: fair::seed_commitment(&server_seed),
+            server_seed,
+            client_seed,
+            next_nonce: 0,
+        };
+        self.next.seed += 1;
+        self.rows.seeds.push(SeedRow { player, seed: seed.clone(), created_ms: self.now_ms, revealed: None });
+        seed
+    }
+
+    fn new_tx(&mut self, kind: TxKind, player: PlayerId, bet: Option<BetId>) -> i64 {
+        let id = self.next.tx;
+        self.next.tx += 1;
+        self.rows.txs.push(TxRow { id, kind, player, bet, at_ms: self.now_ms });
+        id
+    }
+
+    /// Records a transaction's entries and moves the balances. Entries must sum to zero.
+    fn post(&mut self, tx: i64, entries: &[(AccountId, i64)]) {
+        assert_eq!(entries.iter().map(|(_, amount)| amount).sum::<i64>(), 0, "unbalanced ledger transaction");
+        for &(account, amount) in entries {
+            if amount == 0 {
+                continue;
+            }
+            self.rows.entries.push(EntryRow { tx, account, amount });
+            let balance = if let Some(balance) = self.system.get_mut(&account) {
+                balance
+            } else {
+                let owner = self.owners[&account];
+                &mut self.players.get_mut(&owner).expect("owners index loaded players").balance
+            };
+            *balance += amount;
+            self.rows.balances.insert(account, *balance);
+        }
+    }
+}
+
+/// The idempotency table's key: the client's key is only unique per player.
+pub fn scoped_key(player: PlayerId, key: &str) -> String {
+    format!("{player}:{key}")
+}
+
+/// Events to publish for an applied batch, resolved against the adopted state.
+pub fn publish(hub: &hub::Hub, events: Vec<Event>, players: &HashMap<PlayerId, PlayerState>) {
+    let mut balance_sent = std::collections::HashSet::new();
+    for event in events {
+        match event {
+            Event::Balance { player } => {
+                // One balance event per player per batch, with the final balance.
+                if balance_sent.insert(player) {
+                    if let Some(state) = players.get(&player) {
+                        let balance = Cents(state.balance);
+                        hub.publish(&hub::player_topic(player), |topic, seq| {
+                            protocol::ServerMsg::Balance { topic, seq, balance }
+                        });
+                    }
+                }
+            }
+            Event::DiceFeed(bet) => {
+                hub.publish(hub::DICE_FEED_TOPIC, |topic, seq| protocol::ServerMsg::DiceFeed { topic, seq, bet });
+            }
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! The single ledger writer: drains its queue into a batch, applies the batch to a working
+//! copy, commits it in one transaction, then adopts the copy, answers and publishes.
+
+use super::state::{self, ActiveSeed, NextIds, PlayerState, Work, HOUSE, IN_PLAY, TREASURY};
+use super::{LedgerError, Reply, Request};
+use crate::hub::Hub;
+use crate::limits::{LEDGER_CACHE_PLAYERS_MAX, SQL_BIND_PARAMS_MAX};
+use crate::store::{now_ms, Store};
+use protocol::ids::{AccountId, SeedId};
+use protocol::PlayerId;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use std::collections::{HashMap, HashSet};
+use tokio::sync::{mpsc, oneshot};
+
+pub struct Writer {
+    conn: SqliteConnection,
+    hub: Hub,
+    players: HashMap<PlayerId, PlayerState>,
+    system: HashMap<AccountId, i64>,
+    next: NextIds,
+}
+
+impl Writer {
+    pub async fn open(store: &Store, hub: Hub) -> Result<Writer, sqlx::Error> {
+        let mut conn = store.writer_connection().await?;
+        let mut system = HashMap::new();
+        for account in [TREASURY, HOUSE, IN_PLAY] {
+            let balance: i64 = sqlx::query_scalar("SELECT balance FROM accounts WHERE id = ?")
+                .bind(account.0)
+                .fetch_one(&mut conn)
+                .await?;
+            system.insert(account, balance);
+        }
+        let next_id = |table: &'static str| format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}");
+        let next = NextIds {
+            tx: sqlx::query_scalar(&next_id("ledger_txs")).fetch_one(&mut conn).await?,
+            bet: sqlx::query_scalar(&next_id("dice_bets")).fetch_one(&mut conn).await?,
+            seed: sqlx::query_scalar(&next_id("server_seeds")).fetch_one(&mut conn).await?,
+            account: sqlx::query_scalar(&next_id("accounts")).fetch_one(&mut conn).await?,
+        };
+        Ok(Writer { conn, hub, players: HashMap::new(), system, next })
+    }
+
+    pub async fn run(mut self, mut queue: mpsc::Receiver<Request>, batch_max: usize) {
+        let mut batch = Vec::with_capacity(batch_max);
+        while queue.recv_many(&mut batch, batch_max).await > 0 {
+            self.process(std::mem::take(&mut batch)).await;
+        }
+        tracing::info!("ledger writer stopped");
+    }
+
+    async fn process(&mut self, batch: Vec<Request>) {
+        if self.players.len() > LEDGER_CACHE_PLAYERS_MAX {
+            self.players.clear();
+        }
+        let mut unavailable = HashSet::new();
+        for request in &batch {
+            let player = request.player;
+            if self.players.contains_key(&player) || unavailable.contains(&player) {
+                continue;
+            }
+            match self.load_player(player).await {
+                Ok(Some(state)) => {
+                    self.players.insert(player, state);
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::error!(%error, %player, "loading a player's ledger state failed");
+                    unavailable.insert(player);
+                }
+            }
+        }
+        let keys: Vec<String> = batch
+            .iter()
+            .filter_map(|r| match &r.op {
+                super::Op::Dice { idem, .. } => Some(state::scoped_key(r.player, idem)),
+                _ => None,
+            })
+            .collect();
+        let known = match self.known_keys(&keys).await {
+            Ok(known) => known,
+            Err(error) => {
+                tracing::error!(%error, "reading idempotency keys failed");
+                fail_all(batch);
+                return;
+            }
+        };
+
+        let mut work = Work::new(&self.players, self.system.clone(), self.next, known, now_ms());
+        let mut replies: Vec<(oneshot::Sender<Result<Reply, LedgerError>>, Result<Reply, LedgerError>)> =
+            Vec::with_capacity(batch.len());
+        for Request { player, op, reply } in batch {
+            let result = if unavailable.contains(&player) { Err(LedgerError::Storage) } else { work.apply(player, op) };
+            replies.push((reply, result));
+        }
+        let Work { players, system, next, rows, events, .. } = work;
+        if !rows.is_empty() {
+            if let Err(error) = self.commit(&rows).await {
+                tracing::error!(%error, commands = replies.len(), "ledger batch failed; nothing was written");
+                for (reply, _) in replies {
+                    let _ = reply.send(Err(LedgerError::Storage));
+                }
+                return;
+            }
+        }
+        // Durable now: adopt the working copy, answer, publish.
+        self.players.extend(players);
+        self.system = system;
+        self.next = next;
+        for (reply, result) in replies {
+            let _ = reply.send(result);
+        }
+        state::publish(&self.hub, events, &self.players);
+    }
+
+    async fn commit(&mut self, rows: &super::rows::Rows) -> Result<(), sqlx::Error> {
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut self.conn).await?;
+        match rows.write(&mut self.conn).await {
+            Ok(()) => {
+                sqlx::query("COMMIT").execute(&mut self.conn).await?;
+                Ok(())
+            }
+            Err(error) => {
+                if let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut self.conn).await {
+                    tracing::error!(%rollback, "rollback failed");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn load_player(&mut self, player: PlayerId) -> Result<Option<PlayerState>, sqlx::Error> {
+        let Some(row) = sqlx::query(
+            "SELECT a.id, a.balance, u.username FROM accounts a JOIN users u ON u.id = a.user_id WHERE a.user_id = ?",
+        )
+        .bind(player.0)
+        .fetch_optional(&mut self.conn)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let seed = sqlx::query(
+            "SELECT s.id, s.server_seed, s.commitment, s.client_seed, \
+                    (SELECT COALESCE(MAX(nonce) + 1, 0) FROM dice_bets b WHERE b.seed_id = s.id) AS next_nonce \
+             FROM server_seeds s WHERE s.user_id = ? AND s.revealed_at IS NULL",
+        )
+        .bind(player.0)
+        .fetch_one(&mut self.conn)
+        .await?;
+        Ok(Some(PlayerState {
+            account: AccountId(row.get("id")),
+            balance: row.get("balance"),
+            username: row.get("username"),
+            seed: ActiveSeed {
+                id: SeedId(seed.get("id")),
+                server_seed: seed.get("server_seed"),
+                commitment: seed.get("commitment"),
+                client_seed: seed.get("client_seed"),
+                next_nonce: seed.get::<i64, _>("next_nonce") as u64,
+            },
+        }))
+    }
+
+    async fn known_keys(&mut self, keys: &[String]) -> Result<HashMap<String, (String, String)>, sqlx::Error> {
+        let mut known = HashMap::new();
+        for chunk in keys.chunks(SQL_BIND_PARAMS_MAX) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT scoped_key, fingerprint, result FROM idempotency WHERE scoped_key IN (",
+            );
+            let mut list = q.separated(", ");
+            for key in chunk {
+                list.push_bind(key);
+            }
+            q.push(")");
+            for row in q.build().fetch_all(&mut self.conn).await? {
+                known.insert(row.get("scoped_key"), (row.get("fingerprint"), row.get("result")));
+            }
+        }
+        Ok(known)
+    }
+}
+
+fn fail_all(batch: Vec<Request>) {
+    for request in batch {
+        let _ = request.reply.send(Err(LedgerError::Storage));
+    }
+}

@@ -1,0 +1,84 @@
+//! Zerolag's real-time domain, with its storage and event bus. No HTTP, no UI.
+//!
+//! - [`store`]: the SQLite database (WAL, `synchronous=FULL`) and its migrations.
+//! - [`ledger`]: the double-entry wallet ledger behind one writer with group commit; dice bets
+//!   and seed changes go through it so that money, nonces and seeds move together.
+//! - [`accounts`]: registration, login (Argon2id, throttled) and server-side sessions.
+//! - [`history`]: read-only queries for a player's bets, transactions and revealed seeds.
+//! - [`hub`]: topics -> subscribers; events are encoded once and the same bytes fanned out.
+//! - [`limits`]: engine limits as named constants.
+//!
+//! Data path: the server turns a client frame into a call on [`Engine`] (e.g.
+//! [`ledger::Ledger::dice_bet`]); the ledger writer commits it with whatever else arrived at
+//! the same time, answers, and publishes the resulting events through the [`hub::Hub`].
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod accounts;
+pub mod history;
+pub mod hub;
+pub mod ledger;
+pub mod limits;
+pub mod store;
+
+use std::sync::Arc;
+
+/// Everything the real-time domain needs, shared by cheap clones.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: store::Store,
+    hub: hub::Hub,
+    ledger: ledger::Ledger,
+    accounts: accounts::Accounts,
+}
+
+/// Failure to start the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Opening or migrating the database failed.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// The ledger writer could not open its connection or read its state.
+    #[error("cannot start the ledger: {0}")]
+    Ledger(#[from] sqlx::Error),
+}
+
+impl Engine {
+    /// Opens the database at `database_url`, migrates it and starts the ledger writer.
+    pub async fn start(database_url: &str) -> Result<Engine, StartError> {
+        let store = store::Store::open(database_url).await?;
+        let hub = hub::Hub::new();
+        let ledger = ledger::Ledger::start(&store, hub.clone()).await?;
+        let accounts = accounts::Accounts::new(store.pool().clone(), ledger.clone(), hub.clone());
+        Ok(Engine { inner: Arc::new(Inner { store, hub, ledger, accounts }) })
+    }
+
+    /// The database.
+    pub fn store(&self) -> &store::Store {
+        &self.inner.store
+    }
+
+    /// The event hub.
+    pub fn hub(&self) -> &hub::Hub {
+        &self.inner.hub
+    }
+
+    /// The wallet ledger.
+    pub fn ledger(&self) -> &ledger::Ledger {
+        &self.inner.ledger
+    }
+
+    /// Accounts and sessions.
+    pub fn accounts(&self) -> &accounts::Accounts {
+        &self.inner.accounts
+    }
+
+    /// Read-only history queries.
+    pub fn history(&self) -> history::History {
+        history::History::new(self.inner.store.pool().clone())
+    }
+}

@@ -1,0 +1,42 @@
+//! Engine limits, with units in their names. Wire and game limits shared with the browser live
+//! in `protocol::limits`.
+
+/// Commands the ledger writer accepts in one group commit.
+pub const LEDGER_BATCH_COMMANDS_MAX: usize = 2_048;
+/// Commands waiting for the ledger writer before senders wait (backpressure).
+pub const LEDGER_QUEUE_COMMANDS_MAX: usize = 8_192;
+/// Players whose ledger state the writer keeps in memory before it starts over from the database.
+pub const LEDGER_CACHE_PLAYERS_MAX: usize = 100_000;
+/// SQLite accepts at most 32,766 bound parameters per statement; stay well under it.
+pub const SQL_BIND_PARAMS_MAX: usize = 30_000;
+
+/// A session ends after this long without use (7 days).
+pub const SESSION_IDLE_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+/// A session ends this long after login whatever its use (30 days).
+pub const SESSION_ABSOLUTE_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+/// A session's last-seen time is written at most this often (5 minutes).
+pub const SESSION_TOUCH_INTERVAL_MS: i64 = 5 * 60 * 1000;
+/// Bytes of randomness in a session token (256 bits).
+pub const SESSION_TOKEN_BYTES: usize = 32;
+
+/// Login attempts per client IP: burst, then one more every `LOGIN_IP_REFILL_MS`.
+pub const LOGIN_IP_BURST: u32 = 20;
+/// See [`LOGIN_IP_BURST`] (3 s).
+pub const LOGIN_IP_REFILL_MS: u64 = 3_000;
+/// Login attempts per (account, IP): burst, then one more every `LOGIN_PAIR_REFILL_MS`.
+pub const LOGIN_PAIR_BURST: u32 = 5;
+/// See [`LOGIN_PAIR_BURST`] (12 s).
+pub const LOGIN_PAIR_REFILL_MS: u64 = 12_000;
+/// Login attempts per account from all IPs together: generous, so a distributed attacker only
+/// delays the owner while the attack lasts and for at most one refill after it.
+pub const LOGIN_ACCOUNT_BURST: u32 = 50;
+/// See [`LOGIN_ACCOUNT_BURST`] (1 s).
+pub const LOGIN_ACCOUNT_REFILL_MS: u64 = 1_000;
+/// Keys a login throttle tracks before it forgets the ones that are full again.
+pub const LOGIN_THROTTLE_KEYS_MAX: usize = 100_000;
+
+/// Frames queued to one connection before it is dropped as a slow consumer.
+pub const OUTBOX_FRAMES_MAX: usize = 1_024;
+
+/// Rows returned by one history query (bets, transactions).
+pub const HISTORY_ROWS_MAX: i64 = 100;

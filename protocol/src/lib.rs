@@ -1,0 +1,27 @@
+//! What Zerolag's browser client and server must agree on, compiled for both native and WASM.
+//!
+//! - [`money`]: exact amounts in integer cents ([`Cents`]), parsing and formatting.
+//! - [`ids`]: newtype ids that cross module boundaries.
+//! - [`limits`]: game and wire limits both sides enforce (the server is the authority).
+//! - [`fair`]: provably-fair derivations (HMAC-SHA256 over committed seeds).
+//! - [`dice`]: the dice game's rules: chance, payout multiplier, payout, and `verify`.
+//! - [`records`]: history rows the pages show (bets, transactions).
+//! - [`wire`]: the WebSocket messages ([`ClientMsg`], [`ServerMsg`]) and error codes.
+//!
+//! Data flows one way through this crate: a client command is parsed into [`ClientMsg`], the
+//! server decides with the rules in [`dice`] and [`fair`], and answers with [`ServerMsg`]; the
+//! browser re-runs the same [`dice::verify`] to check a revealed roll.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod dice;
+pub mod fair;
+pub mod ids;
+pub mod limits;
+pub mod money;
+pub mod records;
+pub mod wire;
+
+pub use ids::{BetId, PlayerId};
+pub use money::Cents;
+pub use wire::{ClientMsg, ErrorCode, ServerMsg};

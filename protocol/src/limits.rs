@@ -1,0 +1,39 @@
+//! Limits both sides know. The server enforces every one of them; the client uses them to
+//! explain a refusal before sending. Units are in the names.
+
+use crate::money::Cents;
+
+/// Smallest accepted bet: 0.01 credits.
+pub const BET_CENTS_MIN: Cents = Cents(1);
+/// Largest accepted bet: 10,000.00 credits.
+pub const BET_CENTS_MAX: Cents = Cents(1_000_000);
+/// Largest payout one bet may produce: 100,000.00 credits.
+pub const PAYOUT_CENTS_MAX: Cents = Cents(10_000_000);
+/// Credits granted once to every new account: 1,000.00.
+pub const SIGNUP_GRANT_CENTS: Cents = Cents(100_000);
+
+/// Dice "roll under" target, in hundredths of a percent-point: 1.00 (1% chance).
+pub const DICE_TARGET_MIN: u32 = 100;
+/// Dice "roll under" target upper bound: 98.00 (98% chance).
+pub const DICE_TARGET_MAX: u32 = 9_800;
+/// Dice rolls are 0.00..=99.99, i.e. this many distinct outcomes.
+pub const DICE_OUTCOMES: u32 = 10_000;
+/// Return to player of dice, in percent: payout multiplier = 99 / chance.
+pub const DICE_RTP_PERCENT: u64 = 99;
+
+/// Longest accepted client seed, in bytes.
+pub const CLIENT_SEED_BYTES_MAX: usize = 64;
+/// Longest accepted idempotency key, in bytes.
+pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 64;
+
+/// Largest WebSocket frame the server reads, in bytes (16 KiB).
+pub const WS_MESSAGE_BYTES_MAX: usize = 16 * 1024;
+
+/// Username length bounds, in characters.
+pub const USERNAME_CHARS_MIN: usize = 3;
+/// See [`USERNAME_CHARS_MIN`].
+pub const USERNAME_CHARS_MAX: usize = 20;
+/// Shortest accepted password, in characters.
+pub const PASSWORD_CHARS_MIN: usize = 8;
+/// Longest accepted password, in bytes (bounds the hashing work one request can ask for).
+pub const PASSWORD_BYTES_MAX: usize = 1024;
