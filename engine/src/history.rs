@@ -2,7 +2,9 @@
 //! bets whose server seed has been revealed (what `/fair` verifies).
 
 use crate::limits::HISTORY_ROWS_MAX;
+use protocol::limits::FEED_BETS_SHOWN;
 use protocol::records::{BetRecord, TxRecord};
+use protocol::wire::FeedBet;
 use protocol::{BetId, Cents, PlayerId};
 use sqlx::{Row, SqlitePool};
 
@@ -72,6 +74,28 @@ impl History {
                 amount: Cents(row.get("amount")),
                 bet: row.get::<Option<i64>, _>("bet_id").map(BetId),
                 created_ms: row.get("created_at"),
+            })
+            .collect())
+    }
+
+    /// Everyone's latest settled dice bets, newest first, as the public feed shows them.
+    pub async fn recent_feed(&self) -> Result<Vec<FeedBet>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT b.id, u.username, b.amount, b.target, b.roll, b.payout \
+             FROM dice_bets b JOIN users u ON u.id = b.user_id ORDER BY b.id DESC LIMIT ?",
+        )
+        .bind(FEED_BETS_SHOWN as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| FeedBet {
+                id: BetId(row.get("id")),
+                username: row.get("username"),
+                amount: Cents(row.get("amount")),
+                target: row.get::<i64, _>("target") as u32,
+                roll: row.get::<i64, _>("roll") as u32,
+                payout: Cents(row.get("payout")),
             })
             .collect())
     }

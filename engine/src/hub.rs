@@ -21,6 +21,10 @@ pub enum CloseReason {
     SlowConsumer,
     /// The player logged out or the session ended.
     SessionEnded,
+    /// Nothing was received within the idle timeout.
+    Idle,
+    /// The peer sent a frame over the hard size limit or broke the protocol.
+    ProtocolViolation,
 }
 
 /// The sending side of one connection: a bounded queue of frames plus a way to close it.

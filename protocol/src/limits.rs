@@ -37,3 +37,6 @@ pub const USERNAME_CHARS_MAX: usize = 20;
 pub const PASSWORD_CHARS_MIN: usize = 8;
 /// Longest accepted password, in bytes (bounds the hashing work one request can ask for).
 pub const PASSWORD_BYTES_MAX: usize = 1024;
+
+/// Bets the live feed shows (and the server sends on page load).
+pub const FEED_BETS_SHOWN: usize = 20;

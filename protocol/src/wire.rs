@@ -156,8 +156,6 @@ pub enum ErrorCode {
     IdempotencyConflict,
     /// Too many commands too fast.
     RateLimited,
-    /// Too many commands in flight on this connection.
-    Busy,
     /// The frame is larger than the limit.
     TooLarge,
     /// Something failed on the server; nothing was changed.

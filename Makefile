@@ -1,0 +1,69 @@
+# Zerolag: `make run` serves it, `make test` runs every test. Both install what is missing
+# first (once), so they work on a fresh Debian machine that has only the Rust toolchain.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+CARGO_LEPTOS_VERSION := 0.3.10
+WASM_BINDGEN_VERSION := 0.2.130
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+# wasm-opt comes from npm's binaryen (Debian's is too old: its output never hydrates).
+export PATH := $(CURDIR)/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export LEPTOS_SITE_ROOT ?= target/site
+
+ARGS ?=
+
+.PHONY: run test tools test-tools unit e2e release bench clean-data
+
+run: tools release
+	@echo "==> Zerolag starting at http://127.0.0.1:3000 (data in ./data; Ctrl-C stops it)"
+	./target/release/zerolag $(ARGS)
+
+test: tools test-tools unit release e2e
+
+unit:
+	@echo "==> unit, property and integration tests (real server on port 0, fresh databases)"
+	cargo test -p protocol -p engine -p zerolag --locked
+
+release:
+	@echo "==> building the release server and WASM front end"
+	cargo leptos build --release
+
+e2e: test-tools
+	@echo "==> end-to-end tests in Debian's Chromium (Playwright)"
+	cd end2end && npx playwright test
+
+bench:
+	@echo "==> ledger benchmark (durable dice bets through the engine)"
+	cargo run --release -p bench --locked -- ledger
+
+tools: tools/node_modules/.installed
+	@if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then \
+		echo "==> installing the wasm32-unknown-unknown target"; \
+		rustup target add wasm32-unknown-unknown; fi
+	@if ! cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"; then \
+		echo "==> installing cargo-leptos $(CARGO_LEPTOS_VERSION) (once; about 15 minutes on 2 cores)"; \
+		cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked; fi
+	@if ! wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)"; then \
+		echo "==> installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (once; a few minutes)"; \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); fi
+
+tools/node_modules/.installed: tools/package.json tools/package-lock.json
+	@echo "==> installing wasm-opt (npm binaryen)"
+	cd tools && npm ci --no-audit --no-fund
+	touch $@
+
+test-tools: end2end/node_modules/.installed
+	@if ! command -v chromium >/dev/null; then \
+		echo "==> installing Chromium from Debian"; \
+		$(SUDO) apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; fi
+
+end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
+	@echo "==> installing Playwright (uses Debian's Chromium; downloads no browser)"
+	cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $@
+
+clean-data:
+	rm -rf data

@@ -1,0 +1,125 @@
+//! Server functions. Their bodies run on the server (feature `ssr`) and reach the engine
+//! through Leptos context; the browser calls them over HTTP POST, which the server refuses
+//! from other origins.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use protocol::records::{BetRecord, TxRecord};
+use protocol::wire::{FeedBet, PlayerView, SeedView};
+use protocol::Cents;
+use serde::{Deserialize, Serialize};
+
+/// Errors server functions return to pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The page needs a logged-in player.
+    #[error("log in to see this")]
+    Unauthorized,
+    /// The server failed; details are in its log.
+    #[error("something went wrong on our side; please try again")]
+    Internal,
+    /// The call itself failed (network, encoding).
+    #[error("request failed: {0}")]
+    Call(ServerFnErrorErr),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Call(value)
+    }
+}
+
+/// The signed-in player with their committed balance and seed pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    /// Who.
+    pub player: PlayerView,
+    /// Balance when the page was rendered.
+    pub balance: Cents,
+    /// Seed pair for the next bet.
+    pub seed: SeedView,
+}
+
+/// A player's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyHistory {
+    /// Latest bets, newest first.
+    pub bets: Vec<BetRecord>,
+    /// Latest ledger transactions, newest first.
+    pub transactions: Vec<TxRecord>,
+}
+
+/// The "who am I" resource, shared by the header and pages.
+#[derive(Clone, Copy)]
+pub struct MeResource(pub Resource<Result<Option<Me>, AppError>>);
+
+/// Creates the shared [`MeResource`].
+pub fn provide_me() {
+    provide_context(MeResource(Resource::new(|| (), |_| get_me())));
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::AppError;
+    use axum_extra::extract::CookieJar;
+    use engine::accounts::Session;
+    use engine::Engine;
+    use leptos::prelude::*;
+
+    pub fn engine() -> Result<Engine, AppError> {
+        use_context::<Engine>().ok_or(AppError::Internal)
+    }
+
+    pub async fn session() -> Result<Option<Session>, AppError> {
+        let jar: CookieJar = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
+        let Some(cookie) = jar.get(crate::SESSION_COOKIE) else {
+            return Ok(None);
+        };
+        engine()?.accounts().session(cookie.value()).await.map_err(|_| AppError::Internal)
+    }
+
+    pub async fn require_session() -> Result<Session, AppError> {
+        session().await?.ok_or(AppError::Unauthorized)
+    }
+
+    pub fn internal(error: impl std::fmt::Display) -> AppError {
+        tracing::error!(%error, "server function failed");
+        AppError::Internal
+    }
+}
+
+/// The signed-in player, or `None` for a visitor.
+#[server]
+pub async fn get_me() -> Result<Option<Me>, AppError> {
+    let Some(session) = ssr::session().await? else {
+        return Ok(None);
+    };
+    let snapshot = ssr::engine()?.ledger().snapshot(session.player.id).await.map_err(ssr::internal)?;
+    Ok(Some(Me { player: session.player, balance: snapshot.balance, seed: snapshot.seed }))
+}
+
+/// The signed-in player's latest bets and transactions.
+#[server]
+pub async fn get_history() -> Result<MyHistory, AppError> {
+    let session = ssr::require_session().await?;
+    let history = ssr::engine()?.history();
+    let bets = history.bets(session.player.id, false).await.map_err(ssr::internal)?;
+    let transactions = history.transactions(session.player.id).await.map_err(ssr::internal)?;
+    Ok(MyHistory { bets, transactions })
+}
+
+/// The signed-in player's bets whose server seed has been revealed.
+#[server]
+pub async fn get_verifiable_bets() -> Result<Vec<BetRecord>, AppError> {
+    let session = ssr::require_session().await?;
+    ssr::engine()?.history().bets(session.player.id, true).await.map_err(ssr::internal)
+}
+
+/// The latest dice bets of everyone, newest first (what the live feed starts from).
+#[server]
+pub async fn get_recent_bets() -> Result<Vec<FeedBet>, AppError> {
+    ssr::engine()?.history().recent_feed().await.map_err(ssr::internal)
+}

@@ -1,0 +1,51 @@
+//! The site header: navigation, connection state, the live balance and the account controls.
+
+use crate::api::MeResource;
+use crate::live::Live;
+use leptos::prelude::*;
+
+/// Header shown on every page.
+#[component]
+pub fn Header() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let me = expect_context::<MeResource>().0;
+    view! {
+        <header class="top">
+            <a class="brand" href="/">"Zerolag"</a>
+            <nav class="nav">
+                <a href="/dice">"Dice"</a>
+                <a href="/me">"My bets"</a>
+                <a href="/fair">"Fairness"</a>
+            </nav>
+            <span class="conn" class:live=move || live.is_live() data-testid="connection">
+                {move || live.state.get().label()}
+            </span>
+            <div class="account">
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match me.await {
+                            Ok(Some(me)) => {
+                                let ssr_balance = me.balance;
+                                view! {
+                                    <span class="who">{me.player.username}</span>
+                                    <span class="balance" aria-label="Balance" data-testid="balance">
+                                        {move || live.balance.get().unwrap_or(ssr_balance).to_string()}
+                                    </span>
+                                    <form method="post" action="/auth/logout" class="inline">
+                                        <button type="submit" class="ghost">"Log out"</button>
+                                    </form>
+                                }
+                                    .into_any()
+                            }
+                            _ => view! {
+                                <a href="/login">"Log in"</a>
+                                <a href="/register" class="button">"Sign up"</a>
+                            }
+                                .into_any(),
+                        }
+                    })}
+                </Suspense>
+            </div>
+        </header>
+    }
+}

@@ -1,0 +1,69 @@
+//! Zerolag's user interface, rendered on the server first and then hydrated in the browser.
+//!
+//! - [`api`]: server functions (reads: who am I, history, recent bets) and their error type.
+//! - [`live`]: the client's one WebSocket per tab: connection state, live balance, seed, feed,
+//!   and request/reply with retries of idempotent commands after a reconnect.
+//! - [`header`], [`feed`]: shared components; [`pages`]: one module per route.
+//!
+//! Data flow: SSR renders each page from server functions; after hydration [`live`] connects
+//! to `/ws`, and its signals (balance, feed) take over from the server-rendered values.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod feed;
+pub mod header;
+pub mod live;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// Name of the cookie that carries the session token.
+pub const SESSION_COOKIE: &str = "zl_session";
+
+/// The HTML document around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="dark"/>
+                <link rel="icon" href="/favicon.ico"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The whole application: header, routes, and the live connection shared by every page.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    live::provide();
+    api::provide_me();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/zerolag.css"/>
+        <Title text="Zerolag"/>
+        <Router>
+            <header::Header/>
+            <main class="page">
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("") view=pages::lobby::Lobby/>
+                    <Route path=path!("/login") view=pages::auth::Login/>
+                    <Route path=path!("/register") view=pages::auth::Register/>
+                    <Route path=path!("/dice") view=pages::dice::DicePage/>
+                    <Route path=path!("/me") view=pages::me::MePage/>
+                    <Route path=path!("/fair") view=pages::fair::FairPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,277 @@
+//! The client's live connection: one WebSocket per tab to `/ws`, shared by every page.
+//!
+//! It exposes signals (connection state, balance, seed pair, the public feed) and
+//! [`Live::request`], which sends a command and calls back with its one `ack` or `error`.
+//! On a dropped connection it reconnects with exponential backoff and jitter; commands marked
+//! `retry` (those with an idempotency key) are sent again with the same key, so a bet whose
+//! answer was lost is answered from the server's record rather than placed twice.
+
+use leptos::prelude::*;
+#[cfg(feature = "hydrate")]
+use protocol::limits::FEED_BETS_SHOWN;
+#[cfg(feature = "hydrate")]
+use protocol::ServerMsg;
+use protocol::wire::{AckResult, ErrorCode, FeedBet, PlayerView, SeedView};
+use protocol::{Cents, ClientMsg};
+
+/// Where the connection stands; the header shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnState {
+    /// First connection attempt (also what the server renders).
+    Connecting,
+    /// Connected and welcomed.
+    Live,
+    /// Lost; trying again.
+    Reconnecting,
+}
+
+impl ConnState {
+    /// What the connection indicator says.
+    pub fn label(self) -> &'static str {
+        match self {
+            ConnState::Connecting => "Connecting",
+            ConnState::Live => "Live",
+            ConnState::Reconnecting => "Reconnecting",
+        }
+    }
+}
+
+/// A command's answer: the `ack` result, or the `error` code and message.
+pub type Reply = Result<AckResult, (ErrorCode, String)>;
+
+/// Handle to the tab's live connection and its state. `Copy`, from context.
+#[derive(Clone, Copy)]
+pub struct Live {
+    /// Connection state.
+    pub state: RwSignal<ConnState>,
+    /// Signed-in player, once welcomed.
+    pub player: RwSignal<Option<PlayerView>>,
+    /// Latest balance pushed by the server.
+    pub balance: RwSignal<Option<Cents>>,
+    /// Current seed pair.
+    pub seed: RwSignal<Option<SeedView>>,
+    /// Bets settled since this page loaded, newest first.
+    pub feed: RwSignal<Vec<FeedBet>>,
+    #[cfg(feature = "hydrate")]
+    conn: StoredValue<client::Conn, LocalStorage>,
+}
+
+/// Creates the tab's [`Live`] and, in the browser, starts connecting.
+pub fn provide() -> Live {
+    let live = Live {
+        state: RwSignal::new(ConnState::Connecting),
+        player: RwSignal::new(None),
+        balance: RwSignal::new(None),
+        seed: RwSignal::new(None),
+        feed: RwSignal::new(Vec::new()),
+        #[cfg(feature = "hydrate")]
+        conn: StoredValue::new_local(client::Conn::default()),
+    };
+    provide_context(live);
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(client::run(live));
+    live
+}
+
+impl Live {
+    /// Whether commands can be sent now.
+    pub fn is_live(&self) -> bool {
+        self.state.get() == ConnState::Live
+    }
+
+    /// Sends a command built from its `req`, and calls `on_reply` with its answer. With
+    /// `retry`, the command survives a reconnect and is sent again unchanged.
+    pub fn request(&self, build: impl FnOnce(u64) -> ClientMsg, retry: bool, on_reply: impl FnOnce(Reply) + 'static) {
+        #[cfg(feature = "hydrate")]
+        client::request(*self, build, retry, Box::new(on_reply));
+        #[cfg(not(feature = "hydrate"))]
+        {
+            // Commands are only sent from event handlers, which run in the browser.
+            let _ = (build, retry, on_reply);
+        }
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn handle(&self, msg: ServerMsg) -> Option<(u64, Reply)> {
+        match msg {
+            ServerMsg::Welcome { player, balance, seed, .. } => {
+                self.player.set(player);
+                self.balance.set(balance);
+                self.seed.set(seed);
+                self.state.set(ConnState::Live);
+                None
+            }
+            ServerMsg::Ack { req, result } => {
+                if let AckResult::Seed { seed, .. } = &result {
+                    self.seed.set(Some(seed.clone()));
+                }
+                if let AckResult::Dice { bet, .. } = &result {
+                    self.seed.update(|s| {
+                        if let Some(s) = s.as_mut().filter(|s| s.commitment == bet.seed_commitment) {
+                            s.next_nonce = s.next_nonce.max(bet.nonce + 1);
+                        }
+                    });
+                }
+                Some((req, Ok(result)))
+            }
+            ServerMsg::Error { req, code, message } => req.map(|req| (req, Err((code, message)))),
+            ServerMsg::Balance { balance, .. } => {
+                self.balance.set(Some(balance));
+                None
+            }
+            ServerMsg::DiceFeed { bet, .. } => {
+                self.feed.update(|feed| {
+                    feed.insert(0, bet);
+                    feed.truncate(FEED_BETS_SHOWN);
+                });
+                None
+            }
+        }
+    }
+}
+
+/// A fresh random idempotency key (128 bits, hex) from the browser's CSPRNG.
+pub fn new_idempotency_key() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let mut bytes = [0u8; 16];
+        let filled = web_sys::window()
+            .and_then(|w| w.crypto().ok())
+            .map(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok())
+            .unwrap_or(false);
+        if !filled {
+            // No Web Crypto: still unique enough per player for idempotency (not a secret).
+            let now = js_sys::Date::now().to_bits().to_le_bytes();
+            let noise = js_sys::Math::random().to_bits().to_le_bytes();
+            bytes[..8].copy_from_slice(&now);
+            bytes[8..].copy_from_slice(&noise);
+        }
+        hex::encode(bytes)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    String::new()
+}
+
+#[cfg(feature = "hydrate")]
+mod client {
+    use super::{ConnState, Live, Reply};
+    use futures::channel::mpsc;
+    use futures::{SinkExt, StreamExt};
+    use gloo_net::websocket::{futures::WebSocket, Message};
+    use leptos::prelude::*;
+    use protocol::wire::ErrorCode;
+    use protocol::{ClientMsg, ServerMsg};
+    use std::collections::BTreeMap;
+
+    /// First reconnect delay; doubles per failed attempt.
+    const RECONNECT_DELAY_MS_MIN: u32 = 250;
+    /// Longest reconnect delay (10 s).
+    const RECONNECT_DELAY_MS_MAX: u32 = 10_000;
+
+    struct Pending {
+        frame: String,
+        retry: bool,
+        on_reply: Box<dyn FnOnce(Reply)>,
+    }
+
+    #[derive(Default)]
+    pub struct Conn {
+        next_req: u64,
+        socket: Option<mpsc::UnboundedSender<String>>,
+        pending: BTreeMap<u64, Pending>,
+    }
+
+    pub fn request(live: Live, build: impl FnOnce(u64) -> ClientMsg, retry: bool, on_reply: Box<dyn FnOnce(Reply)>) {
+        let refused = live.conn.try_update_value(|conn| {
+            conn.next_req += 1;
+            let req = conn.next_req;
+            let frame = serde_json::to_string(&build(req)).expect("client messages serialise");
+            let sent = conn.socket.as_ref().is_some_and(|s| s.unbounded_send(frame.clone()).is_ok());
+            if sent || retry {
+                conn.pending.insert(req, Pending { frame, retry, on_reply });
+                None
+            } else {
+                Some(on_reply)
+            }
+        });
+        if let Some(Some(on_reply)) = refused {
+            on_reply(Err((ErrorCode::Internal, "not connected; try again in a moment".into())));
+        }
+    }
+
+    fn deliver(live: Live, req: u64, reply: Reply) {
+        let pending = live.conn.try_update_value(|conn| conn.pending.remove(&req)).flatten();
+        if let Some(pending) = pending {
+            (pending.on_reply)(reply);
+        }
+    }
+
+    /// On connect: resend retryable commands in order.
+    fn attach(live: Live, socket: mpsc::UnboundedSender<String>) {
+        live.conn.update_value(|conn| {
+            for pending in conn.pending.values() {
+                let _ = socket.unbounded_send(pending.frame.clone());
+            }
+            conn.socket = Some(socket);
+        });
+    }
+
+    /// On disconnect: fail commands that must not be repeated; keep the retryable ones.
+    fn detach(live: Live) {
+        let failed: Vec<Pending> = live
+            .conn
+            .try_update_value(|conn| {
+                conn.socket = None;
+                let keys: Vec<u64> = conn.pending.iter().filter(|(_, p)| !p.retry).map(|(k, _)| *k).collect();
+                keys.into_iter().filter_map(|k| conn.pending.remove(&k)).collect()
+            })
+            .unwrap_or_default();
+        for pending in failed {
+            (pending.on_reply)(Err((ErrorCode::Internal, "connection lost; try again".into())));
+        }
+    }
+
+    fn url() -> Option<String> {
+        let location = web_sys::window()?.location();
+        let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
+        Some(format!("{scheme}://{}/ws", location.host().ok()?))
+    }
+
+    pub async fn run(live: Live) {
+        let Some(url) = url() else { return };
+        let mut attempt: u32 = 0;
+        loop {
+            if let Ok(socket) = WebSocket::open(&url) {
+                let (mut write, mut read) = socket.split();
+                let (tx, mut rx) = mpsc::unbounded::<String>();
+                attach(live, tx);
+                let writer = async move {
+                    while let Some(frame) = rx.next().await {
+                        if write.send(Message::Text(frame)).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                let reader = async move {
+                    while let Some(Ok(message)) = read.next().await {
+                        let Message::Text(text) = message else { continue };
+                        let Ok(msg) = serde_json::from_str::<ServerMsg>(&text) else { continue };
+                        if let Some((req, reply)) = live.handle(msg) {
+                            deliver(live, req, reply);
+                        }
+                    }
+                };
+                futures::future::select(Box::pin(writer), Box::pin(reader)).await;
+                detach(live);
+                if live.state.get_untracked() == ConnState::Live {
+                    attempt = 0;
+                }
+            }
+            live.state.set(ConnState::Reconnecting);
+            let backoff = RECONNECT_DELAY_MS_MIN.saturating_mul(1 << attempt.min(6)).min(RECONNECT_DELAY_MS_MAX);
+            let jitter = (js_sys::Math::random() * f64::from(backoff) / 2.0) as u32;
+            gloo_timers::future::TimeoutFuture::new(backoff / 2 + jitter).await;
+            attempt += 1;
+        }
+    }
+}

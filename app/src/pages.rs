@@ -1,0 +1,36 @@
+//! One module per route.
+
+pub mod auth;
+pub mod dice;
+pub mod fair;
+pub mod lobby;
+pub mod me;
+
+use leptos::prelude::*;
+
+/// Shown for unknown paths (with status 404).
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <section class="card">
+            <h1>"Page not found"</h1>
+            <p><a href="/">"Back to the lobby"</a></p>
+        </section>
+    }
+}
+
+/// Asks a visitor to log in before using a page.
+#[component]
+pub fn LoginPrompt(what: &'static str) -> impl IntoView {
+    view! {
+        <section class="card">
+            <p>
+                <a href="/login">"Log in"</a> " or " <a href="/register">"create an account"</a> " " {what}
+            </p>
+        </section>
+    }
+}

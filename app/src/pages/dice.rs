@@ -1,0 +1,174 @@
+//! Dice: choose an amount and a roll-under target; the server rolls and settles at once.
+//! The form previews chance, multiplier and payout with the same `protocol` rules the server
+//! applies; the server still checks everything.
+
+use crate::api::MeResource;
+use crate::feed::DiceFeed;
+use crate::live::{new_idempotency_key, Live};
+use crate::pages::LoginPrompt;
+use leptos::prelude::*;
+use protocol::dice::{format_hundredths, parse_hundredths, DiceWager};
+use protocol::wire::{AckResult, DiceBetView, RevealedSeed};
+use protocol::{Cents, ClientMsg};
+
+fn wager(amount: &str, target: &str) -> Result<DiceWager, String> {
+    let amount = Cents::parse(amount).map_err(|e| format!("Bet amount: {e}"))?;
+    let target = parse_hundredths(target).ok_or("Roll under: enter a number like 49.5")?;
+    DiceWager::parse(amount, target).map_err(|e| e.to_string())
+}
+
+/// `/dice`
+#[component]
+pub fn DicePage() -> impl IntoView {
+    let me = expect_context::<MeResource>().0;
+    view! {
+        <h1>"Dice"</h1>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(_)) => view! { <DiceTable/> <SeedPanel/> }.into_any(),
+                    _ => view! { <LoginPrompt what="to roll the dice."/> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <DiceFeed/>
+    }
+}
+
+#[component]
+fn DiceTable() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let amount = RwSignal::new("1.00".to_string());
+    let target = RwSignal::new("50.00".to_string());
+    let pending = RwSignal::new(false);
+    let outcome = RwSignal::new(None::<Result<DiceBetView, String>>);
+    let preview = move || wager(&amount.get(), &target.get());
+
+    let roll = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        let chosen = match preview() {
+            Ok(chosen) => chosen,
+            Err(message) => return outcome.set(Some(Err(message))),
+        };
+        pending.set(true);
+        let idem = new_idempotency_key();
+        let build = move |req| ClientMsg::DiceBet { req, idem, amount: chosen.amount, target: chosen.target };
+        live.request(build, true, move |reply| {
+            pending.set(false);
+            outcome.set(Some(match reply {
+                Ok(AckResult::Dice { bet, .. }) => Ok(bet),
+                Ok(_) => Err("unexpected answer".into()),
+                Err((_, message)) => Err(message),
+            }));
+        });
+    };
+
+    view! {
+        <section class="card dice">
+            <form on:submit=roll class="dice-form">
+                <div class="field">
+                    <label for="bet-amount">"Bet amount"</label>
+                    <input id="bet-amount" inputmode="decimal" autocomplete="off" bind:value=amount/>
+                </div>
+                <div class="field">
+                    <label for="roll-under">"Roll under"</label>
+                    <input id="roll-under" inputmode="decimal" autocomplete="off" bind:value=target/>
+                </div>
+                <dl class="preview">
+                    {move || match preview() {
+                        Ok(w) => view! {
+                            <div><dt>"Chance"</dt><dd>{format_hundredths(w.target)} "%"</dd></div>
+                            <div><dt>"Multiplier"</dt><dd>{format_hundredths(w.multiplier_x100() as u32)} "x"</dd></div>
+                            <div><dt>"Payout on win"</dt><dd>{w.payout_if_win().to_string()}</dd></div>
+                        }
+                            .into_any(),
+                        Err(message) => view! { <div class="error">{message}</div> }.into_any(),
+                    }}
+                </dl>
+                <button type="submit" class="primary" disabled=move || pending.get() || !live.is_live()>
+                    "Roll"
+                </button>
+            </form>
+            <p class="result" data-testid="dice-result" aria-live="polite">
+                {move || match outcome.get() {
+                    None => String::new(),
+                    Some(Ok(bet)) if bet.payout.0 > 0 => {
+                        format!("Rolled {} — won {}", format_hundredths(bet.roll), bet.payout)
+                    }
+                    Some(Ok(bet)) => format!("Rolled {} — lost", format_hundredths(bet.roll)),
+                    Some(Err(message)) => message,
+                }}
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn SeedPanel() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let client_seed = RwSignal::new(String::new());
+    let revealed = RwSignal::new(None::<RevealedSeed>);
+    let status = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let Some(seed) = live.seed.get() {
+            if client_seed.get_untracked().is_empty() {
+                client_seed.set(seed.client_seed);
+            }
+        }
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let wanted = client_seed.get_untracked();
+        live.request(move |req| ClientMsg::SetClientSeed { req, client_seed: wanted }, false, move |reply| {
+            status.set(match reply {
+                Ok(_) => "Client seed saved.".into(),
+                Err((_, message)) => message,
+            })
+        });
+    };
+    let rotate = move |_| {
+        live.request(|req| ClientMsg::RotateSeed { req }, false, move |reply| match reply {
+            Ok(AckResult::Seed { revealed: seed, .. }) => {
+                revealed.set(seed);
+                status.set("Server seed revealed; a new one is committed.".into());
+            }
+            Ok(_) => {}
+            Err((_, message)) => status.set(message),
+        });
+    };
+    view! {
+        <section class="card seeds" aria-label="Provably fair seeds">
+            <h2>"Seeds"</h2>
+            <p class="muted">
+                "Each roll is HMAC-SHA256(server seed, client seed:nonce). The server seed's hash is
+                shown before you play; rotate to reveal it and check every roll on the Fairness page."
+            </p>
+            <dl class="kv">
+                <dt>"Server seed hash"</dt>
+                <dd class="mono" data-testid="seed-commitment">{move || live.seed.get().map(|s| s.commitment).unwrap_or_default()}</dd>
+                <dt>"Next nonce"</dt>
+                <dd>{move || live.seed.get().map(|s| s.next_nonce.to_string()).unwrap_or_default()}</dd>
+            </dl>
+            <form on:submit=save class="inline-form">
+                <label for="client-seed">"Client seed"</label>
+                <input id="client-seed" bind:value=client_seed maxlength="64"/>
+                <button type="submit" disabled=move || !live.is_live()>"Save client seed"</button>
+            </form>
+            <button type="button" on:click=rotate disabled=move || !live.is_live()>"Rotate seed"</button>
+            <p class="muted" role="status">{move || status.get()}</p>
+            {move || revealed.get().map(|seed| view! {
+                <dl class="kv revealed">
+                    <dt>"Revealed server seed"</dt>
+                    <dd class="mono">{seed.server_seed}</dd>
+                    <dt>"Its hash"</dt>
+                    <dd class="mono">{seed.commitment}</dd>
+                    <dt>"Bets under it"</dt>
+                    <dd>{seed.bets.to_string()}</dd>
+                </dl>
+            })}
+        </section>
+    }
+}

@@ -1,0 +1,108 @@
+//! `/fair`: how outcomes are derived, and verification in the browser with the very code the
+//! server used (`protocol::dice::verify`, compiled to WASM).
+
+use crate::api::{get_verifiable_bets, AppError};
+use leptos::prelude::*;
+use protocol::dice::{self, format_hundredths};
+use protocol::records::BetRecord;
+
+/// `/fair`
+#[component]
+pub fn FairPage() -> impl IntoView {
+    let bets = Resource::new(|| (), |_| get_verifiable_bets());
+    view! {
+        <h1>"Provably fair"</h1>
+        <section class="card prose">
+            <p>
+                "Before you bet, we commit to a secret server seed by showing you its SHA-256 hash. Each
+                roll is computed from HMAC-SHA256 with the server seed as key and \"client seed:nonce\" as
+                message, where the client seed is yours to choose and the nonce counts your bets (0, 1, 2, …).
+                The first 5 hex digits of the result below 1,000,000, modulo 10,000, give the roll 0.00–99.99."
+            </p>
+            <p>
+                "When you rotate your seed, the old server seed is revealed. Anyone can then hash it to check
+                it is the one we committed to, and recompute every roll it produced. The buttons below do
+                exactly that in your browser, with the same code the server ran."
+            </p>
+        </section>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match bets.await {
+                    Err(AppError::Unauthorized) => view! {
+                        <p class="muted">"Log in to verify your own rolls."</p>
+                    }.into_any(),
+                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                    Ok(bets) if bets.is_empty() => view! {
+                        <p class="muted">"No revealed rolls yet: rotate your seed on the Dice page to reveal one."</p>
+                    }.into_any(),
+                    Ok(bets) => view! {
+                        <section class="card">
+                            <h2>"Your revealed rolls"</h2>
+                            <table class="bets">
+                                <thead><tr><th>"#"</th><th>"Nonce"</th><th>"Client seed"</th><th>"Roll"</th><th>"Check"</th></tr></thead>
+                                <tbody>{bets.into_iter().map(|bet| view! { <VerifyRow bet/> }).collect_view()}</tbody>
+                            </table>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+        <ManualVerifier/>
+    }
+}
+
+#[component]
+fn VerifyRow(bet: BetRecord) -> impl IntoView {
+    let verdict = RwSignal::new(None::<Result<String, String>>);
+    let check = {
+        let bet = bet.clone();
+        move |_| {
+            let server_seed = bet.server_seed.clone().unwrap_or_default();
+            let result = dice::verify(&server_seed, &bet.commitment, &bet.client_seed, bet.nonce, bet.roll);
+            verdict.set(Some(
+                result.map(|roll| format!("Verified: {}", format_hundredths(roll))).map_err(|e| e.to_string()),
+            ));
+        }
+    };
+    view! {
+        <tr>
+            <td>{bet.id.to_string()}</td>
+            <td>{bet.nonce.to_string()}</td>
+            <td class="mono">{bet.client_seed.clone()}</td>
+            <td>{format_hundredths(bet.roll)}</td>
+            <td>
+                <button type="button" on:click=check aria-label=format!("Verify bet {}", bet.id)>"Verify"</button>
+                <span data-testid="verify-result" class:ok=move || matches!(verdict.get(), Some(Ok(_)))>
+                    {move || match verdict.get() {
+                        None => String::new(),
+                        Some(Ok(text)) | Some(Err(text)) => text,
+                    }}
+                </span>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn ManualVerifier() -> impl IntoView {
+    let server_seed = RwSignal::new(String::new());
+    let client_seed = RwSignal::new(String::new());
+    let nonce = RwSignal::new("0".to_string());
+    let computed = move || {
+        let seed = server_seed.get();
+        let nonce = nonce.get().trim().parse::<u64>().ok()?;
+        (!seed.is_empty()).then(|| {
+            let roll = dice::roll(&seed, &client_seed.get(), nonce);
+            format!("Roll {} · seed hash {}", format_hundredths(roll), protocol::fair::seed_commitment(&seed))
+        })
+    };
+    view! {
+        <section class="card">
+            <h2>"Check any roll"</h2>
+            <div class="field"><label for="v-server">"Server seed"</label><input id="v-server" class="mono" bind:value=server_seed/></div>
+            <div class="field"><label for="v-client">"Client seed"</label><input id="v-client" bind:value=client_seed/></div>
+            <div class="field"><label for="v-nonce">"Nonce"</label><input id="v-nonce" inputmode="numeric" bind:value=nonce/></div>
+            <p class="mono" data-testid="manual-roll">{computed}</p>
+        </section>
+    }
+}

@@ -1,0 +1,128 @@
+//! `/auth/*`: register, log in, log out. Plain form posts that answer with a redirect (so they
+//! work before hydration and without JavaScript), or with JSON when the client asks for it.
+
+use crate::state::AppState;
+use app::SESSION_COOKIE;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use axum::{Form, Json, Router};
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::CookieJar;
+use engine::accounts::{AuthError, Session, SessionToken};
+use engine::limits::SESSION_ABSOLUTE_MS;
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+/// The auth routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/register", post(register))
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+}
+
+/// Fields of the register and login forms.
+#[derive(Deserialize)]
+pub struct Credentials {
+    username: String,
+    password: String,
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+fn session_cookie(token: SessionToken, secure: bool) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, token.0))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(time_from_ms(SESSION_ABSOLUTE_MS))
+        .build()
+}
+
+fn time_from_ms(ms: i64) -> time::Duration {
+    time::Duration::milliseconds(ms)
+}
+
+fn signed_in(jar: CookieJar, state: &AppState, headers: &HeaderMap, outcome: (Session, SessionToken)) -> Response {
+    let (session, token) = outcome;
+    let jar = jar.add(session_cookie(token, state.secure_cookies));
+    if wants_json(headers) {
+        (jar, Json(serde_json::json!({ "player": session.player }))).into_response()
+    } else {
+        (jar, Redirect::to("/")).into_response()
+    }
+}
+
+fn refused(error: AuthError, headers: &HeaderMap, page: &str) -> Response {
+    let status = match error {
+        AuthError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        AuthError::UsernameTaken => StatusCode::CONFLICT,
+        AuthError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AuthError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        AuthError::InvalidUsername | AuthError::WeakPassword => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    if wants_json(headers) {
+        let body = serde_json::json!({ "code": error.code(), "message": error.to_string() });
+        (status, Json(body)).into_response()
+    } else {
+        Redirect::to(&format!("{page}?error={}", error.code())).into_response()
+    }
+}
+
+async fn register(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(form): Form<Credentials>,
+) -> Response {
+    match state.engine.accounts().register(&form.username, &form.password, peer.ip()).await {
+        Ok(outcome) => signed_in(jar, &state, &headers, outcome),
+        Err(error) => refused(error, &headers, "/register"),
+    }
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(form): Form<Credentials>,
+) -> Response {
+    // A login always starts a new session: end the one this browser had, if any.
+    if let Some(old) = jar.get(SESSION_COOKIE) {
+        let _ = state.engine.accounts().logout(old.value()).await;
+    }
+    match state.engine.accounts().login(&form.username, &form.password, peer.ip()).await {
+        Ok(outcome) => signed_in(jar, &state, &headers, outcome),
+        Err(error) => refused(error, &headers, "/login"),
+    }
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar) -> Response {
+    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        if let Err(error) = state.engine.accounts().logout(cookie.value()).await {
+            return refused(error, &headers, "/");
+        }
+    }
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    if wants_json(&headers) {
+        (jar, StatusCode::NO_CONTENT).into_response()
+    } else {
+        (jar, Redirect::to("/")).into_response()
+    }
+}
+
+/// The session a request's cookie belongs to, if any.
+pub async fn session_of(state: &AppState, jar: &CookieJar) -> Option<Session> {
+    let token = jar.get(SESSION_COOKIE)?;
+    state.engine.accounts().session(token.value()).await.ok().flatten()
+}

@@ -1,0 +1,111 @@
+//! Zerolag's server: the composition root.
+//!
+//! - [`config`]: flags and environment; [`limits`]: edge limits as named constants.
+//! - [`state`]: the [`state::AppState`] every handler shares.
+//! - [`origin`]: refuses cross-origin state changes and WebSocket upgrades.
+//! - [`auth`]: `/auth/register`, `/auth/login`, `/auth/logout` and the session cookie.
+//! - [`gateway`]: the `/ws` WebSocket edge: decode, validate, limit, run, reply, fan out.
+//!
+//! Requests flow: axum router -> (origin check) -> auth handlers, the gateway, Leptos SSR
+//! routes and server functions (which reach the engine through Leptos context), or static
+//! files from the built site.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod config;
+pub mod gateway;
+pub mod limits;
+pub mod origin;
+pub mod state;
+
+use anyhow::Context as _;
+use app::{shell, App};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::Router;
+use engine::Engine;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+pub use config::Config;
+
+/// A started server.
+pub struct Running {
+    /// The address it listens on (the real port when 0 was asked for).
+    pub addr: SocketAddr,
+    /// Its engine, for tests and tools that inspect state.
+    pub engine: Engine,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting connections and waits for the server task to end.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = self.task.await;
+    }
+
+    /// Waits until the server stops on its own (it does not, unless it fails).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Opens the database, builds the router and starts serving on `config.addr`.
+pub async fn start(config: &Config) -> anyhow::Result<Running> {
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    }
+    let engine = Engine::start(&config.database_url()).await.context("cannot start the engine")?;
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.addr))?;
+    let addr = listener.local_addr()?;
+
+    let leptos = LeptosOptions::builder()
+        .output_name("zerolag")
+        .site_root(config.site_root.to_string_lossy().as_ref())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    let state = state::AppState {
+        engine: engine.clone(),
+        allowlist: origin::Allowlist(Arc::new(config.allowed_origins.clone())),
+        secure_cookies: config.secure_cookies,
+        leptos: leptos.clone(),
+        connections: Arc::default(),
+    };
+    let router = router(state);
+    let shutdown = CancellationToken::new();
+    let stopping = shutdown.clone();
+    let task = tokio::spawn(async move {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(error) = axum::serve(listener, service).with_graceful_shutdown(stopping.cancelled_owned()).await {
+            tracing::error!(%error, "server failed");
+        }
+    });
+    Ok(Running { addr, engine, shutdown, task })
+}
+
+fn router(state: state::AppState) -> Router {
+    let routes = generate_route_list(App);
+    let engine = state.engine.clone();
+    let context = move || provide_context(engine.clone());
+    let leptos = state.leptos.clone();
+    Router::new()
+        .route("/ws", get(gateway::upgrade))
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(auth::routes())
+        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<state::AppState, _>(context, shell))
+        .layer(axum::middleware::from_fn_with_state(state.allowlist.clone(), origin::refuse_cross_origin))
+        .layer(DefaultBodyLimit::max(limits::REQUEST_BODY_BYTES_MAX))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,33 @@
+//! Limits at the edge, with units in their names. Wire limits shared with the browser are in
+//! `protocol::limits` (for example `WS_MESSAGE_BYTES_MAX`).
+
+/// Frames above this size end the connection (close code 1009) instead of getting an error
+/// reply; between `WS_MESSAGE_BYTES_MAX` and this, the frame is refused with `too_large`.
+pub const WS_FRAME_BYTES_HARD_MAX: usize = 64 * 1024;
+/// Commands one connection may send per second, sustained.
+pub const WS_COMMANDS_PER_SECOND: u32 = 50;
+/// Commands one connection may send in a burst.
+pub const WS_COMMANDS_BURST: u32 = 100;
+/// Commands of one connection being processed at once.
+pub const WS_COMMANDS_IN_FLIGHT_MAX: usize = 64;
+/// The server pings every connection this often (20 s).
+pub const WS_PING_INTERVAL_MS: u64 = 20_000;
+/// A connection silent for this long (no frame, no pong) is closed (60 s).
+pub const WS_IDLE_TIMEOUT_MS: u64 = 60_000;
+/// Open WebSocket connections the server accepts at once.
+pub const WS_CONNECTIONS_MAX: usize = 50_000;
+/// Largest form body accepted by the auth endpoints (4 KiB).
+pub const AUTH_FORM_BYTES_MAX: usize = 4 * 1024;
+/// Largest request body of any other endpoint (64 KiB).
+pub const REQUEST_BODY_BYTES_MAX: usize = 64 * 1024;
+
+/// Close code: the peer could not keep up with its messages (application-defined range).
+pub const CLOSE_SLOW_CONSUMER: u16 = 4008;
+/// Close code: the login session ended.
+pub const CLOSE_SESSION_ENDED: u16 = 4001;
+/// Close code: no activity within the idle timeout.
+pub const CLOSE_IDLE: u16 = 4002;
+/// Close code: server shutting down (standard "going away").
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+/// Close code: message too big (standard).
+pub const CLOSE_TOO_BIG: u16 = 1009;

@@ -1,0 +1,35 @@
+//! The state every handler shares, built once at startup.
+
+use crate::origin::Allowlist;
+use axum::extract::FromRef;
+use engine::Engine;
+use leptos::prelude::LeptosOptions;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The real-time domain.
+    pub engine: Engine,
+    /// Origins allowed besides the server's own.
+    pub allowlist: Allowlist,
+    /// Whether session cookies are marked `Secure`.
+    pub secure_cookies: bool,
+    /// Leptos rendering options.
+    pub leptos: LeptosOptions,
+    /// Open WebSocket connections.
+    pub connections: Arc<AtomicUsize>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> LeptosOptions {
+        state.leptos.clone()
+    }
+}
+
+impl FromRef<AppState> for Allowlist {
+    fn from_ref(state: &AppState) -> Allowlist {
+        state.allowlist.clone()
+    }
+}

@@ -1,0 +1,141 @@
+//! Accounts over HTTP against the real server.
+
+mod common;
+
+use common::TestApp;
+
+#[tokio::test]
+async fn registering_logs_in_and_grants_1000_credits() {
+    let app = TestApp::spawn().await;
+    let token = app.register("alice").await;
+    let ws = app.ws(Some(&token)).await;
+    assert_eq!(ws.welcome["player"]["username"], "alice");
+    assert_eq!(ws.welcome["balance"], 100_000);
+}
+
+#[tokio::test]
+async fn the_same_username_cannot_register_twice_in_any_case() {
+    let app = TestApp::spawn().await;
+    app.register("alice").await;
+    let (status, body, token) = app.auth("register", "ALICE", "password1").await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("username_taken")));
+    assert!(token.is_none());
+}
+
+#[tokio::test]
+async fn bad_usernames_and_passwords_are_refused_and_create_nothing() {
+    let app = TestApp::spawn().await;
+    for (username, password, code) in [
+        ("ab", "password1", "invalid_username"),
+        ("robert'); DROP TABLE users;--", "password1", "invalid_username"),
+        ("<script>x</script>", "password1", "invalid_username"),
+        ("good_name", "short", "weak_password"),
+    ] {
+        let (status, body, token) = app.auth("register", username, password).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some(code)), "{username}");
+        assert!(token.is_none());
+    }
+    let users: i64 = sqlx_count(&app, "SELECT COUNT(*) FROM users").await;
+    assert_eq!(users, 0);
+}
+
+async fn sqlx_count(app: &TestApp, sql: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query(sql).fetch_one(app.running.engine.store().pool()).await.unwrap().get(0)
+}
+
+#[tokio::test]
+async fn unknown_user_and_wrong_password_get_the_same_answer() {
+    let app = TestApp::spawn().await;
+    app.register("alice").await;
+    let wrong = app.auth("login", "alice", "not-the-password").await;
+    let unknown = app.auth("login", "nobody", "not-the-password").await;
+    assert_eq!(wrong.0, 401);
+    assert_eq!((wrong.0, &wrong.1), (unknown.0, &unknown.1));
+    assert!(wrong.2.is_none() && unknown.2.is_none());
+}
+
+#[tokio::test]
+async fn each_login_gets_a_new_token_and_logout_ends_the_session() {
+    let app = TestApp::spawn().await;
+    let first = app.register("alice").await;
+    let (status, _, second) = app.auth("login", "alice", "password1").await;
+    assert_eq!(status, 200);
+    let second = second.unwrap();
+    assert_ne!(first, second);
+
+    let mut ws = app.ws(Some(&second)).await;
+    let response = app
+        .http()
+        .post(app.url("/auth/logout"))
+        .header("cookie", format!("zl_session={second}"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(ws.closed().await, Some(4001));
+    // The token no longer identifies anyone.
+    let ws = app.ws(Some(&second)).await;
+    assert!(ws.welcome["player"].is_null());
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_from_one_ip_are_throttled() {
+    let app = TestApp::spawn().await;
+    app.register("alice").await;
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(app.auth("login", "alice", "guess-guess").await.0);
+    }
+    assert_eq!(&statuses[..5], &[401; 5]);
+    assert_eq!(statuses[6], 429);
+}
+
+#[tokio::test]
+async fn a_cross_origin_form_post_is_refused() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .http()
+        .post(app.url("/auth/register"))
+        .header("origin", "http://evil.example")
+        .form(&[("username", "mallory"), ("password", "password1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(sqlx_count(&app, "SELECT COUNT(*) FROM users").await, 0);
+}
+
+#[tokio::test]
+async fn form_posts_redirect_with_an_error_code_for_browsers() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .http()
+        .post(app.url("/auth/login"))
+        .form(&[("username", "nobody"), ("password", "password1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/login?error=invalid_credentials");
+}
+
+#[tokio::test]
+async fn pages_render_on_the_server_with_the_players_balance() {
+    let app = TestApp::spawn().await;
+    let token = app.register("alice").await;
+    let page = app
+        .http()
+        .get(app.url("/dice"))
+        .header("cookie", format!("zl_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("1,000.00"), "balance rendered");
+    assert!(html.contains("alice"));
+    let missing = app.http().get(app.url("/no-such-page")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+}

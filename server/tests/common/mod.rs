@@ -1,0 +1,175 @@
+//! Test harness: the real server on port 0 with a fresh database, HTTP and WebSocket clients.
+#![allow(dead_code)]
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use zerolag::{Config, Running};
+
+/// Upper bound on waiting for any one frame; a hang fails the test instead of blocking CI.
+const FRAME_WAIT: Duration = Duration::from_secs(20);
+
+pub struct TestApp {
+    pub running: Running,
+    pub base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().to_path_buf(),
+            database_url: None,
+            log: "warn".into(),
+            allowed_origins: vec![],
+            secure_cookies: false,
+            site_root: dir.path().join("site"),
+        };
+        let running = zerolag::start(&config).await.unwrap();
+        let base = format!("http://{}", running.addr);
+        TestApp { running, base, _dir: dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A client that does not follow redirects, so tests can see them.
+    pub fn http(&self) -> reqwest::Client {
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
+    /// Posts an auth form as JSON-accepting client; returns the status, body and session token.
+    pub async fn auth(&self, action: &str, username: &str, password: &str) -> (u16, Value, Option<String>) {
+        let response = self
+            .http()
+            .post(self.url(&format!("/auth/{action}")))
+            .header("accept", "application/json")
+            .form(&[("username", username), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let token = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("zl_session=").map(|rest| rest.split(';').next().unwrap().to_owned()))
+            .filter(|t| !t.is_empty());
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body, token)
+    }
+
+    /// Registers a player and returns their session token.
+    pub async fn register(&self, username: &str) -> String {
+        let (status, body, token) = self.auth("register", username, "password1").await;
+        assert_eq!(status, 200, "{body}");
+        token.expect("registration sets the session cookie")
+    }
+
+    pub async fn ws(&self, token: Option<&str>) -> Ws {
+        self.ws_with_origin(token, Some(&self.base)).await.expect("upgrade accepted")
+    }
+
+    pub async fn ws_with_origin(
+        &self,
+        token: Option<&str>,
+        origin: Option<&str>,
+    ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+        let mut request = format!("ws://{}/ws", self.running.addr).into_client_request().unwrap();
+        if let Some(token) = token {
+            request.headers_mut().insert("cookie", HeaderValue::from_str(&format!("zl_session={token}")).unwrap());
+        }
+        if let Some(origin) = origin {
+            request.headers_mut().insert("origin", HeaderValue::from_str(origin).unwrap());
+        }
+        let (stream, _) = tokio_tungstenite::connect_async(request).await?;
+        let mut ws = Ws { stream, next_req: 0, welcome: Value::Null, unclaimed: Vec::new() };
+        let welcome = ws.next().await;
+        assert_eq!(welcome["type"], "welcome", "{welcome}");
+        ws.welcome = welcome;
+        Ok(ws)
+    }
+}
+
+pub struct Ws {
+    pub stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    next_req: u64,
+    pub welcome: Value,
+    /// Frames read while waiting for another one; replies may arrive in any order.
+    unclaimed: Vec<Value>,
+}
+
+impl Ws {
+    pub async fn send_text(&mut self, text: String) {
+        self.stream.send(Message::text(text)).await.unwrap();
+    }
+
+    /// Sends a command with a fresh `req` and returns that `req`.
+    pub async fn send(&mut self, mut command: Value) -> u64 {
+        self.next_req += 1;
+        command["req"] = json!(self.next_req);
+        self.send_text(command.to_string()).await;
+        self.next_req
+    }
+
+    /// The next text frame.
+    pub async fn next(&mut self) -> Value {
+        loop {
+            let frame = tokio::time::timeout(FRAME_WAIT, self.stream.next())
+                .await
+                .expect("a frame arrives")
+                .expect("connection open")
+                .expect("frame readable");
+            if let Message::Text(text) = frame {
+                return serde_json::from_str(&text).unwrap();
+            }
+        }
+    }
+
+    /// The first frame matching `want`; others are kept for later calls.
+    pub async fn until(&mut self, want: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.unclaimed.iter().position(&want) {
+            return self.unclaimed.remove(i);
+        }
+        loop {
+            let frame = self.next().await;
+            if want(&frame) {
+                return frame;
+            }
+            self.unclaimed.push(frame);
+        }
+    }
+
+    /// The `ack` or `error` for `req`.
+    pub async fn reply(&mut self, req: u64) -> Value {
+        self.until(|f| (f["type"] == "ack" || f["type"] == "error") && f["req"] == json!(req)).await
+    }
+
+    /// Sends a command and waits for its reply.
+    pub async fn call(&mut self, command: Value) -> Value {
+        let req = self.send(command).await;
+        self.reply(req).await
+    }
+
+    /// Waits for the connection to be closed by the server; returns the close code.
+    pub async fn closed(&mut self) -> Option<u16> {
+        loop {
+            match tokio::time::timeout(FRAME_WAIT, self.stream.next()).await.expect("close arrives") {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+}
+
+pub fn dice_bet(idem: &str, amount: i64, target: u32) -> Value {
+    json!({ "type": "dice_bet", "idem": idem, "amount": amount, "target": target })
+}

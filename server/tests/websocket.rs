@@ -1,0 +1,188 @@
+//! The WebSocket protocol against the real server: dice end to end, idempotency, limits and
+//! bad input.
+
+mod common;
+
+use common::{dice_bet, TestApp};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_dice_bet_is_acknowledged_and_the_balance_reaches_every_tab() {
+    let app = TestApp::spawn().await;
+    let token = app.register("alice").await;
+    let mut tab1 = app.ws(Some(&token)).await;
+    let mut tab2 = app.ws(Some(&token)).await;
+    let mut watcher = app.ws(None).await;
+
+    let ack = tab1.call(dice_bet("bet-1", 1_000, 5_000)).await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    let bet = &ack["result"]["bet"];
+    let payout = bet["payout"].as_i64().unwrap();
+    let expected = 100_000 - 1_000 + payout;
+    assert_eq!(ack["result"]["balance"], expected);
+    assert_eq!(payout, if bet["roll"].as_u64().unwrap() < 5_000 { 1_980 } else { 0 });
+
+    let pushed = tab2.until(|f| f["type"] == "balance").await;
+    assert_eq!(pushed["balance"], expected);
+    assert_eq!(pushed["topic"], format!("player:{}", tab2.welcome["player"]["id"]));
+    assert!(pushed["seq"].as_u64().unwrap() >= 1);
+
+    // Everyone watching sees the bet in the public feed, the same frame for all.
+    let feed = watcher.until(|f| f["type"] == "dice_feed").await;
+    assert_eq!(feed["bet"]["username"], "alice");
+    assert_eq!(feed["bet"]["id"], bet["id"]);
+}
+
+#[tokio::test]
+async fn a_retried_bet_returns_the_original_result_and_moves_money_once() {
+    let app = TestApp::spawn().await;
+    let token = app.register("alice").await;
+    let mut ws = app.ws(Some(&token)).await;
+    let first = ws.call(dice_bet("same-key", 700, 3_000)).await;
+    let again = ws.call(dice_bet("same-key", 700, 3_000)).await;
+    assert_eq!(first["result"], again["result"]);
+    let conflict = ws.call(dice_bet("same-key", 800, 3_000)).await;
+    assert_eq!(conflict["code"], "idempotency_conflict");
+    // A fresh connection (say, after a reconnect) gets the same answer too.
+    let mut other = app.ws(Some(&token)).await;
+    assert_eq!(other.call(dice_bet("same-key", 700, 3_000)).await["result"], first["result"]);
+    assert_eq!(other.welcome["balance"], first["result"]["balance"]);
+}
+
+#[tokio::test]
+async fn insufficient_funds_and_out_of_range_bets_change_nothing() {
+    let app = TestApp::spawn().await;
+    let token = app.register("alice").await;
+    let mut ws = app.ws(Some(&token)).await;
+    for (amount, target, code) in [
+        (100_001, 5_000, "insufficient_funds"),
+        (0, 5_000, "bet_too_small"),
+        (-500, 5_000, "bet_too_small"),
+        (1_000_001, 5_000, "bet_too_large"),
+        (100, 99, "invalid_target"),
+        (100, 9_801, "invalid_target"),
+    ] {
+        let reply = ws.call(dice_bet(&format!("k{amount}-{target}"), amount, target)).await;
+        assert_eq!(reply["type"], "error");
+        assert_eq!(reply["code"], code, "{reply}");
+    }
+    let mut fresh = app.ws(Some(&token)).await;
+    assert_eq!(fresh.welcome["balance"], 100_000);
+    assert_eq!(fresh.welcome["seed"]["next_nonce"], 0);
+    assert_eq!(fresh.call(json!({"type": "ping"})).await["result"]["kind"], "pong");
+}
+
+#[tokio::test]
+async fn of_100_concurrent_all_in_bets_exactly_one_is_accepted() {
+    let app = TestApp::spawn().await;
+    let token = app.register("alice").await;
+    let mut ws = app.ws(Some(&token)).await;
+    // 1% chance: the accepted bet loses unless the seed says otherwise; a win is checked below.
+    for i in 0..100 {
+        ws.send(dice_bet(&format!("all-in-{i}"), 100_000, 100)).await;
+    }
+    let mut accepted = Vec::new();
+    for req in 1..=100 {
+        let reply = ws.reply(req).await;
+        match reply["type"].as_str() {
+            Some("ack") => accepted.push(reply["result"].clone()),
+            _ => assert_eq!(reply["code"], "insufficient_funds", "{reply}"),
+        }
+    }
+    assert!(!accepted.is_empty());
+    if accepted.iter().all(|r| r["bet"]["payout"] == 0) {
+        assert_eq!(accepted.len(), 1);
+    }
+    let fresh = app.ws(Some(&token)).await;
+    let history = app.running.engine.history();
+    assert_eq!(history.ledger_sum().await.unwrap(), 0);
+    assert_eq!(fresh.welcome["balance"], accepted.last().unwrap()["balance"]);
+}
+
+#[tokio::test]
+async fn a_cross_origin_upgrade_is_refused_with_403() {
+    let app = TestApp::spawn().await;
+    let refused = app.ws_with_origin(None, Some("http://evil.example")).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        other => panic!("expected 403, got {:?}", other.map(|_| ())),
+    }
+    // Non-browser clients send no Origin and are allowed.
+    assert!(app.ws_with_origin(None, None).await.is_ok());
+}
+
+#[tokio::test]
+async fn an_oversized_frame_gets_an_error_and_the_connection_goes_on() {
+    let app = TestApp::spawn().await;
+    let token = app.register("alice").await;
+    let mut ws = app.ws(Some(&token)).await;
+    let padding = "x".repeat(20 * 1024);
+    ws.send_text(json!({"type": "ping", "req": 1, "pad": padding}).to_string()).await;
+    let error = ws.until(|f| f["type"] == "error").await;
+    assert_eq!(error["code"], "too_large");
+    assert_eq!(ws.call(json!({"type": "ping"})).await["type"], "ack");
+}
+
+#[tokio::test]
+async fn a_frame_over_the_hard_limit_closes_the_connection_with_1009() {
+    let app = TestApp::spawn().await;
+    let mut ws = app.ws(None).await;
+    ws.send_text("x".repeat(100 * 1024)).await;
+    let code = ws.closed().await;
+    assert!(code.is_none() || code == Some(1009), "{code:?}");
+}
+
+#[tokio::test]
+async fn malformed_and_unauthorised_commands_get_clear_errors() {
+    let app = TestApp::spawn().await;
+    let mut ws = app.ws(None).await;
+    ws.send_text("{not json".into()).await;
+    assert_eq!(ws.until(|f| f["type"] == "error").await["code"], "bad_request");
+    assert_eq!(ws.call(json!({"type": "withdraw_all"})).await["code"], "unknown_type");
+    assert_eq!(
+        ws.call(json!({"type": "dice_bet", "idem": "k", "amount": "100", "target": 5000})).await["code"],
+        "bad_request"
+    );
+    assert_eq!(ws.call(json!({"type": "dice_bet", "idem": "k", "amount": 1.5, "target": 5000})).await["code"], "bad_request");
+    let logged_out = ws.call(dice_bet("k", 100, 5_000)).await;
+    assert_eq!(logged_out["code"], "unauthorized");
+    assert!(logged_out["message"].as_str().unwrap().len() > 5);
+}
+
+#[tokio::test]
+async fn seed_rotation_reveals_a_seed_that_reproduces_the_rolls() {
+    let app = TestApp::spawn().await;
+    let token = app.register("alice").await;
+    let mut ws = app.ws(Some(&token)).await;
+    let commitment = ws.welcome["seed"]["commitment"].as_str().unwrap().to_owned();
+    let set = ws.call(json!({"type": "set_client_seed", "client_seed": "my lucky seed"})).await;
+    assert_eq!(set["result"]["seed"]["client_seed"], "my lucky seed");
+    let bad = ws.call(json!({"type": "set_client_seed", "client_seed": ""})).await;
+    assert_eq!(bad["code"], "invalid_seed");
+    let bet = ws.call(dice_bet("v1", 100, 5_000)).await["result"]["bet"].clone();
+    let rotated = ws.call(json!({"type": "rotate_seed"})).await;
+    let revealed = &rotated["result"]["revealed"];
+    assert_eq!(revealed["commitment"], commitment);
+    let server_seed = revealed["server_seed"].as_str().unwrap();
+    let roll = protocol::dice::verify(server_seed, &commitment, "my lucky seed", 0, bet["roll"].as_u64().unwrap() as u32);
+    assert!(roll.is_ok(), "{roll:?}");
+    assert_ne!(rotated["result"]["seed"]["commitment"], commitment);
+}
+
+#[tokio::test]
+async fn commands_beyond_the_rate_limit_are_refused() {
+    let app = TestApp::spawn().await;
+    let mut ws = app.ws(None).await;
+    let burst = 250;
+    for _ in 0..burst {
+        ws.send(json!({"type": "ping"})).await;
+    }
+    let mut limited = 0;
+    for req in 1..=burst {
+        let reply = ws.reply(req).await;
+        if reply["code"] == "rate_limited" {
+            limited += 1;
+        }
+    }
+    assert!(limited > 0);
+}
