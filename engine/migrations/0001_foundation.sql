@@ -44,13 +44,13 @@ CREATE TABLE entries (
     account_id INTEGER NOT NULL REFERENCES accounts (id),
     amount     INTEGER NOT NULL CHECK (amount <> 0),
     PRIMARY KEY (tx_id, account_id)
-);
+) WITHOUT ROWID;
 
 -- A money-moving command's key, stored in the same transaction as its effects.
 CREATE TABLE idempotency (
-    scoped_key  TEXT    PRIMARY KEY,       -- '<user id>:<client key>'
+    scoped_key  TEXT    PRIMARY KEY,       -- '<user id>:<command kind>:<client key>'
     fingerprint TEXT    NOT NULL,          -- what the command asked for
-    result      TEXT    NOT NULL,          -- the original result, JSON
+    result      TEXT    NOT NULL,          -- compact reference to the original result
     created_at  INTEGER NOT NULL
 );
 

@@ -100,6 +100,11 @@ impl History {
             .collect())
     }
 
+    /// How many dice bets are stored.
+    pub async fn bet_count(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM dice_bets").fetch_one(&self.pool).await
+    }
+
     /// The sum of every account's balance, which double entry keeps at zero.
     pub async fn ledger_sum(&self) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar("SELECT COALESCE(SUM(balance), 0) FROM accounts").fetch_one(&self.pool).await

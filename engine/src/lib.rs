@@ -34,6 +34,8 @@ struct Inner {
     hub: hub::Hub,
     ledger: ledger::Ledger,
     accounts: accounts::Accounts,
+    /// Stops the WAL checkpointer when the last engine handle goes.
+    _checkpointer: tokio_util::sync::DropGuard,
 }
 
 /// Failure to start the engine.
@@ -51,10 +53,11 @@ impl Engine {
     /// Opens the database at `database_url`, migrates it and starts the ledger writer.
     pub async fn start(database_url: &str) -> Result<Engine, StartError> {
         let store = store::Store::open(database_url).await?;
+        let checkpointer = store.spawn_checkpointer();
         let hub = hub::Hub::new();
         let ledger = ledger::Ledger::start(&store, hub.clone()).await?;
         let accounts = accounts::Accounts::new(store.pool().clone(), ledger.clone(), hub.clone());
-        Ok(Engine { inner: Arc::new(Inner { store, hub, ledger, accounts }) })
+        Ok(Engine { inner: Arc::new(Inner { store, hub, ledger, accounts, _checkpointer: checkpointer.drop_guard() }) })
     }
 
     /// The database.

@@ -76,7 +76,7 @@ pub struct Work<'a> {
     pub system: HashMap<AccountId, i64>,
     pub next: NextIds,
     pub rows: Rows,
-    pub keys: HashMap<String, (String, String)>,
+    pub keys: HashMap<String, KnownKey>,
     pub events: Vec<Event>,
     now_ms: i64,
 }
@@ -86,7 +86,7 @@ impl<'a> Work<'a> {
         cache: &'a HashMap<PlayerId, PlayerState>,
         system: HashMap<AccountId, i64>,
         next: NextIds,
-        keys: HashMap<String, (String, String)>,
+        keys: HashMap<String, KnownKey>,
         now_ms: i64,
     ) -> Work<'a> {
         Work {
@@ -144,7 +144,7 @@ impl<'a> Work<'a> {
         let grant = SIGNUP_GRANT_CENTS.0;
         let tx = self.new_tx(TxKind::Grant, player, None);
         self.post(tx, &[(TREASURY, -grant), (account, grant)]);
-        let key = scoped_key(player, "signup");
+        let key = scoped_key(player, "signup", "");
         self.rows.idempotency.push((key, "signup".into(), grant.to_string(), self.now_ms));
         self.events.push(Event::Balance { player });
         let state = &self.players[&player];
@@ -152,14 +152,13 @@ impl<'a> Work<'a> {
     }
 
     fn dice(&mut self, player: PlayerId, idem: String, wager: DiceWager) -> Result<DiceReceipt, LedgerError> {
-        let key = scoped_key(player, &idem);
-        let fingerprint = format!("dice:{}:{}", wager.amount.0, wager.target);
-        if let Some((known_fingerprint, result)) = self.keys.get(&key) {
-            if *known_fingerprint != fingerprint {
+        let key = scoped_key(player, "dice", &idem);
+        let fingerprint = dice_fingerprint(&wager);
+        if let Some(known) = self.keys.get(&key) {
+            if known.fingerprint != fingerprint {
                 return Err(LedgerError::IdempotencyConflict);
             }
-            // Stored by this writer from a DiceReceipt, so it always parses back.
-            return serde_json::from_str(result).map_err(|_| LedgerError::Storage);
+            return Ok(known.receipt.clone());
         }
         let now_ms = self.now_ms;
         let bet_id = BetId(self.next.bet);
@@ -197,9 +196,10 @@ impl<'a> Work<'a> {
         let balance = Cents(self.players[&player].balance);
         self.rows.bets.push(BetRow { player, seed: seed_id, view: bet.clone(), at_ms: now_ms });
         let receipt = DiceReceipt { bet: bet.clone(), balance };
-        let stored = serde_json::to_string(&receipt).map_err(|_| LedgerError::Storage)?;
-        self.rows.idempotency.push((key.clone(), fingerprint.clone(), stored.clone(), now_ms));
-        self.keys.insert(key, (fingerprint, stored));
+        // The bet row holds the result; the key only needs to point at it.
+        let stored = dice_result_ref(bet.id, balance);
+        self.rows.idempotency.push((key.clone(), fingerprint.clone(), stored, now_ms));
+        self.keys.insert(key, KnownKey { fingerprint, receipt: receipt.clone() });
         self.events.push(Event::Balance { player });
         self.events.push(Event::DiceFeed(FeedBet {
             id: bet.id,
@@ -271,9 +271,33 @@ impl<'a> Work<'a> {
     }
 }
 
-/// The idempotency table's key: the client's key is only unique per player.
-pub fn scoped_key(player: PlayerId, key: &str) -> String {
-    format!("{player}:{key}")
+/// An idempotency key already used, with what it produced.
+pub struct KnownKey {
+    /// What the original command asked for.
+    pub fingerprint: String,
+    /// What it returned.
+    pub receipt: DiceReceipt,
+}
+
+/// The idempotency table's key: client keys are unique per player and command kind.
+pub fn scoped_key(player: PlayerId, kind: &str, key: &str) -> String {
+    format!("{player}:{kind}:{key}")
+}
+
+/// What a dice command asked for; a reused key must ask for the same.
+pub fn dice_fingerprint(wager: &DiceWager) -> String {
+    format!("dice:{}:{}", wager.amount.0, wager.target)
+}
+
+/// The stored result of a dice command: the bet id and the balance right after it.
+pub fn dice_result_ref(bet: BetId, balance: Cents) -> String {
+    format!("{}:{}", bet.0, balance.0)
+}
+
+/// Parses [`dice_result_ref`].
+pub fn parse_dice_result_ref(text: &str) -> Option<(BetId, Cents)> {
+    let (bet, balance) = text.split_once(':')?;
+    Some((BetId(bet.parse().ok()?), Cents(balance.parse().ok()?)))
 }
 
 /// Events to publish for an applied batch, resolved against the adopted state.

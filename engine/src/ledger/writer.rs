@@ -1,13 +1,14 @@
 //! The single ledger writer: drains its queue into a batch, applies the batch to a working
 //! copy, commits it in one transaction, then adopts the copy, answers and publishes.
 
-use super::state::{self, ActiveSeed, NextIds, PlayerState, Work, HOUSE, IN_PLAY, TREASURY};
-use super::{LedgerError, Reply, Request};
+use super::state::{self, ActiveSeed, KnownKey, NextIds, PlayerState, Work, HOUSE, IN_PLAY, TREASURY};
+use super::{DiceReceipt, LedgerError, Reply, Request};
 use crate::hub::Hub;
-use crate::limits::{LEDGER_CACHE_PLAYERS_MAX, SQL_BIND_PARAMS_MAX};
+use crate::limits::{LEDGER_CACHE_PLAYERS_MAX, LEDGER_GATHER_YIELDS_MAX, SQL_BIND_PARAMS_MAX};
 use crate::store::{now_ms, Store};
 use protocol::ids::{AccountId, SeedId};
-use protocol::PlayerId;
+use protocol::wire::DiceBetView;
+use protocol::{BetId, Cents, PlayerId};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use std::collections::{HashMap, HashSet};
 use tokio::sync::{mpsc, oneshot};
@@ -44,6 +45,25 @@ impl Writer {
     pub async fn run(mut self, mut queue: mpsc::Receiver<Request>, batch_max: usize) {
         let mut batch = Vec::with_capacity(batch_max);
         while queue.recv_many(&mut batch, batch_max).await > 0 {
+            // Callers woken by the previous batch's answers are usually about to send again:
+            // give them a moment (a scheduler turn, not a timer) so they share this commit
+            // instead of each paying for a separate one.
+            for _ in 0..LEDGER_GATHER_YIELDS_MAX {
+                if batch.len() >= batch_max {
+                    break;
+                }
+                tokio::task::yield_now().await;
+                let before = batch.len();
+                while batch.len() < batch_max {
+                    match queue.try_recv() {
+                        Ok(request) => batch.push(request),
+                        Err(_) => break,
+                    }
+                }
+                if batch.len() == before {
+                    break;
+                }
+            }
             self.process(std::mem::take(&mut batch)).await;
         }
         tracing::info!("ledger writer stopped");
@@ -70,10 +90,11 @@ impl Writer {
                 }
             }
         }
+        let started = std::time::Instant::now();
         let keys: Vec<String> = batch
             .iter()
             .filter_map(|r| match &r.op {
-                super::Op::Dice { idem, .. } => Some(state::scoped_key(r.player, idem)),
+                super::Op::Dice { idem, .. } => Some(state::scoped_key(r.player, "dice", idem)),
                 _ => None,
             })
             .collect();
@@ -103,6 +124,7 @@ impl Writer {
                 return;
             }
         }
+        tracing::debug!(commands = replies.len(), elapsed_us = started.elapsed().as_micros() as u64, "ledger batch committed");
         // Durable now: adopt the working copy, answer, publish.
         self.players.extend(players);
         self.system = system;
@@ -161,8 +183,9 @@ impl Writer {
         }))
     }
 
-    async fn known_keys(&mut self, keys: &[String]) -> Result<HashMap<String, (String, String)>, sqlx::Error> {
-        let mut known = HashMap::new();
+    /// Keys of this batch already stored, with the receipts they produced.
+    async fn known_keys(&mut self, keys: &[String]) -> Result<HashMap<String, KnownKey>, sqlx::Error> {
+        let mut found: Vec<(String, String, BetId, Cents)> = Vec::new();
         for chunk in keys.chunks(SQL_BIND_PARAMS_MAX) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "SELECT scoped_key, fingerprint, result FROM idempotency WHERE scoped_key IN (",
@@ -173,8 +196,36 @@ impl Writer {
             }
             q.push(")");
             for row in q.build().fetch_all(&mut self.conn).await? {
-                known.insert(row.get("scoped_key"), (row.get("fingerprint"), row.get("result")));
+                let result: String = row.get("result");
+                let Some((bet, balance)) = state::parse_dice_result_ref(&result) else {
+                    tracing::error!(%result, "unreadable idempotency result");
+                    return Err(sqlx::Error::Protocol("unreadable idempotency result".into()));
+                };
+                found.push((row.get("scoped_key"), row.get("fingerprint"), bet, balance));
             }
+        }
+        // Retries are rare: fetch the original bets one by one.
+        let mut known = HashMap::new();
+        for (key, fingerprint, bet, balance) in found {
+            let row = sqlx::query(
+                "SELECT b.amount, b.target, b.roll, b.multiplier_x100, b.payout, b.nonce, b.client_seed, s.commitment \
+                 FROM dice_bets b JOIN server_seeds s ON s.id = b.seed_id WHERE b.id = ?",
+            )
+            .bind(bet.0)
+            .fetch_one(&mut self.conn)
+            .await?;
+            let view = DiceBetView {
+                id: bet,
+                amount: Cents(row.get("amount")),
+                target: row.get::<i64, _>("target") as u32,
+                roll: row.get::<i64, _>("roll") as u32,
+                multiplier_x100: row.get::<i64, _>("multiplier_x100") as u64,
+                payout: Cents(row.get("payout")),
+                nonce: row.get::<i64, _>("nonce") as u64,
+                seed_commitment: row.get("commitment"),
+                client_seed: row.get("client_seed"),
+            };
+            known.insert(key, KnownKey { fingerprint, receipt: DiceReceipt { bet: view, balance } });
         }
         Ok(known)
     }

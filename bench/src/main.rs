@@ -1,0 +1,102 @@
+//! `bench ledger`: durable dice bets per second through the engine's ledger writer (group
+//! commit on SQLite, WAL, synchronous=FULL), with latency percentiles from submit to
+//! acknowledgement (after COMMIT). Figures and how to reproduce them: `docs/benchmarks.md`.
+#![forbid(unsafe_code)]
+
+use clap::{Parser, Subcommand};
+use engine::Engine;
+use hdrhistogram::Histogram;
+use protocol::{Cents, PlayerId};
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(about = "Zerolag benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Durable dice bets through the ledger writer.
+    Ledger {
+        /// Players placing bets (each registered through the real account path).
+        #[arg(long, default_value_t = 64)]
+        players: usize,
+        /// Bets in flight at once across all players.
+        #[arg(long, default_value_t = 2048)]
+        concurrency: usize,
+        /// Total bets to place.
+        #[arg(long, default_value_t = 200_000)]
+        bets: usize,
+        /// Database directory (a fresh temporary one by default).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Ledger { players, concurrency, bets, dir } => ledger(players, concurrency, bets, dir).await,
+    }
+}
+
+async fn ledger(players: usize, concurrency: usize, bets: usize, dir: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let temp = tempfile::tempdir()?;
+    let dir = dir.unwrap_or_else(|| temp.path().to_path_buf());
+    std::fs::create_dir_all(&dir)?;
+    let engine = Engine::start(&format!("sqlite://{}/bench.db", dir.display())).await?;
+    let mut ids: Vec<PlayerId> = Vec::with_capacity(players);
+    for i in 0..players {
+        // Registration is throttled per IP; vary the address as many real clients would.
+        let ip = IpAddr::V4(Ipv4Addr::new(10, 0, (i / 250) as u8, (i % 250) as u8 + 1));
+        let (session, _) = engine.accounts().register(&format!("bench_{i}"), "bench-password", ip).await?;
+        ids.push(session.player.id);
+    }
+    println!("ledger benchmark: {bets} bets, {players} players, {concurrency} in flight, SQLite WAL synchronous=FULL");
+
+    let per_task = bets / concurrency;
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(concurrency);
+    for worker in 0..concurrency {
+        let engine = engine.clone();
+        let player = ids[worker % ids.len()];
+        tasks.push(tokio::spawn(async move {
+            let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("valid bounds");
+            for n in 0..per_task {
+                let key = format!("w{worker}-{n}");
+                let sent = Instant::now();
+                // 0.01 credits at 50%: a player's 1,000.00 lasts far longer than the run.
+                engine.ledger().dice_bet(player, &key, Cents(1), 5_000).await.expect("bet accepted");
+                histogram.record(sent.elapsed().as_micros() as u64).expect("in range");
+            }
+            histogram
+        }));
+    }
+    let mut latency = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    for task in tasks {
+        latency.add(task.await?)?;
+    }
+    let elapsed = started.elapsed();
+    let placed = per_task * concurrency;
+    let history = engine.history();
+    assert_eq!(history.ledger_sum().await?, 0, "ledger out of balance");
+    let stored: i64 = history.bet_count().await?;
+    assert_eq!(stored as usize, placed, "every acknowledged bet is stored");
+    println!(
+        "{placed} durable bets in {:.2} s = {:.0} bets/s; latency submit->ack p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
+        elapsed.as_secs_f64(),
+        placed as f64 / elapsed.as_secs_f64(),
+        ms(latency.value_at_quantile(0.50)),
+        ms(latency.value_at_quantile(0.99)),
+        ms(latency.value_at_quantile(0.999)),
+        ms(latency.max()),
+    );
+    Ok(())
+}
+
+fn ms(micros: u64) -> f64 {
+    Duration::from_micros(micros).as_secs_f64() * 1_000.0
+}
