@@ -322,3 +322,87 @@ pub fn publish(hub: &hub::Hub, events: Vec<Event>, players: &HashMap<PlayerId, P
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::Op;
+
+    const ALICE: PlayerId = PlayerId(1);
+
+    fn cache_with(balance: i64) -> HashMap<PlayerId, PlayerState> {
+        let server_seed = "ab".repeat(32);
+        let seed = ActiveSeed {
+            id: SeedId(1),
+            commitment: fair::seed_commitment(&server_seed),
+            server_seed,
+            client_seed: "client".into(),
+            next_nonce: 0,
+        };
+        let state = PlayerState { account: AccountId(10), username: "alice".into(), balance, seed };
+        HashMap::from([(ALICE, state)])
+    }
+
+    fn work(cache: &HashMap<PlayerId, PlayerState>) -> Work<'_> {
+        let system = HashMap::from([(TREASURY, -100_000), (HOUSE, 0), (IN_PLAY, 0)]);
+        let next = NextIds { tx: 1, bet: 1, seed: 2, account: 11 };
+        Work::new(cache, system, next, HashMap::new(), 0)
+    }
+
+    fn bet(idem: &str, amount: i64, target: u32) -> Op {
+        Op::Dice { idem: idem.into(), wager: DiceWager::parse(Cents(amount), target).unwrap() }
+    }
+
+    #[test]
+    fn a_bet_posts_balanced_hold_and_settlement_entries() {
+        let cache = cache_with(100_000);
+        let mut work = work(&cache);
+        let Ok(Reply::Dice(receipt)) = work.apply(ALICE, bet("k", 1_000, 5_000)) else { panic!("bet refused") };
+        assert_eq!(work.rows.txs.len(), 2);
+        for tx in [1, 2] {
+            let sum: i64 = work.rows.entries.iter().filter(|e| e.tx == tx).map(|e| e.amount).sum();
+            assert_eq!(sum, 0, "transaction {tx}");
+        }
+        let total: i64 = work.system.values().sum::<i64>() + work.players[&ALICE].balance;
+        assert_eq!(total, 0, "the sum of all accounts stays zero");
+        assert_eq!(receipt.balance.0, 100_000 - 1_000 + receipt.bet.payout.0);
+        assert_eq!(work.system[&IN_PLAY], 0, "nothing stays in play after settlement");
+    }
+
+    #[test]
+    fn insufficient_funds_leaves_the_working_copy_untouched() {
+        let cache = cache_with(500);
+        let mut work = work(&cache);
+        let refused = work.apply(ALICE, bet("k", 501, 5_000));
+        assert!(matches!(refused, Err(LedgerError::InsufficientFunds { .. })));
+        assert!(work.rows.is_empty());
+        assert!(work.events.is_empty());
+        assert_eq!(work.next.bet, 1);
+    }
+
+    #[test]
+    fn a_key_reused_in_the_same_batch_replays_or_conflicts() {
+        let cache = cache_with(100_000);
+        let mut work = work(&cache);
+        let Ok(Reply::Dice(first)) = work.apply(ALICE, bet("k", 100, 5_000)) else { panic!() };
+        let Ok(Reply::Dice(again)) = work.apply(ALICE, bet("k", 100, 5_000)) else { panic!() };
+        assert_eq!(first, again);
+        assert_eq!(work.rows.bets.len(), 1);
+        assert!(matches!(work.apply(ALICE, bet("k", 200, 5_000)), Err(LedgerError::IdempotencyConflict)));
+    }
+
+    #[test]
+    fn nonces_advance_per_bet_and_restart_after_rotation() {
+        let cache = cache_with(100_000);
+        let mut work = work(&cache);
+        for (i, expected) in [0, 1, 2].into_iter().enumerate() {
+            let Ok(Reply::Dice(r)) = work.apply(ALICE, bet(&format!("k{i}"), 100, 5_000)) else { panic!() };
+            assert_eq!(r.bet.nonce, expected);
+        }
+        let Ok(Reply::Seed(change)) = work.apply(ALICE, Op::RotateSeed) else { panic!() };
+        assert_eq!(change.revealed.unwrap().bets, 3);
+        let Ok(Reply::Dice(r)) = work.apply(ALICE, bet("after", 100, 5_000)) else { panic!() };
+        assert_eq!(r.bet.nonce, 0);
+        assert_eq!(r.bet.seed_commitment, change.seed.commitment);
+    }
+}
