@@ -4,9 +4,29 @@
 use crate::limits::HISTORY_ROWS_MAX;
 use protocol::limits::FEED_BETS_SHOWN;
 use protocol::records::{BetRecord, TxRecord};
-use protocol::wire::FeedBet;
+use protocol::wire::{DiceBetView, FeedBet};
 use protocol::{BetId, Cents, PlayerId};
+use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
+
+/// The columns [`dice_bet_view`] reads, from `dice_bets b JOIN server_seeds s`.
+pub(crate) const DICE_BET_COLUMNS: &str =
+    "b.id, b.amount, b.target, b.roll, b.multiplier_x100, b.payout, b.nonce, b.client_seed, s.commitment";
+
+/// A dice bet as its player saw it, from a row with [`DICE_BET_COLUMNS`].
+pub(crate) fn dice_bet_view(row: &SqliteRow) -> DiceBetView {
+    DiceBetView {
+        id: BetId(row.get("id")),
+        amount: Cents(row.get("amount")),
+        target: row.get::<i64, _>("target") as u32,
+        roll: row.get::<i64, _>("roll") as u32,
+        multiplier_x100: row.get::<i64, _>("multiplier_x100") as u64,
+        payout: Cents(row.get("payout")),
+        nonce: row.get::<i64, _>("nonce") as u64,
+        seed_commitment: row.get("commitment"),
+        client_seed: row.get("client_seed"),
+    }
+}
 
 /// History queries over the read pool.
 #[derive(Clone, Debug)]
@@ -23,14 +43,14 @@ impl History {
     /// The player's latest bets, newest first. With `revealed_only`, only bets whose server
     /// seed has been revealed (verifiable now).
     pub async fn bets(&self, player: PlayerId, revealed_only: bool) -> Result<Vec<BetRecord>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT b.id, b.amount, b.target, b.roll, b.multiplier_x100, b.payout, b.nonce, b.client_seed, \
-                    b.created_at, s.commitment, \
+        let sql = format!(
+            "SELECT {DICE_BET_COLUMNS}, b.created_at, \
                     CASE WHEN s.revealed_at IS NULL THEN NULL ELSE s.server_seed END AS server_seed \
              FROM dice_bets b JOIN server_seeds s ON s.id = b.seed_id \
              WHERE b.user_id = ? AND (? = 0 OR s.revealed_at IS NOT NULL) \
-             ORDER BY b.id DESC LIMIT ?",
-        )
+             ORDER BY b.id DESC LIMIT ?"
+        );
+        let rows = sqlx::query(&sql)
         .bind(player.0)
         .bind(i64::from(revealed_only))
         .bind(HISTORY_ROWS_MAX)
@@ -39,15 +59,7 @@ impl History {
         Ok(rows
             .into_iter()
             .map(|row| BetRecord {
-                id: BetId(row.get("id")),
-                amount: Cents(row.get("amount")),
-                target: row.get::<i64, _>("target") as u32,
-                roll: row.get::<i64, _>("roll") as u32,
-                multiplier_x100: row.get::<i64, _>("multiplier_x100") as u64,
-                payout: Cents(row.get("payout")),
-                nonce: row.get::<i64, _>("nonce") as u64,
-                client_seed: row.get("client_seed"),
-                commitment: row.get("commitment"),
+                bet: dice_bet_view(&row),
                 server_seed: row.get("server_seed"),
                 created_ms: row.get("created_at"),
             })

@@ -142,7 +142,7 @@ async fn rotating_reveals_a_seed_that_verifies_every_roll_it_made() {
     }
     let verifiable = engine.history().bets(alice, true).await.unwrap();
     assert_eq!(verifiable.len(), 3);
-    assert!(verifiable.iter().all(|b| b.server_seed.as_deref() == Some(revealed.server_seed.as_str())));
+    assert!(verifiable.iter().all(|r| r.server_seed.as_deref() == Some(revealed.server_seed.as_str())));
 }
 
 #[tokio::test]

@@ -2,30 +2,15 @@
 //! browser.
 
 use crate::ids::BetId;
+use crate::wire::DiceBetView;
 use crate::money::Cents;
 use serde::{Deserialize, Serialize};
 
-/// One of a player's settled dice bets.
+/// One of a player's settled dice bets, with its server seed once revealed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BetRecord {
-    /// Bet id.
-    pub id: BetId,
-    /// Amount staked.
-    pub amount: Cents,
-    /// Roll-under target in hundredths.
-    pub target: u32,
-    /// Roll in hundredths.
-    pub roll: u32,
-    /// Payout multiplier in hundredths.
-    pub multiplier_x100: u64,
-    /// Total paid back.
-    pub payout: Cents,
-    /// Nonce under its seed pair.
-    pub nonce: u64,
-    /// Client seed used.
-    pub client_seed: String,
-    /// Commitment of the server seed used.
-    pub commitment: String,
+    /// The bet as its player saw it when it settled.
+    pub bet: DiceBetView,
     /// The server seed, once revealed by a rotation.
     pub server_seed: Option<String>,
     /// Settlement time, Unix milliseconds.

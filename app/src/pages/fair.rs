@@ -40,7 +40,7 @@ pub fn FairPage() -> impl IntoView {
                             <h2>"Your revealed rolls"</h2>
                             <table class="bets">
                                 <thead><tr><th>"#"</th><th>"Nonce"</th><th>"Client seed"</th><th>"Roll"</th><th>"Check"</th></tr></thead>
-                                <tbody>{bets.into_iter().map(|bet| view! { <VerifyRow bet/> }).collect_view()}</tbody>
+                                <tbody>{bets.into_iter().map(|record| view! { <VerifyRow record/> }).collect_view()}</tbody>
                             </table>
                         </section>
                     }.into_any(),
@@ -52,13 +52,14 @@ pub fn FairPage() -> impl IntoView {
 }
 
 #[component]
-fn VerifyRow(bet: BetRecord) -> impl IntoView {
+fn VerifyRow(record: BetRecord) -> impl IntoView {
     let verdict = RwSignal::new(None::<Result<String, String>>);
+    let bet = record.bet.clone();
     let check = {
         let bet = bet.clone();
         move |_| {
-            let server_seed = bet.server_seed.clone().unwrap_or_default();
-            let result = dice::verify(&server_seed, &bet.commitment, &bet.client_seed, bet.nonce, bet.roll);
+            let server_seed = record.server_seed.clone().unwrap_or_default();
+            let result = dice::verify(&server_seed, &bet.seed_commitment, &bet.client_seed, bet.nonce, bet.roll);
             verdict.set(Some(
                 result.map(|roll| format!("Verified: {}", format_hundredths(roll))).map_err(|e| e.to_string()),
             ));

@@ -22,7 +22,7 @@ pub fn MePage() -> impl IntoView {
                             <table class="bets" data-testid="my-bets">
                                 <thead><tr><th>"#"</th><th>"Bet"</th><th>"Under"</th><th>"Roll"</th><th>"Payout"</th><th>"Nonce"</th></tr></thead>
                                 <tbody>
-                                    {history.bets.into_iter().map(|bet| view! {
+                                    {history.bets.into_iter().map(|record| record.bet).map(|bet| view! {
                                         <tr class:won={bet.payout.0 > 0}>
                                             <td>{bet.id.to_string()}</td>
                                             <td>{bet.amount.to_string()}</td>

@@ -7,7 +7,7 @@ use crate::hub::Hub;
 use crate::limits::{LEDGER_CACHE_PLAYERS_MAX, LEDGER_GATHER_YIELDS_MAX, SQL_BIND_PARAMS_MAX};
 use crate::store::{now_ms, Store};
 use protocol::ids::{AccountId, SeedId};
-use protocol::wire::DiceBetView;
+use crate::history::{dice_bet_view, DICE_BET_COLUMNS};
 use protocol::{BetId, Cents, PlayerId};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use std::collections::{HashMap, HashSet};
@@ -207,24 +207,11 @@ impl Writer {
         // Retries are rare: fetch the original bets one by one.
         let mut known = HashMap::new();
         for (key, fingerprint, bet, balance) in found {
-            let row = sqlx::query(
-                "SELECT b.amount, b.target, b.roll, b.multiplier_x100, b.payout, b.nonce, b.client_seed, s.commitment \
-                 FROM dice_bets b JOIN server_seeds s ON s.id = b.seed_id WHERE b.id = ?",
-            )
-            .bind(bet.0)
-            .fetch_one(&mut self.conn)
-            .await?;
-            let view = DiceBetView {
-                id: bet,
-                amount: Cents(row.get("amount")),
-                target: row.get::<i64, _>("target") as u32,
-                roll: row.get::<i64, _>("roll") as u32,
-                multiplier_x100: row.get::<i64, _>("multiplier_x100") as u64,
-                payout: Cents(row.get("payout")),
-                nonce: row.get::<i64, _>("nonce") as u64,
-                seed_commitment: row.get("commitment"),
-                client_seed: row.get("client_seed"),
-            };
+            let sql = format!(
+                "SELECT {DICE_BET_COLUMNS} FROM dice_bets b JOIN server_seeds s ON s.id = b.seed_id WHERE b.id = ?"
+            );
+            let row = sqlx::query(&sql).bind(bet.0).fetch_one(&mut self.conn).await?;
+            let view = dice_bet_view(&row);
             known.insert(key, KnownKey { fingerprint, receipt: DiceReceipt { bet: view, balance } });
         }
         Ok(known)
