@@ -94,7 +94,14 @@ impl Live {
     #[cfg(feature = "hydrate")]
     fn handle(&self, msg: ServerMsg) -> Option<(u64, Reply)> {
         match msg {
-            ServerMsg::Welcome { player, balance, seed, .. } => {
+            ServerMsg::Welcome { player, balance, seed, epoch, .. } => {
+                self.conn.update_value(|conn| {
+                    if conn.epoch != Some(epoch) {
+                        // A new server run: its feed snapshot follows; drop the old run's seq.
+                        conn.epoch = Some(epoch);
+                        conn.dice_seq = None;
+                    }
+                });
                 self.player.set(player);
                 self.balance.set(balance);
                 self.seed.set(seed);
@@ -119,10 +126,14 @@ impl Live {
                 self.balance.set(Some(balance));
                 None
             }
-            ServerMsg::DiceFeed { bet, .. } => {
+            ServerMsg::DiceFeed { bet, seq, .. } => {
+                self.conn.update_value(|conn| conn.dice_seq = Some(seq));
                 self.feed.update(|feed| {
-                    feed.insert(0, bet);
-                    feed.truncate(FEED_BETS_SHOWN);
+                    if !feed.iter().any(|b| b.id == bet.id) {
+                        feed.insert(0, bet);
+                        feed.sort_by(|a, b| b.id.cmp(&a.id));
+                        feed.truncate(FEED_BETS_SHOWN);
+                    }
                 });
                 None
             }
@@ -179,6 +190,10 @@ mod client {
         next_req: u64,
         socket: Option<mpsc::UnboundedSender<String>>,
         pending: BTreeMap<u64, Pending>,
+        /// The server run the seqs below belong to.
+        pub epoch: Option<u64>,
+        /// Last seq seen on the dice feed, to resume from after a reconnect.
+        pub dice_seq: Option<u64>,
     }
 
     pub fn request(live: Live, build: impl FnOnce(u64) -> ClientMsg, retry: bool, on_reply: Box<dyn FnOnce(Reply)>) {
@@ -231,16 +246,21 @@ mod client {
         }
     }
 
-    fn url() -> Option<String> {
+    fn url(live: Live) -> Option<String> {
         let location = web_sys::window()?.location();
         let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
-        Some(format!("{scheme}://{}/ws", location.host().ok()?))
+        let resume = live
+            .conn
+            .with_value(|conn| conn.epoch.zip(conn.dice_seq))
+            .map(|(epoch, seq)| format!("?epoch={epoch}&dice={seq}"))
+            .unwrap_or_default();
+        Some(format!("{scheme}://{}/ws{resume}", location.host().ok()?))
     }
 
     pub async fn run(live: Live) {
-        let Some(url) = url() else { return };
         let mut attempt: u32 = 0;
         loop {
+            let Some(url) = url(live) else { return };
             if let Ok(socket) = WebSocket::open(&url) {
                 let (mut write, mut read) = socket.split();
                 let (tx, mut rx) = mpsc::unbounded::<String>();

@@ -1,11 +1,16 @@
 //! The in-process event bus: topics to subscribers. An event is encoded to JSON once, and the
 //! same reference-counted bytes go to every subscriber's bounded outbox. A subscriber whose
 //! outbox is full is closed as a slow consumer instead of slowing the others down.
+//!
+//! Shared topics keep their last [`TOPIC_HISTORY_EVENTS`] encoded events. A subscriber that
+//! says which `seq` it saw last (in this hub's [`Hub::epoch`]) first receives the events it
+//! missed, and one that does not receives all that are kept: resumption or a fresh snapshot,
+//! done under the same lock as publishing so nothing falls in between.
 
-use crate::limits::OUTBOX_FRAMES_MAX;
+use crate::limits::{OUTBOX_FRAMES_MAX, TOPIC_HISTORY_EVENTS};
 use bytes::Bytes;
 use protocol::ServerMsg;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::mpsc;
@@ -99,6 +104,8 @@ pub fn encode(msg: &ServerMsg) -> Frame {
 struct Topic {
     seq: u64,
     subscribers: HashMap<u64, Outbox>,
+    /// The latest events with their seq, oldest first (shared topics only).
+    history: VecDeque<(u64, Frame)>,
 }
 
 #[derive(Default)]
@@ -108,16 +115,34 @@ struct Inner {
 }
 
 /// Topic registry and fan-out. A cheap `Clone` handle.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Hub {
     inner: Arc<Mutex<Inner>>,
     next_connection_id: Arc<AtomicU64>,
+    epoch: u64,
+}
+
+impl Default for Hub {
+    fn default() -> Hub {
+        Hub::new()
+    }
 }
 
 impl Hub {
-    /// A hub with no topics.
+    /// A hub with no topics and a fresh random epoch.
     pub fn new() -> Hub {
-        Hub::default()
+        Hub {
+            inner: Arc::default(),
+            next_connection_id: Arc::default(),
+            // Sequence numbers restart with the process; the epoch tells a client whether the
+            // seq it remembers belongs to this run. Kept below 2^53 so JavaScript reads it exactly.
+            epoch: rand::random::<u64>() >> 11,
+        }
+    }
+
+    /// Identifies this run's sequence numbers.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
     }
 
     /// Opens a connection's bounded outbox and its receiving side.
@@ -130,10 +155,17 @@ impl Hub {
         (outbox, Inbox { frames: rx, closed, reason })
     }
 
-    /// Subscribes a connection to a topic.
-    pub fn subscribe(&self, topic: &str, outbox: &Outbox) {
+    /// Subscribes a connection to a topic. Kept events newer than `after_seq` (all kept events
+    /// when `None`) are queued to it first, in order.
+    pub fn subscribe(&self, topic: &str, outbox: &Outbox, after_seq: Option<u64>) {
         let mut inner = self.inner.lock().expect("hub lock");
-        inner.topics.entry(topic.to_owned()).or_default().subscribers.insert(outbox.id, outbox.clone());
+        let state = inner.topics.entry(topic.to_owned()).or_default();
+        // A seq from the future (another run of the process) cannot be resumed from.
+        let after = after_seq.filter(|seq| *seq <= state.seq).unwrap_or(0);
+        for (_, frame) in state.history.iter().filter(|(seq, _)| *seq > after) {
+            outbox.push(frame.clone());
+        }
+        state.subscribers.insert(outbox.id, outbox.clone());
     }
 
     /// Ties a connection to a login session, so ending the session closes it.
@@ -175,11 +207,22 @@ impl Hub {
     /// bytes to every subscriber. Returns the number of subscribers reached.
     pub fn publish(&self, topic: &str, event: impl FnOnce(String, u64) -> ServerMsg) -> usize {
         let mut inner = self.inner.lock().expect("hub lock");
-        let Some(state) = inner.topics.get_mut(topic) else {
-            return 0;
+        let state = if topic_keeps_seq(topic) {
+            inner.topics.entry(topic.to_owned()).or_default()
+        } else {
+            match inner.topics.get_mut(topic) {
+                Some(state) => state,
+                None => return 0,
+            }
         };
         state.seq += 1;
         let frame = encode(&event(topic.to_owned(), state.seq));
+        if topic_keeps_seq(topic) {
+            if state.history.len() == TOPIC_HISTORY_EVENTS {
+                state.history.pop_front();
+            }
+            state.history.push_back((state.seq, frame.clone()));
+        }
         let mut reached = 0;
         state.subscribers.retain(|_, outbox| {
             let delivered = outbox.push(frame.clone());
@@ -225,8 +268,8 @@ mod tests {
         let hub = Hub::new();
         let (a, mut a_in) = hub.open_connection();
         let (b, mut b_in) = hub.open_connection();
-        hub.subscribe("dice", &a);
-        hub.subscribe("dice", &b);
+        hub.subscribe("dice", &a, None);
+        hub.subscribe("dice", &b, None);
         assert_eq!(hub.publish("dice", balance), 2);
         assert_eq!(hub.publish("dice", balance), 2);
         let a1 = a_in.frames.recv().await.unwrap();
@@ -242,8 +285,8 @@ mod tests {
         let hub = Hub::new();
         let (slow, slow_in) = hub.open_connection();
         let (fast, mut fast_in) = hub.open_connection();
-        hub.subscribe("dice", &slow);
-        hub.subscribe("dice", &fast);
+        hub.subscribe("dice", &slow, None);
+        hub.subscribe("dice", &fast, None);
         for _ in 0..OUTBOX_FRAMES_MAX + 1 {
             hub.publish("dice", balance);
             fast_in.frames.recv().await.unwrap();
@@ -252,6 +295,49 @@ mod tests {
         assert_eq!(slow_in.close_reason(), Some(CloseReason::SlowConsumer));
         assert!(!fast.is_closed());
         assert_eq!(hub.subscriber_count("dice"), 1);
+    }
+
+    fn seqs(inbox: &mut Inbox) -> Vec<u64> {
+        let mut seqs = Vec::new();
+        while let Ok(frame) = inbox.frames.try_recv() {
+            let msg: serde_json::Value = serde_json::from_slice(&frame).unwrap();
+            seqs.push(msg["seq"].as_u64().unwrap());
+        }
+        seqs
+    }
+
+    #[tokio::test]
+    async fn a_resuming_subscriber_gets_exactly_the_events_it_missed() {
+        let hub = Hub::new();
+        for _ in 0..5 {
+            hub.publish("dice", balance);
+        }
+        let (resumer, mut resumer_in) = hub.open_connection();
+        hub.subscribe("dice", &resumer, Some(3));
+        hub.publish("dice", balance);
+        assert_eq!(seqs(&mut resumer_in), vec![4, 5, 6]);
+
+        let (fresh, mut fresh_in) = hub.open_connection();
+        hub.subscribe("dice", &fresh, None);
+        assert_eq!(seqs(&mut fresh_in), vec![1, 2, 3, 4, 5, 6]);
+
+        // A seq this run never reached (the process restarted) gets the snapshot instead.
+        let (stale, mut stale_in) = hub.open_connection();
+        hub.subscribe("dice", &stale, Some(999));
+        assert_eq!(seqs(&mut stale_in).len(), 6);
+    }
+
+    #[tokio::test]
+    async fn only_the_latest_events_are_kept() {
+        let hub = Hub::new();
+        for _ in 0..TOPIC_HISTORY_EVENTS + 7 {
+            hub.publish("dice", balance);
+        }
+        let (late, mut late_in) = hub.open_connection();
+        hub.subscribe("dice", &late, None);
+        let got = seqs(&mut late_in);
+        assert_eq!(got.len(), TOPIC_HISTORY_EVENTS);
+        assert_eq!(*got.last().unwrap(), (TOPIC_HISTORY_EVENTS + 7) as u64);
     }
 
     #[tokio::test]

@@ -38,6 +38,8 @@ pub const LOGIN_ACCOUNT_REFILL_MS: u64 = 1_000;
 /// Keys a login throttle tracks before it forgets the ones that are full again.
 pub const LOGIN_THROTTLE_KEYS_MAX: usize = 100_000;
 
+/// Events a shared topic keeps for subscribers that resume or join (the feed shows 20).
+pub const TOPIC_HISTORY_EVENTS: usize = 64;
 /// Frames queued to one connection before it is dropped as a slow consumer.
 pub const OUTBOX_FRAMES_MAX: usize = 1_024;
 

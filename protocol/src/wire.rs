@@ -63,6 +63,9 @@ pub enum ServerMsg {
     Welcome {
         /// Protocol version, [`PROTOCOL_VERSION`].
         version: u32,
+        /// Identifies this server run's event sequence numbers; pass it back with the last seen
+        /// `seq` when reconnecting (`/ws?epoch=<epoch>&dice=<seq>`) to receive only missed events.
+        epoch: u64,
         /// The signed-in player, if any.
         player: Option<PlayerView>,
         /// That player's balance at connect time.

@@ -19,7 +19,7 @@ use crate::limits::{
 };
 use crate::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
@@ -39,8 +39,22 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+/// Where a reconnecting client left off: the epoch from its last `welcome` and the last `seq`
+/// it saw on the public dice feed.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Resume {
+    epoch: Option<u64>,
+    dice: Option<u64>,
+}
+
 /// `GET /ws`
-pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Query(resume): Query<Resume>,
+    ws: WebSocketUpgrade,
+) -> Response {
     if !state.allowlist.allows(&headers) {
         tracing::warn!(origin = ?headers.get(axum::http::header::ORIGIN), "cross-origin WebSocket refused");
         return (StatusCode::FORBIDDEN, "cross-origin WebSocket refused").into_response();
@@ -51,10 +65,10 @@ pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, jar: Coo
     let session = session_of(&state, &jar).await;
     ws.max_message_size(WS_FRAME_BYTES_HARD_MAX)
         .max_frame_size(WS_FRAME_BYTES_HARD_MAX)
-        .on_upgrade(move |socket| serve(socket, state, session))
+        .on_upgrade(move |socket| serve(socket, state, session, resume))
 }
 
-async fn serve(socket: WebSocket, state: AppState, session: Option<Session>) {
+async fn serve(socket: WebSocket, state: AppState, session: Option<Session>, resume: Resume) {
     state.connections.fetch_add(1, Ordering::Relaxed);
     let hub = state.engine.hub().clone();
     let (outbox, inbox) = hub.open_connection();
@@ -73,10 +87,14 @@ async fn serve(socket: WebSocket, state: AppState, session: Option<Session>) {
         }
         None => (None, None, None),
     };
-    // Welcome first, then subscribe: every event after the snapshot reaches the client.
-    outbox.send(&ServerMsg::Welcome { version: PROTOCOL_VERSION, player, balance, seed });
+    // Welcome first, then subscribe: every event after the snapshot reaches the client. The
+    // feed replays what a resuming client missed, or its kept events to a new one.
+    let epoch = hub.epoch();
+    outbox.send(&ServerMsg::Welcome { version: PROTOCOL_VERSION, epoch, player, balance, seed });
+    let dice_after = resume.dice.filter(|_| resume.epoch == Some(epoch));
     for topic in &topics {
-        hub.subscribe(topic, &outbox);
+        let after = if topic == hub::DICE_FEED_TOPIC { dice_after } else { None };
+        hub.subscribe(topic, &outbox, after);
     }
 
     let (sink, stream) = socket.split();

@@ -186,3 +186,34 @@ async fn commands_beyond_the_rate_limit_are_refused() {
     }
     assert!(limited > 0);
 }
+
+#[tokio::test]
+async fn a_reconnecting_client_receives_exactly_the_feed_events_it_missed() {
+    let app = TestApp::spawn().await;
+    let token = app.register("alice").await;
+    let mut player = app.ws(Some(&token)).await;
+    let mut watcher = app.ws(None).await;
+    let epoch = watcher.welcome["epoch"].as_u64().unwrap();
+    let mut bet_ids = Vec::new();
+    for i in 0..3 {
+        let ack = player.call(dice_bet(&format!("feed-{i}"), 100, 5_000)).await;
+        bet_ids.push(ack["result"]["bet"]["id"].clone());
+    }
+    let first = watcher.until(|f| f["type"] == "dice_feed").await;
+    let seen_seq = first["seq"].as_u64().unwrap();
+
+    // Resume after the first event: only the two later bets arrive, then live events.
+    let mut resumed = app.ws_at(&format!("/ws?epoch={epoch}&dice={seen_seq}"), None, None).await.unwrap();
+    for expected in &bet_ids[1..] {
+        let event = resumed.until(|f| f["type"] == "dice_feed").await;
+        assert_eq!(&event["bet"]["id"], expected);
+    }
+    let live = player.call(dice_bet("feed-live", 100, 5_000)).await;
+    let event = resumed.until(|f| f["type"] == "dice_feed").await;
+    assert_eq!(event["bet"]["id"], live["result"]["bet"]["id"]);
+
+    // A client from another server run (unknown epoch) gets the kept events as a snapshot.
+    let mut stranger = app.ws_at(&format!("/ws?epoch={}&dice=2", epoch + 1), None, None).await.unwrap();
+    let snapshot_first = stranger.until(|f| f["type"] == "dice_feed").await;
+    assert_eq!(snapshot_first["bet"]["id"], bet_ids[0]);
+}

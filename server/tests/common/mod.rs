@@ -82,7 +82,16 @@ impl TestApp {
         token: Option<&str>,
         origin: Option<&str>,
     ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
-        let mut request = format!("ws://{}/ws", self.running.addr).into_client_request().unwrap();
+        self.ws_at("/ws", token, origin).await
+    }
+
+    pub async fn ws_at(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        origin: Option<&str>,
+    ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+        let mut request = format!("ws://{}{path}", self.running.addr).into_client_request().unwrap();
         if let Some(token) = token {
             request.headers_mut().insert("cookie", HeaderValue::from_str(&format!("zl_session={token}")).unwrap());
         }
