@@ -4,6 +4,9 @@
 //! - [`ids`]: newtype ids that cross module boundaries.
 //! - [`limits`]: game and wire limits both sides enforce (the server is the authority).
 //! - [`fair`]: provably-fair derivations (HMAC-SHA256 over committed seeds).
+//! - [`chain`]: reverse hash chains that fix every shared round's outcome in advance.
+//! - [`crash`]: the crash curve, crash points and cash-out payouts.
+//! - [`wheel`]: the wheel's segments, layout and outcome.
 //! - [`dice`]: the dice game's rules: chance, payout multiplier, payout, and `verify`.
 //! - [`records`]: history rows the pages show (bets, transactions).
 //! - [`wire`]: the WebSocket messages ([`ClientMsg`], [`ServerMsg`]) and error codes.
@@ -14,12 +17,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod chain;
+pub mod crash;
 pub mod dice;
 pub mod fair;
 pub mod ids;
 pub mod limits;
 pub mod money;
 pub mod records;
+pub mod wheel;
 pub mod wire;
 
 pub use ids::{BetId, PlayerId};
