@@ -10,6 +10,7 @@
 //! Money moves in ledger transactions whose entries sum to zero: a dice bet is a hold (player ->
 //! in_play) followed by its settlement (in_play -> house, house -> player for a win).
 
+pub mod rounds;
 mod rows;
 mod state;
 mod writer;
@@ -20,7 +21,9 @@ use crate::store::Store;
 use protocol::dice::{DiceError, DiceWager};
 use protocol::limits::{CLIENT_SEED_BYTES_MAX, IDEMPOTENCY_KEY_BYTES_MAX};
 use protocol::wire::{DiceBetView, RevealedSeed, SeedView};
+use protocol::ids::{ChainId, RoundId};
 use protocol::{Cents, PlayerId};
+use rounds::{Game, RoundBetReceipt, RoundBetRequest, RoundEnd, Settlement};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
@@ -50,6 +53,9 @@ pub enum LedgerError {
     /// The player has no wallet.
     #[error("no wallet for this player")]
     NoWallet,
+    /// The round bet is not open (unknown, already settled, or of another round).
+    #[error("that bet is not open in this round")]
+    BetNotOpen,
     /// The writer is not running (shutting down).
     #[error("the ledger is not available")]
     Unavailable,
@@ -92,12 +98,19 @@ enum Op {
     SetClientSeed { client_seed: String },
     RotateSeed,
     Snapshot,
+    OpenRound { game: Game, chain: ChainId, number: i64 },
+    StartRunning { round: RoundId },
+    RoundBet(RoundBetRequest),
+    Settle { round: RoundId, settlements: Vec<Settlement>, end: Option<RoundEnd> },
 }
 
 enum Reply {
     Snapshot(WalletSnapshot),
     Dice(DiceReceipt),
     Seed(SeedChange),
+    Round(RoundId),
+    RoundBet(RoundBetReceipt),
+    Done,
 }
 
 struct Request {
@@ -174,6 +187,33 @@ impl Ledger {
         }
     }
 
+    /// Opens round `number` of `chain`, in its betting phase.
+    pub async fn open_round(&self, game: Game, chain: ChainId, number: i64) -> Result<RoundId, LedgerError> {
+        match self.call(SYSTEM, Op::OpenRound { game, chain, number }).await? {
+            Reply::Round(round) => Ok(round),
+            _ => unreachable!("open_round answers with a round"),
+        }
+    }
+
+    /// Records that a round's betting closed and play started.
+    pub async fn start_running(&self, round: RoundId) -> Result<(), LedgerError> {
+        self.call(SYSTEM, Op::StartRunning { round }).await.map(|_| ())
+    }
+
+    /// Holds a round bet's stake, durably, before answering.
+    pub async fn round_bet(&self, player: PlayerId, request: RoundBetRequest) -> Result<RoundBetReceipt, LedgerError> {
+        check_idempotency_key(&request.idem)?;
+        match self.call(player, Op::RoundBet(request)).await? {
+            Reply::RoundBet(receipt) => Ok(receipt),
+            _ => unreachable!("round_bet answers with a receipt"),
+        }
+    }
+
+    /// Settles round bets and, with `end`, closes the round, in one transaction.
+    pub async fn settle(&self, round: RoundId, settlements: Vec<Settlement>, end: Option<RoundEnd>) -> Result<(), LedgerError> {
+        self.call(SYSTEM, Op::Settle { round, settlements, end }).await.map(|_| ())
+    }
+
     /// The player's committed balance and seed pair.
     pub async fn snapshot(&self, player: PlayerId) -> Result<WalletSnapshot, LedgerError> {
         match self.call(player, Op::Snapshot).await? {
@@ -182,6 +222,9 @@ impl Ledger {
         }
     }
 }
+
+/// The caller of commands that belong to no single player (round lifecycle).
+const SYSTEM: PlayerId = PlayerId(0);
 
 fn is_printable_ascii(text: &str) -> bool {
     text.bytes().all(|b| (0x20..0x7f).contains(&b))

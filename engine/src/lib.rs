@@ -5,6 +5,7 @@
 //!   and seed changes go through it so that money, nonces and seeds move together.
 //! - [`accounts`]: registration, login (Argon2id, throttled) and server-side sessions.
 //! - [`history`]: read-only queries for a player's bets, transactions and revealed seeds.
+//! - [`rounds`]: shared rounds' hash chains and the start-up recovery rule for interrupted rounds.
 //! - [`hub`]: topics -> subscribers; events are encoded once and the same bytes fanned out.
 //! - [`limits`]: engine limits as named constants.
 //!
@@ -19,6 +20,7 @@ pub mod history;
 pub mod hub;
 pub mod ledger;
 pub mod limits;
+pub mod rounds;
 pub mod store;
 
 use std::sync::Arc;
@@ -47,6 +49,9 @@ pub enum StartError {
     /// The ledger writer could not open its connection or read its state.
     #[error("cannot start the ledger: {0}")]
     Ledger(#[from] sqlx::Error),
+    /// Rounds interrupted by the previous run could not be recovered.
+    #[error("cannot recover interrupted rounds: {0}")]
+    Recovery(#[from] rounds::RoundsError),
 }
 
 impl Engine {
@@ -56,6 +61,7 @@ impl Engine {
         let checkpointer = store.spawn_checkpointer();
         let hub = hub::Hub::new();
         let ledger = ledger::Ledger::start(&store, hub.clone()).await?;
+        rounds::recover(store.pool(), &ledger).await?;
         let accounts = accounts::Accounts::new(store.pool().clone(), ledger.clone(), hub.clone());
         Ok(Engine { inner: Arc::new(Inner { store, hub, ledger, accounts, _checkpointer: checkpointer.drop_guard() }) })
     }

@@ -34,3 +34,15 @@ id_type!(
     /// A committed server seed of one player.
     SeedId
 );
+id_type!(
+    /// One shared round of a round game (crash, wheel).
+    RoundId
+);
+id_type!(
+    /// One bet in a shared round.
+    RoundBetId
+);
+id_type!(
+    /// One stored hash chain of a round game.
+    ChainId
+);

@@ -4,7 +4,7 @@
 
 use super::state::ActiveSeed;
 use crate::limits::SQL_BIND_PARAMS_MAX;
-use protocol::ids::{AccountId, SeedId};
+use protocol::ids::{AccountId, ChainId, RoundBetId, RoundId, SeedId};
 use protocol::wire::DiceBetView;
 use protocol::{BetId, PlayerId};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
@@ -16,6 +16,7 @@ pub enum TxKind {
     Grant,
     BetHold,
     BetSettle,
+    BetVoid,
 }
 
 impl TxKind {
@@ -24,6 +25,7 @@ impl TxKind {
             TxKind::Grant => "grant",
             TxKind::BetHold => "bet_hold",
             TxKind::BetSettle => "bet_settle",
+            TxKind::BetVoid => "bet_void",
         }
     }
 }
@@ -33,6 +35,38 @@ pub struct TxRow {
     pub kind: TxKind,
     pub player: PlayerId,
     pub bet: Option<BetId>,
+    pub round_bet: Option<RoundBetId>,
+    pub at_ms: i64,
+}
+
+pub struct RoundRow {
+    pub id: RoundId,
+    pub game: &'static str,
+    pub chain: ChainId,
+    pub number: i64,
+    pub at_ms: i64,
+}
+
+pub enum RoundUpdate {
+    Running { round: RoundId, at_ms: i64 },
+    Ended { round: RoundId, phase: &'static str, hash: Option<String>, outcome: Option<i64>, at_ms: i64 },
+}
+
+pub struct RoundBetRow {
+    pub id: RoundBetId,
+    pub round: RoundId,
+    pub player: PlayerId,
+    pub amount: i64,
+    pub auto_cashout_x100: Option<i64>,
+    pub segment: Option<&'static str>,
+    pub at_ms: i64,
+}
+
+pub struct RoundBetSettled {
+    pub id: RoundBetId,
+    pub status: &'static str,
+    pub multiplier_x100: Option<i64>,
+    pub payout: i64,
     pub at_ms: i64,
 }
 
@@ -69,6 +103,12 @@ pub struct Rows {
     pub bets: Vec<BetRow>,
     /// (scoped key, fingerprint, result JSON, created_at)
     pub idempotency: Vec<(String, String, String, i64)>,
+    pub rounds: Vec<RoundRow>,
+    pub round_updates: Vec<RoundUpdate>,
+    pub round_bets: Vec<RoundBetRow>,
+    pub round_bets_settled: Vec<RoundBetSettled>,
+    /// (kind, detail JSON, created_at)
+    pub audit: Vec<(String, String, i64)>,
     /// Final balance of every account the batch touched.
     pub balances: HashMap<AccountId, i64>,
 }
@@ -81,6 +121,9 @@ impl Rows {
             && self.client_seeds.is_empty()
             && self.txs.is_empty()
             && self.idempotency.is_empty()
+            && self.rounds.is_empty()
+            && self.round_updates.is_empty()
+            && self.audit.is_empty()
     }
 
     /// Marks a seed revealed; a seed created in this same batch is revealed in its insert.
@@ -140,13 +183,17 @@ impl Rows {
             });
             q.build().execute(&mut *conn).await?;
         }
-        for chunk in self.txs.chunks(SQL_BIND_PARAMS_MAX / 5) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO ledger_txs (id, kind, user_id, bet_id, created_at) ");
+        self.write_rounds(conn).await?;
+        for chunk in self.txs.chunks(SQL_BIND_PARAMS_MAX / 6) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO ledger_txs (id, kind, user_id, bet_id, round_bet_id, created_at) ",
+            );
             q.push_values(chunk, |mut b, row| {
                 b.push_bind(row.id)
                     .push_bind(row.kind.as_str())
                     .push_bind(row.player.0)
                     .push_bind(row.bet.map(|bet| bet.0))
+                    .push_bind(row.round_bet.map(|bet| bet.0))
                     .push_bind(row.at_ms);
             });
             q.build().execute(&mut *conn).await?;
@@ -186,6 +233,33 @@ impl Rows {
             });
             q.build().execute(&mut *conn).await?;
         }
+        for chunk in self.round_bets_settled.chunks(SQL_BIND_PARAMS_MAX / 5) {
+            let mut q = QueryBuilder::<Sqlite>::new("WITH v(id, status, multiplier_x100, payout, settled_at) AS (");
+            q.push_values(chunk, |mut b, row| {
+                b.push_bind(row.id.0)
+                    .push_bind(row.status)
+                    .push_bind(row.multiplier_x100)
+                    .push_bind(row.payout)
+                    .push_bind(row.at_ms);
+            });
+            q.push(
+                ") UPDATE round_bets SET \
+                 status = (SELECT v.status FROM v WHERE v.id = round_bets.id), \
+                 multiplier_x100 = (SELECT v.multiplier_x100 FROM v WHERE v.id = round_bets.id), \
+                 payout = (SELECT v.payout FROM v WHERE v.id = round_bets.id), \
+                 settled_at = (SELECT v.settled_at FROM v WHERE v.id = round_bets.id) \
+                 WHERE id IN (SELECT id FROM v)",
+            );
+            q.build().execute(&mut *conn).await?;
+        }
+        for (kind, detail, at_ms) in &self.audit {
+            sqlx::query("INSERT INTO audit_log (kind, detail, created_at) VALUES (?, ?, ?)")
+                .bind(kind)
+                .bind(detail)
+                .bind(at_ms)
+                .execute(&mut *conn)
+                .await?;
+        }
         let balances: Vec<(&AccountId, &i64)> = self.balances.iter().collect();
         for chunk in balances.chunks(SQL_BIND_PARAMS_MAX / 2) {
             let mut q = QueryBuilder::<Sqlite>::new("WITH v(id, balance) AS (");
@@ -196,6 +270,59 @@ impl Rows {
                 ") UPDATE accounts SET balance = (SELECT v.balance FROM v WHERE v.id = accounts.id) \
                  WHERE id IN (SELECT id FROM v)",
             );
+            q.build().execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    /// Rounds opened and moved on, and bets placed in them: written before the ledger
+    /// transactions that reference them.
+    async fn write_rounds(&self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+        for row in &self.rounds {
+            sqlx::query("INSERT INTO rounds (id, game, chain_id, number, phase, opened_at) VALUES (?, ?, ?, ?, 'betting', ?)")
+                .bind(row.id.0)
+                .bind(row.game)
+                .bind(row.chain.0)
+                .bind(row.number)
+                .bind(row.at_ms)
+                .execute(&mut *conn)
+                .await?;
+        }
+        for update in &self.round_updates {
+            match update {
+                RoundUpdate::Running { round, at_ms } => {
+                    sqlx::query("UPDATE rounds SET phase = 'running', running_at = ? WHERE id = ? AND phase = 'betting'")
+                        .bind(at_ms)
+                        .bind(round.0)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                RoundUpdate::Ended { round, phase, hash, outcome, at_ms } => {
+                    sqlx::query("UPDATE rounds SET phase = ?, hash = ?, outcome = ?, ended_at = ? WHERE id = ?")
+                        .bind(phase)
+                        .bind(hash)
+                        .bind(outcome)
+                        .bind(at_ms)
+                        .bind(round.0)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
+        }
+        for chunk in self.round_bets.chunks(SQL_BIND_PARAMS_MAX / 8) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO round_bets (id, round_id, user_id, amount, auto_cashout_x100, segment, status, created_at) ",
+            );
+            q.push_values(chunk, |mut b, row| {
+                b.push_bind(row.id.0)
+                    .push_bind(row.round.0)
+                    .push_bind(row.player.0)
+                    .push_bind(row.amount)
+                    .push_bind(row.auto_cashout_x100)
+                    .push_bind(row.segment)
+                    .push_bind("open")
+                    .push_bind(row.at_ms);
+            });
             q.build().execute(&mut *conn).await?;
         }
         Ok(())

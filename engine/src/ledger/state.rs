@@ -6,7 +6,7 @@ use super::rows::{BetRow, EntryRow, Rows, SeedRow, TxKind, TxRow};
 use super::{DiceReceipt, LedgerError, Op, Reply, SeedChange, WalletSnapshot};
 use crate::hub;
 use protocol::dice::{self, DiceWager};
-use protocol::ids::{AccountId, SeedId};
+use protocol::ids::{AccountId, RoundBetId, SeedId};
 use protocol::limits::SIGNUP_GRANT_CENTS;
 use protocol::wire::{DiceBetView, FeedBet, RevealedSeed, SeedView};
 use protocol::{fair, BetId, Cents, PlayerId};
@@ -59,6 +59,8 @@ pub struct NextIds {
     pub bet: i64,
     pub seed: i64,
     pub account: i64,
+    pub round: i64,
+    pub round_bet: i64,
 }
 
 /// An event to publish once the batch is durable.
@@ -78,7 +80,13 @@ pub struct Work<'a> {
     pub rows: Rows,
     pub keys: HashMap<String, KnownKey>,
     pub events: Vec<Event>,
-    now_ms: i64,
+    /// Round bets open before this batch (the writer's record).
+    pub(super) open_bets: &'a HashMap<RoundBetId, super::rounds::OpenBet>,
+    /// Round bets opened by this batch.
+    pub opened_bets: HashMap<RoundBetId, super::rounds::OpenBet>,
+    /// Round bets settled by this batch.
+    pub settled_bets: std::collections::HashSet<RoundBetId>,
+    pub(super) now_ms: i64,
 }
 
 impl<'a> Work<'a> {
@@ -87,6 +95,7 @@ impl<'a> Work<'a> {
         system: HashMap<AccountId, i64>,
         next: NextIds,
         keys: HashMap<String, KnownKey>,
+        open_bets: &'a HashMap<RoundBetId, super::rounds::OpenBet>,
         now_ms: i64,
     ) -> Work<'a> {
         Work {
@@ -98,11 +107,14 @@ impl<'a> Work<'a> {
             rows: Rows::default(),
             keys,
             events: Vec::new(),
+            open_bets,
+            opened_bets: HashMap::new(),
+            settled_bets: std::collections::HashSet::new(),
             now_ms,
         }
     }
 
-    fn player(&mut self, id: PlayerId) -> Option<&mut PlayerState> {
+    pub(super) fn player(&mut self, id: PlayerId) -> Option<&mut PlayerState> {
         if !self.players.contains_key(&id) {
             let state = self.cache.get(&id)?.clone();
             self.owners.insert(state.account, id);
@@ -128,6 +140,13 @@ impl<'a> Work<'a> {
                 Ok(Reply::Seed(SeedChange { seed, revealed: None }))
             }
             Op::RotateSeed => self.rotate(player).map(Reply::Seed),
+            Op::OpenRound { game, chain, number } => Ok(Reply::Round(self.open_round(game, chain, number))),
+            Op::StartRunning { round } => {
+                self.rows.round_updates.push(super::rows::RoundUpdate::Running { round, at_ms: self.now_ms });
+                Ok(Reply::Done)
+            }
+            Op::RoundBet(bet) => self.round_bet(player, bet).map(Reply::RoundBet),
+            Op::Settle { round, settlements, end } => self.settle(round, settlements, end).map(|()| Reply::Done),
         }
     }
 
@@ -155,10 +174,10 @@ impl<'a> Work<'a> {
         let key = scoped_key(player, "dice", &idem);
         let fingerprint = dice_fingerprint(&wager);
         if let Some(known) = self.keys.get(&key) {
-            if known.fingerprint != fingerprint {
-                return Err(LedgerError::IdempotencyConflict);
-            }
-            return Ok(known.receipt.clone());
+            return match &known.receipt {
+                KnownReceipt::Dice(receipt) if known.fingerprint == fingerprint => Ok(receipt.clone()),
+                _ => Err(LedgerError::IdempotencyConflict),
+            };
         }
         let now_ms = self.now_ms;
         let bet_id = BetId(self.next.bet);
@@ -199,7 +218,7 @@ impl<'a> Work<'a> {
         // The bet row holds the result; the key only needs to point at it.
         let stored = dice_result_ref(bet.id, balance);
         self.rows.idempotency.push((key.clone(), fingerprint.clone(), stored, now_ms));
-        self.keys.insert(key, KnownKey { fingerprint, receipt: receipt.clone() });
+        self.keys.insert(key, KnownKey { fingerprint, receipt: KnownReceipt::Dice(receipt.clone()) });
         self.events.push(Event::Balance { player });
         self.events.push(Event::DiceFeed(FeedBet {
             id: bet.id,
@@ -244,15 +263,25 @@ impl<'a> Work<'a> {
         seed
     }
 
-    fn new_tx(&mut self, kind: TxKind, player: PlayerId, bet: Option<BetId>) -> i64 {
+    pub(super) fn new_tx(&mut self, kind: TxKind, player: PlayerId, bet: Option<BetId>) -> i64 {
+        self.new_tx_for(kind, player, bet, None)
+    }
+
+    pub(super) fn new_tx_for(
+        &mut self,
+        kind: TxKind,
+        player: PlayerId,
+        bet: Option<BetId>,
+        round_bet: Option<RoundBetId>,
+    ) -> i64 {
         let id = self.next.tx;
         self.next.tx += 1;
-        self.rows.txs.push(TxRow { id, kind, player, bet, at_ms: self.now_ms });
+        self.rows.txs.push(TxRow { id, kind, player, bet, round_bet, at_ms: self.now_ms });
         id
     }
 
     /// Records a transaction's entries and moves the balances. Entries must sum to zero.
-    fn post(&mut self, tx: i64, entries: &[(AccountId, i64)]) {
+    pub(super) fn post(&mut self, tx: i64, entries: &[(AccountId, i64)]) {
         assert_eq!(entries.iter().map(|(_, amount)| amount).sum::<i64>(), 0, "unbalanced ledger transaction");
         for &(account, amount) in entries {
             if amount == 0 {
@@ -276,7 +305,16 @@ pub struct KnownKey {
     /// What the original command asked for.
     pub fingerprint: String,
     /// What it returned.
-    pub receipt: DiceReceipt,
+    pub receipt: KnownReceipt,
+}
+
+/// The original result of a money-moving command.
+#[derive(Clone)]
+pub enum KnownReceipt {
+    /// A dice bet.
+    Dice(DiceReceipt),
+    /// A round bet.
+    Round(super::rounds::RoundBetReceipt),
 }
 
 /// The idempotency table's key: client keys are unique per player and command kind.
@@ -329,6 +367,8 @@ mod tests {
     use crate::ledger::Op;
 
     const ALICE: PlayerId = PlayerId(1);
+    static NO_OPEN_BETS: std::sync::LazyLock<HashMap<RoundBetId, crate::ledger::rounds::OpenBet>> =
+        std::sync::LazyLock::new(HashMap::new);
 
     fn cache_with(balance: i64) -> HashMap<PlayerId, PlayerState> {
         let server_seed = "ab".repeat(32);
@@ -345,8 +385,8 @@ mod tests {
 
     fn work(cache: &HashMap<PlayerId, PlayerState>) -> Work<'_> {
         let system = HashMap::from([(TREASURY, -100_000), (HOUSE, 0), (IN_PLAY, 0)]);
-        let next = NextIds { tx: 1, bet: 1, seed: 2, account: 11 };
-        Work::new(cache, system, next, HashMap::new(), 0)
+        let next = NextIds { tx: 1, bet: 1, seed: 2, account: 11, round: 1, round_bet: 1 };
+        Work::new(cache, system, next, HashMap::new(), &NO_OPEN_BETS, 0)
     }
 
     fn bet(idem: &str, amount: i64, target: u32) -> Op {

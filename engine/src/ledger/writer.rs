@@ -1,12 +1,13 @@
 //! The single ledger writer: drains its queue into a batch, applies the batch to a working
 //! copy, commits it in one transaction, then adopts the copy, answers and publishes.
 
-use super::state::{self, ActiveSeed, KnownKey, NextIds, PlayerState, Work, HOUSE, IN_PLAY, TREASURY};
+use super::rounds::{OpenBet, RoundBetReceipt};
+use super::state::{self, ActiveSeed, KnownKey, KnownReceipt, NextIds, PlayerState, Work, HOUSE, IN_PLAY, TREASURY};
 use super::{DiceReceipt, LedgerError, Reply, Request};
 use crate::hub::Hub;
 use crate::limits::{LEDGER_CACHE_PLAYERS_MAX, LEDGER_GATHER_YIELDS_MAX, SQL_BIND_PARAMS_MAX};
 use crate::store::{now_ms, Store};
-use protocol::ids::{AccountId, SeedId};
+use protocol::ids::{AccountId, RoundBetId, RoundId, SeedId};
 use crate::history::{dice_bet_view, DICE_BET_COLUMNS};
 use protocol::{BetId, Cents, PlayerId};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
@@ -19,6 +20,8 @@ pub struct Writer {
     players: HashMap<PlayerId, PlayerState>,
     system: HashMap<AccountId, i64>,
     next: NextIds,
+    /// Round bets whose stakes are held, by bet.
+    open_bets: HashMap<RoundBetId, OpenBet>,
 }
 
 impl Writer {
@@ -38,8 +41,23 @@ impl Writer {
             bet: sqlx::query_scalar(&next_id("dice_bets")).fetch_one(&mut conn).await?,
             seed: sqlx::query_scalar(&next_id("server_seeds")).fetch_one(&mut conn).await?,
             account: sqlx::query_scalar(&next_id("accounts")).fetch_one(&mut conn).await?,
+            round: sqlx::query_scalar(&next_id("rounds")).fetch_one(&mut conn).await?,
+            round_bet: sqlx::query_scalar(&next_id("round_bets")).fetch_one(&mut conn).await?,
         };
-        Ok(Writer { conn, hub, players: HashMap::new(), system, next })
+        let open_bets = sqlx::query("SELECT id, user_id, round_id, amount FROM round_bets WHERE status = 'open'")
+            .fetch_all(&mut conn)
+            .await?
+            .into_iter()
+            .map(|row| {
+                let bet = OpenBet {
+                    player: PlayerId(row.get("user_id")),
+                    round: RoundId(row.get("round_id")),
+                    stake: Cents(row.get("amount")),
+                };
+                (RoundBetId(row.get("id")), bet)
+            })
+            .collect();
+        Ok(Writer { conn, hub, players: HashMap::new(), system, next, open_bets })
     }
 
     pub async fn run(mut self, mut queue: mpsc::Receiver<Request>, batch_max: usize) {
@@ -74,8 +92,16 @@ impl Writer {
             self.players.clear();
         }
         let mut unavailable = HashSet::new();
-        for request in &batch {
-            let player = request.player;
+        let touched: Vec<PlayerId> = batch
+            .iter()
+            .flat_map(|request| match &request.op {
+                super::Op::Settle { settlements, .. } => {
+                    settlements.iter().filter_map(|s| self.open_bets.get(&s.bet).map(|b| b.player)).collect()
+                }
+                _ => vec![request.player],
+            })
+            .collect();
+        for player in touched {
             if self.players.contains_key(&player) || unavailable.contains(&player) {
                 continue;
             }
@@ -95,6 +121,7 @@ impl Writer {
             .iter()
             .filter_map(|r| match &r.op {
                 super::Op::Dice { idem, .. } => Some(state::scoped_key(r.player, "dice", idem)),
+                super::Op::RoundBet(bet) => Some(state::scoped_key(r.player, "round", &bet.idem)),
                 _ => None,
             })
             .collect();
@@ -107,14 +134,14 @@ impl Writer {
             }
         };
 
-        let mut work = Work::new(&self.players, self.system.clone(), self.next, known, now_ms());
+        let mut work = Work::new(&self.players, self.system.clone(), self.next, known, &self.open_bets, now_ms());
         let mut replies: Vec<(oneshot::Sender<Result<Reply, LedgerError>>, Result<Reply, LedgerError>)> =
             Vec::with_capacity(batch.len());
         for Request { player, op, reply } in batch {
             let result = if unavailable.contains(&player) { Err(LedgerError::Storage) } else { work.apply(player, op) };
             replies.push((reply, result));
         }
-        let Work { players, system, next, rows, events, .. } = work;
+        let Work { players, system, next, rows, events, opened_bets, settled_bets, .. } = work;
         if !rows.is_empty() {
             if let Err(error) = self.commit(&rows).await {
                 tracing::error!(%error, commands = replies.len(), "ledger batch failed; nothing was written");
@@ -129,6 +156,8 @@ impl Writer {
         self.players.extend(players);
         self.system = system;
         self.next = next;
+        self.open_bets.extend(opened_bets);
+        self.open_bets.retain(|bet, _| !settled_bets.contains(bet));
         for (reply, result) in replies {
             let _ = reply.send(result);
         }
@@ -186,6 +215,7 @@ impl Writer {
     /// Keys of this batch already stored, with the receipts they produced.
     async fn known_keys(&mut self, keys: &[String]) -> Result<HashMap<String, KnownKey>, sqlx::Error> {
         let mut found: Vec<(String, String, BetId, Cents)> = Vec::new();
+        let mut rounds_known = HashMap::new();
         for chunk in keys.chunks(SQL_BIND_PARAMS_MAX) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "SELECT scoped_key, fingerprint, result FROM idempotency WHERE scoped_key IN (",
@@ -197,22 +227,29 @@ impl Writer {
             q.push(")");
             for row in q.build().fetch_all(&mut self.conn).await? {
                 let result: String = row.get("result");
+                let key: String = row.get("scoped_key");
                 let Some((bet, balance)) = state::parse_dice_result_ref(&result) else {
                     tracing::error!(%result, "unreadable idempotency result");
                     return Err(sqlx::Error::Protocol("unreadable idempotency result".into()));
                 };
-                found.push((row.get("scoped_key"), row.get("fingerprint"), bet, balance));
+                if key.contains(":round:") {
+                    let receipt = RoundBetReceipt { bet: RoundBetId(bet.0), balance };
+                    let fingerprint = row.get("fingerprint");
+                    rounds_known.insert(key, KnownKey { fingerprint, receipt: KnownReceipt::Round(receipt) });
+                    continue;
+                }
+                found.push((key, row.get("fingerprint"), bet, balance));
             }
         }
         // Retries are rare: fetch the original bets one by one.
-        let mut known = HashMap::new();
+        let mut known = rounds_known;
         for (key, fingerprint, bet, balance) in found {
             let sql = format!(
                 "SELECT {DICE_BET_COLUMNS} FROM dice_bets b JOIN server_seeds s ON s.id = b.seed_id WHERE b.id = ?"
             );
             let row = sqlx::query(&sql).bind(bet.0).fetch_one(&mut self.conn).await?;
             let view = dice_bet_view(&row);
-            known.insert(key, KnownKey { fingerprint, receipt: DiceReceipt { bet: view, balance } });
+            known.insert(key, KnownKey { fingerprint, receipt: KnownReceipt::Dice(DiceReceipt { bet: view, balance }) });
         }
         Ok(known)
     }

@@ -1,0 +1,238 @@
+//! Ledger operations of shared rounds: opening a round, holding a bet's stake for the length of
+//! the round, and settling bets (a cash-out, the round's end, or a refund when a round was
+//! interrupted). Round phases are written by the same writer as the money, so a round's end
+//! and its settlement commit together or not at all.
+
+use super::rows::{RoundBetRow, RoundBetSettled, RoundRow, RoundUpdate, TxKind};
+use super::state::{scoped_key, Event, KnownReceipt, Work, HOUSE, IN_PLAY};
+use super::LedgerError;
+use protocol::crash::payout_cents;
+use protocol::ids::{ChainId, RoundBetId, RoundId};
+use protocol::wheel::Segment;
+use protocol::{Cents, PlayerId};
+
+/// The round games.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Game {
+    /// Crash: cash out before the multiplier crashes.
+    Crash,
+    /// Wheel: bet on the segment the wheel stops on.
+    Wheel,
+}
+
+impl Game {
+    /// The `game` column's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Game::Crash => "crash",
+            Game::Wheel => "wheel",
+        }
+    }
+}
+
+/// A bet whose stake is held until its round settles it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenBet {
+    /// Whose.
+    pub player: PlayerId,
+    /// The round it belongs to.
+    pub round: RoundId,
+    /// Stake held.
+    pub stake: Cents,
+}
+
+/// A bet to place in a round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoundBetRequest {
+    /// The round (in its betting phase; the round's task checks that).
+    pub round: RoundId,
+    /// Idempotency key.
+    pub idem: String,
+    /// Stake.
+    pub amount: Cents,
+    /// Crash: automatic cash-out multiplier in hundredths.
+    pub auto_cashout_x100: Option<u64>,
+    /// Wheel: the segment bet on.
+    pub segment: Option<Segment>,
+}
+
+/// A round bet placed durably, and the balance after its stake was held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoundBetReceipt {
+    /// The bet.
+    pub bet: RoundBetId,
+    /// Balance after the hold.
+    pub balance: Cents,
+}
+
+/// How a round bet ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BetOutcome {
+    /// Crash: cashed out at `multiplier_x100`.
+    CashedOut {
+        /// Multiplier in hundredths.
+        multiplier_x100: u64,
+    },
+    /// Wheel: the segment came up, paying `multiplier_x100`.
+    Won {
+        /// Multiplier in hundredths.
+        multiplier_x100: u64,
+    },
+    /// The stake goes to the house.
+    Lost,
+    /// The stake goes back to the player (interrupted round).
+    Voided,
+}
+
+/// One bet's settlement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settlement {
+    /// The bet.
+    pub bet: RoundBetId,
+    /// How it ended; the payout follows from it and the stake.
+    pub outcome: BetOutcome,
+}
+
+/// How a round finishes, written with its last settlements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoundEnd {
+    /// Played to the end: the revealed chain hash and the outcome (crash point x100 or slot).
+    Ended {
+        /// The round's chain hash, hex.
+        hash: String,
+        /// Crash point x100, or the wheel slot.
+        outcome: i64,
+    },
+    /// Stopped by a restart; recorded in the audit log with `detail` (JSON).
+    Interrupted {
+        /// What happened, for the audit log.
+        detail: String,
+    },
+}
+
+impl Work<'_> {
+    pub(super) fn open_round(&mut self, game: Game, chain: ChainId, number: i64) -> RoundId {
+        let id = RoundId(self.next.round);
+        self.next.round += 1;
+        self.rows.rounds.push(RoundRow { id, game: game.as_str(), chain, number, at_ms: self.now_ms });
+        id
+    }
+
+    fn open_bet(&self, bet: RoundBetId) -> Option<OpenBet> {
+        if self.settled_bets.contains(&bet) {
+            return None;
+        }
+        self.opened_bets.get(&bet).or_else(|| self.open_bets.get(&bet)).copied()
+    }
+
+    pub(super) fn round_bet(&mut self, player: PlayerId, request: RoundBetRequest) -> Result<RoundBetReceipt, LedgerError> {
+        let key = scoped_key(player, "round", &request.idem);
+        let fingerprint = format!(
+            "round:{}:{}:{:?}:{:?}",
+            request.round.0, request.amount.0, request.auto_cashout_x100, request.segment
+        );
+        if let Some(known) = self.keys.get(&key) {
+            if known.fingerprint != fingerprint {
+                return Err(LedgerError::IdempotencyConflict);
+            }
+            return match known.receipt {
+                KnownReceipt::Round(receipt) => Ok(receipt),
+                KnownReceipt::Dice(_) => Err(LedgerError::IdempotencyConflict),
+            };
+        }
+        let now_ms = self.now_ms;
+        let state = self.player(player).ok_or(LedgerError::NoWallet)?;
+        if state.balance < request.amount.0 {
+            return Err(LedgerError::InsufficientFunds { balance: Cents(state.balance), needed: request.amount });
+        }
+        let account = state.account;
+        let bet = RoundBetId(self.next.round_bet);
+        self.next.round_bet += 1;
+        self.rows.round_bets.push(RoundBetRow {
+            id: bet,
+            round: request.round,
+            player,
+            amount: request.amount.0,
+            auto_cashout_x100: request.auto_cashout_x100.map(|m| m as i64),
+            segment: request.segment.map(segment_name),
+            at_ms: now_ms,
+        });
+        let hold = self.new_tx_for(TxKind::BetHold, player, None, Some(bet));
+        self.post(hold, &[(account, -request.amount.0), (IN_PLAY, request.amount.0)]);
+        self.opened_bets.insert(bet, OpenBet { player, round: request.round, stake: request.amount });
+        let receipt = RoundBetReceipt { bet, balance: Cents(self.players[&player].balance) };
+        self.rows.idempotency.push((key.clone(), fingerprint.clone(), format!("{}:{}", bet.0, receipt.balance.0), now_ms));
+        self.keys.insert(key, super::state::KnownKey { fingerprint, receipt: KnownReceipt::Round(receipt) });
+        self.events.push(Event::Balance { player });
+        Ok(receipt)
+    }
+
+    /// Settles bets (all checked first: one bad settlement refuses the whole command) and
+    /// optionally ends the round.
+    pub(super) fn settle(&mut self, round: RoundId, settlements: Vec<Settlement>, end: Option<RoundEnd>) -> Result<(), LedgerError> {
+        let mut checked = Vec::with_capacity(settlements.len());
+        for settlement in &settlements {
+            let open = self.open_bet(settlement.bet).ok_or(LedgerError::BetNotOpen)?;
+            if open.round != round || checked.iter().any(|(s, _): &(Settlement, OpenBet)| s.bet == settlement.bet) {
+                return Err(LedgerError::BetNotOpen);
+            }
+            if self.player(open.player).is_none() {
+                return Err(LedgerError::NoWallet);
+            }
+            checked.push((*settlement, open));
+        }
+        let now_ms = self.now_ms;
+        for (settlement, open) in checked {
+            let stake = open.stake.0;
+            let (status, multiplier, payout, kind) = match settlement.outcome {
+                BetOutcome::CashedOut { multiplier_x100 } => {
+                    ("cashed", Some(multiplier_x100), payout_cents(stake, multiplier_x100), TxKind::BetSettle)
+                }
+                BetOutcome::Won { multiplier_x100 } => {
+                    ("won", Some(multiplier_x100), payout_cents(stake, multiplier_x100), TxKind::BetSettle)
+                }
+                BetOutcome::Lost => ("lost", None, 0, TxKind::BetSettle),
+                BetOutcome::Voided => ("voided", None, stake, TxKind::BetVoid),
+            };
+            let account = self.players[&open.player].account;
+            let tx = self.new_tx_for(kind, open.player, None, Some(settlement.bet));
+            self.post(tx, &[(IN_PLAY, -stake), (HOUSE, stake - payout), (account, payout)]);
+            self.rows.round_bets_settled.push(RoundBetSettled {
+                id: settlement.bet,
+                status,
+                multiplier_x100: multiplier.map(|m| m as i64),
+                payout,
+                at_ms: now_ms,
+            });
+            self.settled_bets.insert(settlement.bet);
+            if payout > 0 {
+                self.events.push(Event::Balance { player: open.player });
+            }
+        }
+        match end {
+            None => {}
+            Some(RoundEnd::Ended { hash, outcome }) => self.rows.round_updates.push(RoundUpdate::Ended {
+                round,
+                phase: "ended",
+                hash: Some(hash),
+                outcome: Some(outcome),
+                at_ms: now_ms,
+            }),
+            Some(RoundEnd::Interrupted { detail }) => {
+                self.rows.round_updates.push(RoundUpdate::Ended { round, phase: "interrupted", hash: None, outcome: None, at_ms: now_ms });
+                self.rows.audit.push(("round_interrupted".into(), detail, now_ms));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `segment` column's value.
+pub fn segment_name(segment: Segment) -> &'static str {
+    match segment {
+        Segment::Grey => "grey",
+        Segment::Blue => "blue",
+        Segment::Green => "green",
+        Segment::Gold => "gold",
+    }
+}

@@ -1,0 +1,110 @@
+//! Shared rounds (crash, wheel): their hash chains and the recovery rule applied at start-up.
+//!
+//! Recovery: when the process stopped in the middle of a round, every cash-out that was
+//! acknowledged is already settled in the ledger (a cash-out is acknowledged only after its
+//! settlement committed), so on start-up each round still in `betting` or `running` has its
+//! remaining open bets voided (stakes returned) and is marked `interrupted` in the same
+//! transaction, with an audit-log entry. No round is left open and the ledger still sums to zero.
+
+use crate::ledger::rounds::{BetOutcome, Game, RoundEnd, Settlement};
+use crate::ledger::{Ledger, LedgerError};
+use crate::store::now_ms;
+use protocol::chain::{self, ChainHash};
+use protocol::ids::{ChainId, RoundBetId, RoundId};
+use rand::RngCore;
+use sqlx::{Row, SqlitePool};
+
+/// Rounds in one generated hash chain (about three weeks of crash rounds).
+pub const CHAIN_ROUNDS: usize = 100_000;
+
+/// Failure of a round-level operation.
+#[derive(Debug, thiserror::Error)]
+pub enum RoundsError {
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] sqlx::Error),
+    /// The ledger refused or failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// A stored chain could not be read back.
+    #[error("stored hash chain {0} is unreadable")]
+    BadChain(i64),
+}
+
+/// A game's hash chain, rebuilt in memory from its stored seed.
+pub struct Chain {
+    /// Its id.
+    pub id: ChainId,
+    /// Round hashes; element 0 is round 1's.
+    pub hashes: Vec<ChainHash>,
+    /// Published before round 1: the hash of round 1's hash.
+    pub terminal: ChainHash,
+    /// Public salt mixed into every outcome.
+    pub salt: String,
+}
+
+/// Creates and stores a new chain for `game` with a random secret seed and salt.
+pub async fn create_chain(pool: &SqlitePool, game: Game, rounds: usize) -> Result<Chain, RoundsError> {
+    let mut seed = [0u8; 32];
+    let mut salt = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut seed);
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    let salt = hex::encode(salt);
+    let (hashes, terminal) = chain::build(seed, rounds);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO round_chains (game, seed, terminal_hash, salt, rounds, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(game.as_str())
+    .bind(hex::encode(seed))
+    .bind(hex::encode(terminal))
+    .bind(&salt)
+    .bind(rounds as i64)
+    .bind(now_ms())
+    .fetch_one(pool)
+    .await?;
+    Ok(Chain { id: ChainId(id), hashes, terminal, salt })
+}
+
+/// What start-up recovery did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// Rounds marked interrupted.
+    pub rounds: Vec<RoundId>,
+    /// Bets whose stakes were returned.
+    pub refunded_bets: usize,
+}
+
+/// Applies the recovery rule to every round left open by a previous run.
+pub async fn recover(pool: &SqlitePool, ledger: &Ledger) -> Result<Recovery, RoundsError> {
+    let open_rounds = sqlx::query("SELECT id, game, number, phase FROM rounds WHERE phase IN ('betting', 'running') ORDER BY id")
+        .fetch_all(pool)
+        .await?;
+    let mut recovery = Recovery::default();
+    for round in open_rounds {
+        let id = RoundId(round.get("id"));
+        let bets: Vec<(RoundBetId, i64)> =
+            sqlx::query("SELECT id, amount FROM round_bets WHERE round_id = ? AND status = 'open' ORDER BY id")
+                .bind(id.0)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|row| (RoundBetId(row.get("id")), row.get("amount")))
+                .collect();
+        let refunded_cents: i64 = bets.iter().map(|(_, amount)| amount).sum();
+        let detail = serde_json::json!({
+            "round": id.0,
+            "game": round.get::<String, _>("game"),
+            "number": round.get::<i64, _>("number"),
+            "phase": round.get::<String, _>("phase"),
+            "refunded_bets": bets.len(),
+            "refunded_cents": refunded_cents,
+            "rule": "acknowledged cash-outs stand; open bets are voided",
+        });
+        let settlements = bets.iter().map(|(bet, _)| Settlement { bet: *bet, outcome: BetOutcome::Voided }).collect();
+        ledger.settle(id, settlements, Some(RoundEnd::Interrupted { detail: detail.to_string() })).await?;
+        tracing::warn!(round = id.0, refunded_bets = bets.len(), refunded_cents, "interrupted round recovered");
+        recovery.rounds.push(id);
+        recovery.refunded_bets += bets.len();
+    }
+    Ok(recovery)
+}
