@@ -11,7 +11,10 @@ use leptos::prelude::*;
 use protocol::limits::FEED_BETS_SHOWN;
 #[cfg(feature = "hydrate")]
 use protocol::ServerMsg;
-use protocol::wire::{AckResult, ErrorCode, FeedBet, PlayerView, SeedView};
+use protocol::ids::RoundId;
+use protocol::wire::{
+    AckResult, CrashBetView, CrashHistoryItem, CrashRoundView, ErrorCode, FeedBet, PlayerView, SeedView,
+};
 use protocol::{Cents, ClientMsg};
 
 /// Where the connection stands; the header shows it.
@@ -36,6 +39,30 @@ impl ConnState {
     }
 }
 
+/// The crash game's state on this client.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CrashLive {
+    /// Current round.
+    pub round: CrashRoundView,
+    /// Its bets.
+    pub bets: Vec<CrashBetView>,
+    /// Latest crash points, newest first.
+    pub history: Vec<CrashHistoryItem>,
+}
+
+/// A crash tick as received.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CrashTickSeen {
+    /// Round it belongs to.
+    pub round: RoundId,
+    /// Server's elapsed milliseconds.
+    pub elapsed_ms: u64,
+    /// Server's multiplier in hundredths.
+    pub multiplier_x100: u64,
+    /// When it arrived, local milliseconds.
+    pub received_ms: f64,
+}
+
 /// A command's answer: the `ack` result, or the `error` code and message.
 pub type Reply = Result<AckResult, (ErrorCode, String)>;
 
@@ -52,6 +79,10 @@ pub struct Live {
     pub seed: RwSignal<Option<SeedView>>,
     /// Bets settled since this page loaded, newest first.
     pub feed: RwSignal<Vec<FeedBet>>,
+    /// The crash game as last reported.
+    pub crash: RwSignal<Option<CrashLive>>,
+    /// The latest crash tick: round, server elapsed ms, server multiplier, local receive time (ms).
+    pub crash_tick: RwSignal<Option<CrashTickSeen>>,
     #[cfg(feature = "hydrate")]
     conn: StoredValue<client::Conn, LocalStorage>,
 }
@@ -64,6 +95,8 @@ pub fn provide() -> Live {
         balance: RwSignal::new(None),
         seed: RwSignal::new(None),
         feed: RwSignal::new(Vec::new()),
+        crash: RwSignal::new(None),
+        crash_tick: RwSignal::new(None),
         #[cfg(feature = "hydrate")]
         conn: StoredValue::new_local(client::Conn::default()),
     };
@@ -124,6 +157,41 @@ impl Live {
             ServerMsg::Error { req, code, message } => req.map(|req| (req, Err((code, message)))),
             ServerMsg::Balance { balance, .. } => {
                 self.balance.set(Some(balance));
+                None
+            }
+            ServerMsg::CrashState { round, bets, history, .. } => {
+                self.crash.set(Some(CrashLive { round, bets, history }));
+                None
+            }
+            ServerMsg::CrashRound { round, .. } => {
+                self.crash.update(|state| {
+                    let Some(state) = state.as_mut() else { return };
+                    if round.id != state.round.id {
+                        state.bets.clear();
+                    }
+                    if let Some(crash_x100) = round.crash_x100 {
+                        if !state.history.iter().any(|h| h.id == round.id) {
+                            state.history.insert(0, CrashHistoryItem { id: round.id, crash_x100 });
+                            state.history.truncate(protocol::limits::CRASH_HISTORY_ROUNDS);
+                        }
+                    }
+                    state.round = round;
+                });
+                None
+            }
+            ServerMsg::CrashTick { round, elapsed_ms, multiplier_x100, .. } => {
+                let received_ms = js_sys::Date::now();
+                self.crash_tick.set(Some(CrashTickSeen { round, elapsed_ms, multiplier_x100, received_ms }));
+                None
+            }
+            ServerMsg::CrashBet { round, bet, .. } => {
+                self.crash.update(|state| {
+                    let Some(state) = state.as_mut().filter(|s| s.round.id == round) else { return };
+                    match state.bets.iter_mut().find(|b| b.username == bet.username) {
+                        Some(existing) => *existing = bet,
+                        None => state.bets.push(bet),
+                    }
+                });
                 None
             }
             ServerMsg::DiceFeed { bet, seq, .. } => {

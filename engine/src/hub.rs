@@ -168,6 +168,16 @@ impl Hub {
         state.subscribers.insert(outbox.id, outbox.clone());
     }
 
+    /// Subscribes a connection to a topic after queuing it a snapshot built for the topic's
+    /// current `seq`, atomically with respect to publishing. Returns that seq.
+    pub fn subscribe_with(&self, topic: &str, outbox: &Outbox, snapshot: impl FnOnce(String, u64) -> ServerMsg) -> u64 {
+        let mut inner = self.inner.lock().expect("hub lock");
+        let state = inner.topics.entry(topic.to_owned()).or_default();
+        outbox.send(&snapshot(topic.to_owned(), state.seq));
+        state.subscribers.insert(outbox.id, outbox.clone());
+        state.seq
+    }
+
     /// Ties a connection to a login session, so ending the session closes it.
     pub fn attach_session(&self, session_id: &str, outbox: &Outbox) {
         let mut inner = self.inner.lock().expect("hub lock");
@@ -217,7 +227,7 @@ impl Hub {
         };
         state.seq += 1;
         let frame = encode(&event(topic.to_owned(), state.seq));
-        if topic_keeps_seq(topic) {
+        if topic_keeps_history(topic) {
             if state.history.len() == TOPIC_HISTORY_EVENTS {
                 state.history.pop_front();
             }
@@ -244,6 +254,12 @@ impl Hub {
 /// state is re-sent as a snapshot on connect).
 fn topic_keeps_seq(topic: &str) -> bool {
     !topic.starts_with("player:")
+}
+
+/// Topics whose recent events are kept for resuming clients. Fast-changing state (crash ticks)
+/// is not: joiners get a snapshot of it instead.
+fn topic_keeps_history(topic: &str) -> bool {
+    topic == DICE_FEED_TOPIC
 }
 
 /// The topic of one player's private events.

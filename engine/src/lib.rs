@@ -5,6 +5,7 @@
 //!   and seed changes go through it so that money, nonces and seeds move together.
 //! - [`accounts`]: registration, login (Argon2id, throttled) and server-side sessions.
 //! - [`history`]: read-only queries for a player's bets, transactions and revealed seeds.
+//! - [`crash`]: the crash game's task: rounds from the hash chain, bets, ticks, cash-outs.
 //! - [`rounds`]: shared rounds' hash chains and the start-up recovery rule for interrupted rounds.
 //! - [`hub`]: topics -> subscribers; events are encoded once and the same bytes fanned out.
 //! - [`limits`]: engine limits as named constants.
@@ -16,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod accounts;
+pub mod crash;
 pub mod history;
 pub mod hub;
 pub mod ledger;
@@ -36,6 +38,7 @@ struct Inner {
     hub: hub::Hub,
     ledger: ledger::Ledger,
     accounts: accounts::Accounts,
+    crash: Option<crash::Crash>,
     /// Stops the WAL checkpointer when the last engine handle goes.
     _checkpointer: tokio_util::sync::DropGuard,
 }
@@ -54,16 +57,37 @@ pub enum StartError {
     Recovery(#[from] rounds::RoundsError),
 }
 
+/// What to start.
+#[derive(Debug, Clone, Default)]
+pub struct EngineConfig {
+    /// Database URL, e.g. `sqlite://data/zerolag.db`.
+    pub database_url: String,
+    /// Run the crash game with this timing (`None`: no round games, e.g. for tools).
+    pub crash: Option<crash::CrashTiming>,
+}
+
 impl Engine {
-    /// Opens the database at `database_url`, migrates it and starts the ledger writer.
+    /// Opens the database at `database_url`, migrates it and starts the ledger writer, without
+    /// round games.
     pub async fn start(database_url: &str) -> Result<Engine, StartError> {
+        Engine::start_with(EngineConfig { database_url: database_url.to_owned(), crash: None }).await
+    }
+
+    /// Starts the engine as configured: database, ledger writer, recovery, round games.
+    pub async fn start_with(config: EngineConfig) -> Result<Engine, StartError> {
+        let database_url = config.database_url.as_str();
         let store = store::Store::open(database_url).await?;
         let checkpointer = store.spawn_checkpointer();
         let hub = hub::Hub::new();
         let ledger = ledger::Ledger::start(&store, hub.clone()).await?;
         rounds::recover(store.pool(), &ledger).await?;
         let accounts = accounts::Accounts::new(store.pool().clone(), ledger.clone(), hub.clone());
-        Ok(Engine { inner: Arc::new(Inner { store, hub, ledger, accounts, _checkpointer: checkpointer.drop_guard() }) })
+        let crash = match config.crash {
+            Some(timing) => Some(crash::Crash::start(store.pool().clone(), ledger.clone(), hub.clone(), timing).await?),
+            None => None,
+        };
+        let inner = Inner { store, hub, ledger, accounts, crash, _checkpointer: checkpointer.drop_guard() };
+        Ok(Engine { inner: Arc::new(inner) })
     }
 
     /// The database.
@@ -84,6 +108,11 @@ impl Engine {
     /// Accounts and sessions.
     pub fn accounts(&self) -> &accounts::Accounts {
         &self.inner.accounts
+    }
+
+    /// The crash game, when running.
+    pub fn crash(&self) -> Option<&crash::Crash> {
+        self.inner.crash.as_ref()
     }
 
     /// Read-only history queries.

@@ -45,3 +45,12 @@ pub const OUTBOX_FRAMES_MAX: usize = 1_024;
 
 /// Rows returned by one history query (bets, transactions).
 pub const HISTORY_ROWS_MAX: i64 = 100;
+
+/// Crash betting window (5 s).
+pub const CRASH_BETTING_MS: u64 = 5_000;
+/// Crash tick period: 15 ticks per second while a round runs.
+pub const CRASH_TICK_MS: u64 = 66;
+/// Pause between a crash and the next betting window (3 s).
+pub const CRASH_INTERMISSION_MS: u64 = 3_000;
+/// Commands waiting for a round game's task.
+pub const ROUND_QUEUE_COMMANDS_MAX: usize = 4_096;

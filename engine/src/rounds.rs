@@ -49,7 +49,19 @@ pub async fn create_chain(pool: &SqlitePool, game: Game, rounds: usize) -> Resul
     let mut salt = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut seed);
     rand::rngs::OsRng.fill_bytes(&mut salt);
-    let salt = hex::encode(salt);
+    create_chain_from(pool, game, rounds, seed, &hex::encode(salt)).await
+}
+
+/// Creates and stores a chain from a given seed and salt (tests use known ones to know every
+/// outcome in advance; production uses [`create_chain`]).
+pub async fn create_chain_from(
+    pool: &SqlitePool,
+    game: Game,
+    rounds: usize,
+    seed: ChainHash,
+    salt: &str,
+) -> Result<Chain, RoundsError> {
+    let salt = salt.to_owned();
     let (hashes, terminal) = chain::build(seed, rounds);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO round_chains (game, seed, terminal_hash, salt, rounds, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",

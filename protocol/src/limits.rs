@@ -40,3 +40,15 @@ pub const PASSWORD_BYTES_MAX: usize = 1024;
 
 /// Bets the live feed shows (and the server sends on page load).
 pub const FEED_BETS_SHOWN: usize = 20;
+
+/// Lowest crash auto cash-out, in hundredths: 1.01x.
+pub const CRASH_AUTO_CASHOUT_X100_MIN: u64 = 101;
+/// Highest crash auto cash-out, in hundredths: 10,000.00x.
+pub const CRASH_AUTO_CASHOUT_X100_MAX: u64 = 1_000_000;
+/// Total stakes one crash round accepts: 100,000.00 credits.
+pub const CRASH_ROUND_STAKES_CENTS_MAX: Cents = Cents(10_000_000);
+/// Bankroll limit: the most one crash round may pay out in total, 500,000.00 credits. When the
+/// live exposure reaches it, everyone still in is cashed out.
+pub const CRASH_ROUND_PAYOUT_CENTS_MAX: Cents = Cents(50_000_000);
+/// Past crash points shown with the game.
+pub const CRASH_HISTORY_ROUNDS: usize = 50;

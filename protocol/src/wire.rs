@@ -2,7 +2,7 @@
 //! tagged by `type`. Every client command carries `req` and receives exactly one `ack` or
 //! `error` with that `req`. Events carry `topic` and `seq`. Full reference: `docs/protocol.md`.
 
-use crate::ids::{BetId, PlayerId};
+use crate::ids::{BetId, PlayerId, RoundId};
 use crate::money::Cents;
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +36,22 @@ pub enum ClientMsg {
         /// Client request id.
         req: u64,
     },
+    /// Join the current crash round during its betting window. Moves money: idempotency key.
+    CrashBet {
+        /// Client request id.
+        req: u64,
+        /// Idempotency key.
+        idem: String,
+        /// Stake in cents.
+        amount: Cents,
+        /// Cash out automatically at this multiplier (hundredths), if given.
+        auto_cashout_x100: Option<u64>,
+    },
+    /// Cash out of the running crash round at the multiplier of the server's receive time.
+    CrashCashOut {
+        /// Client request id.
+        req: u64,
+    },
     /// Liveness check; answered with an `ack` of kind `pong`.
     Ping {
         /// Client request id.
@@ -50,6 +66,8 @@ impl ClientMsg {
             ClientMsg::DiceBet { req, .. }
             | ClientMsg::SetClientSeed { req, .. }
             | ClientMsg::RotateSeed { req }
+            | ClientMsg::CrashBet { req, .. }
+            | ClientMsg::CrashCashOut { req }
             | ClientMsg::Ping { req } => *req,
         }
     }
@@ -98,6 +116,52 @@ pub enum ServerMsg {
         /// Balance after the change.
         balance: Cents,
     },
+    /// The crash game as it stands (topic `crash`), sent to a connection when it joins.
+    CrashState {
+        /// Topic of the event stream.
+        topic: String,
+        /// Position in that stream.
+        seq: u64,
+        /// Current round.
+        round: CrashRoundView,
+        /// Its bets so far.
+        bets: Vec<CrashBetView>,
+        /// Latest crash points, newest first.
+        history: Vec<CrashHistoryItem>,
+    },
+    /// A crash round changed phase (topic `crash`).
+    CrashRound {
+        /// Topic of the event stream.
+        topic: String,
+        /// Position in that stream.
+        seq: u64,
+        /// The round.
+        round: CrashRoundView,
+    },
+    /// The running multiplier (topic `crash`, 15 per second).
+    CrashTick {
+        /// Topic of the event stream.
+        topic: String,
+        /// Position in that stream.
+        seq: u64,
+        /// Round id.
+        round: RoundId,
+        /// Milliseconds since the multiplier started.
+        elapsed_ms: u64,
+        /// The server's multiplier now, in hundredths.
+        multiplier_x100: u64,
+    },
+    /// Someone joined or cashed out of the crash round (topic `crash`).
+    CrashBet {
+        /// Topic of the event stream.
+        topic: String,
+        /// Position in that stream.
+        seq: u64,
+        /// Round id.
+        round: RoundId,
+        /// The bet as it stands.
+        bet: CrashBetView,
+    },
     /// A dice bet was settled by someone (topic `dice`): the public bets feed.
     DiceFeed {
         /// Topic of the event stream.
@@ -107,6 +171,61 @@ pub enum ServerMsg {
         /// The bet, as anyone may see it.
         bet: FeedBet,
     },
+}
+
+/// Crash round phases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrashPhase {
+    /// Taking bets.
+    Betting,
+    /// The multiplier is growing.
+    Running,
+    /// Over; the next round opens soon.
+    Crashed,
+}
+
+/// A crash round as everyone sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrashRoundView {
+    /// Round id.
+    pub id: RoundId,
+    /// Position in its hash chain.
+    pub number: i64,
+    /// Phase.
+    pub phase: CrashPhase,
+    /// Betting: milliseconds until betting closes.
+    pub betting_left_ms: u64,
+    /// Running or crashed: milliseconds since the multiplier started.
+    pub elapsed_ms: u64,
+    /// Crashed: the crash point in hundredths.
+    pub crash_x100: Option<u64>,
+    /// Crashed: the round's chain hash, which proves the crash point.
+    pub hash: Option<String>,
+    /// The previous round's hash (already public): this round's hash must hash to it.
+    pub previous_hash: String,
+}
+
+/// A bet in a crash round as everyone sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrashBetView {
+    /// Who.
+    pub username: String,
+    /// Stake.
+    pub amount: Cents,
+    /// Cash-out multiplier in hundredths, once cashed out.
+    pub cashed_out_x100: Option<u64>,
+    /// Payout, once cashed out.
+    pub payout: Option<Cents>,
+}
+
+/// A past crash round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrashHistoryItem {
+    /// Round id.
+    pub id: RoundId,
+    /// Crash point in hundredths.
+    pub crash_x100: u64,
 }
 
 /// Results carried by an `ack`.
@@ -126,6 +245,20 @@ pub enum AckResult {
         seed: SeedView,
         /// The seed just revealed by a rotation.
         revealed: Option<RevealedSeed>,
+    },
+    /// A crash bet placed (stake held).
+    CrashBet {
+        /// The round joined.
+        round: RoundId,
+        /// Balance after the stake was held.
+        balance: Cents,
+    },
+    /// A crash cash-out accepted and paid.
+    CrashCashOut {
+        /// Multiplier in hundredths.
+        multiplier_x100: u64,
+        /// Payout.
+        payout: Cents,
     },
     /// Answer to `ping`.
     Pong,
@@ -157,6 +290,20 @@ pub enum ErrorCode {
     InvalidIdempotencyKey,
     /// The idempotency key was already used for a different command.
     IdempotencyConflict,
+    /// The crash round is not taking bets now.
+    BettingClosed,
+    /// Already a bet in this round.
+    AlreadyBet,
+    /// No open bet to cash out.
+    NoBet,
+    /// The bet was already cashed out.
+    AlreadyCashedOut,
+    /// The round crashed before the cash-out arrived; the bet is lost.
+    RoundCrashed,
+    /// The round's stake limit would be exceeded.
+    RoundLimit,
+    /// Auto cash-out outside 1.01x..=10,000.00x.
+    InvalidAutoCashout,
     /// Too many commands too fast.
     RateLimited,
     /// The frame is larger than the limit.

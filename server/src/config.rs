@@ -34,12 +34,35 @@ pub struct Config {
     #[arg(long, env = "ZEROLAG_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
+    /// Crash betting window in milliseconds (tests shorten it).
+    #[arg(long, env = "ZEROLAG_CRASH_BETTING_MS", default_value_t = engine::limits::CRASH_BETTING_MS, hide = true)]
+    pub crash_betting_ms: u64,
+
+    /// Pause between crash rounds in milliseconds (tests shorten it).
+    #[arg(long, env = "ZEROLAG_CRASH_INTERMISSION_MS", default_value_t = engine::limits::CRASH_INTERMISSION_MS, hide = true)]
+    pub crash_intermission_ms: u64,
+
+    /// Seed and length of the first crash chain, for tests that must know outcomes in advance.
+    /// Not a flag: production always draws a secret random seed.
+    #[arg(skip)]
+    pub crash_first_chain: Option<([u8; 32], usize)>,
+
     /// Directory of the built site (JS, WASM, CSS, static assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
 }
 
 impl Config {
+    /// The crash game's timing.
+    pub fn crash_timing(&self) -> engine::crash::CrashTiming {
+        engine::crash::CrashTiming {
+            betting_ms: self.crash_betting_ms,
+            intermission_ms: self.crash_intermission_ms,
+            first_chain: self.crash_first_chain,
+            ..engine::crash::CrashTiming::default()
+        }
+    }
+
     /// The database URL in effect.
     pub fn database_url(&self) -> String {
         self.database_url

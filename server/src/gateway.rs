@@ -96,6 +96,11 @@ async fn serve(socket: WebSocket, state: AppState, session: Option<Session>, res
         let after = if topic == hub::DICE_FEED_TOPIC { dice_after } else { None };
         hub.subscribe(topic, &outbox, after);
     }
+    if let Some(crash) = state.engine.crash() {
+        // The game sends its state and subscribes the connection between its own events.
+        crash.join(outbox.clone()).await;
+        topics.push(engine::crash::CRASH_TOPIC.to_owned());
+    }
 
     let (sink, stream) = socket.split();
     let closed = inbox.closed.clone();
@@ -177,6 +182,8 @@ async fn read_loop(mut stream: SplitStream<WebSocket>, ctx: commands::Context, c
             }
             message = stream.next() => message,
         };
+        // A crash cash-out counts at this moment, before any queueing on our side.
+        let received = Instant::now();
         let text = match message {
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(Message::Binary(_))) => {
@@ -212,7 +219,7 @@ async fn read_loop(mut stream: SplitStream<WebSocket>, ctx: commands::Context, c
         let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
         let ctx = ctx.clone();
         tokio::spawn(async move {
-            ctx.run(command).await;
+            ctx.run(command, received).await;
             drop(permit);
         });
     }

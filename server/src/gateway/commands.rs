@@ -9,6 +9,7 @@ use engine::Engine;
 use protocol::dice::DiceError;
 use protocol::wire::{AckResult, ErrorCode};
 use protocol::{ClientMsg, ServerMsg};
+use tokio::time::Instant;
 
 /// What a running command needs from its connection.
 #[derive(Clone)]
@@ -19,7 +20,7 @@ pub struct Context {
 }
 
 /// Command types this protocol version knows, to tell "unknown type" from "bad fields".
-const KNOWN_TYPES: [&str; 4] = ["dice_bet", "set_client_seed", "rotate_seed", "ping"];
+const KNOWN_TYPES: [&str; 6] = ["dice_bet", "set_client_seed", "rotate_seed", "crash_bet", "crash_cash_out", "ping"];
 
 /// Decodes a text frame; on failure returns the `req` (if readable), a code and a message.
 pub fn decode(text: &str) -> Result<ClientMsg, (Option<u64>, ErrorCode, String)> {
@@ -45,28 +46,34 @@ fn ledger_error(error: LedgerError) -> (ErrorCode, String) {
         LedgerError::InvalidSeed => ErrorCode::InvalidSeed,
         LedgerError::InvalidIdempotencyKey => ErrorCode::InvalidIdempotencyKey,
         LedgerError::IdempotencyConflict => ErrorCode::IdempotencyConflict,
-        LedgerError::NoWallet | LedgerError::Unavailable | LedgerError::Storage => ErrorCode::Internal,
+        LedgerError::BetNotOpen | LedgerError::NoWallet | LedgerError::Unavailable | LedgerError::Storage => {
+            ErrorCode::Internal
+        }
     };
     (code, error.to_string())
 }
 
 impl Context {
+    fn crash(&self) -> Result<&engine::crash::Crash, (ErrorCode, String)> {
+        self.engine.crash().ok_or((ErrorCode::Internal, "the crash game is not running".into()))
+    }
+
     /// Sends an `error` reply.
     pub fn error(&self, req: Option<u64>, code: ErrorCode, message: &str) {
         self.outbox.send(&ServerMsg::Error { req, code, message: message.to_owned() });
     }
 
-    /// Runs one command and sends its reply.
-    pub async fn run(&self, command: ClientMsg) {
+    /// Runs one command, received at `received`, and sends its reply.
+    pub async fn run(&self, command: ClientMsg, received: Instant) {
         let req = command.req();
-        let reply = match self.execute(command).await {
+        let reply = match self.execute(command, received).await {
             Ok(result) => ServerMsg::Ack { req, result },
             Err((code, message)) => ServerMsg::Error { req: Some(req), code, message },
         };
         self.outbox.send(&reply);
     }
 
-    async fn execute(&self, command: ClientMsg) -> Result<AckResult, (ErrorCode, String)> {
+    async fn execute(&self, command: ClientMsg, received: Instant) -> Result<AckResult, (ErrorCode, String)> {
         if let ClientMsg::Ping { .. } = command {
             return Ok(AckResult::Pong);
         }
@@ -88,6 +95,22 @@ impl Context {
                 .rotate_seed(player)
                 .await
                 .map(|change| AckResult::Seed { seed: change.seed, revealed: change.revealed }),
+            ClientMsg::CrashBet { idem, amount, auto_cashout_x100, .. } => {
+                let crash = self.crash()?;
+                return crash
+                    .bet(session.player.clone(), idem, amount, auto_cashout_x100)
+                    .await
+                    .map(|ack| AckResult::CrashBet { round: ack.round, balance: ack.balance })
+                    .map_err(|e| (e.code(), e.to_string()));
+            }
+            ClientMsg::CrashCashOut { .. } => {
+                let crash = self.crash()?;
+                return crash
+                    .cash_out(player, received)
+                    .await
+                    .map(|ack| AckResult::CrashCashOut { multiplier_x100: ack.multiplier_x100, payout: ack.payout })
+                    .map_err(|e| (e.code(), e.to_string()));
+            }
             ClientMsg::Ping { .. } => Ok(AckResult::Pong),
         }
         .map_err(ledger_error)

@@ -20,6 +20,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_with_crash_chain(None).await
+    }
+
+    /// With a crash chain of known seed, so a test knows every round's crash point.
+    pub async fn spawn_with_crash_chain(chain: Option<([u8; 32], usize)>) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let config = Config {
             addr: "127.0.0.1:0".parse().unwrap(),
@@ -29,6 +34,9 @@ impl TestApp {
             allowed_origins: vec![],
             secure_cookies: false,
             site_root: dir.path().join("site"),
+            crash_betting_ms: 1_500,
+            crash_intermission_ms: 200,
+            crash_first_chain: chain,
         };
         let running = zerolag::start(&config).await.unwrap();
         let base = format!("http://{}", running.addr);
@@ -154,6 +162,11 @@ impl Ws {
             }
             self.unclaimed.push(frame);
         }
+    }
+
+    /// Forgets frames read earlier and not yet claimed.
+    pub fn forget_unclaimed(&mut self) {
+        self.unclaimed.clear();
     }
 
     /// The `ack` or `error` for `req`.
