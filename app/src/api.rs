@@ -123,3 +123,9 @@ pub async fn get_verifiable_bets() -> Result<Vec<BetRecord>, AppError> {
 pub async fn get_recent_bets() -> Result<Vec<FeedBet>, AppError> {
     ssr::engine()?.history().recent_feed().await.map_err(ssr::internal)
 }
+
+/// The latest crash points, newest first.
+#[server]
+pub async fn get_crash_history() -> Result<Vec<protocol::wire::CrashHistoryItem>, AppError> {
+    engine::crash::recent_crash_points(ssr::engine()?.store().pool()).await.map_err(ssr::internal)
+}

@@ -13,6 +13,7 @@ pub fn Header() -> impl IntoView {
         <header class="top">
             <a class="brand" href="/">"Zerolag"</a>
             <nav class="nav">
+                <a href="/crash">"Crash"</a>
                 <a href="/dice">"Dice"</a>
                 <a href="/me">"My bets"</a>
                 <a href="/fair">"Fairness"</a>

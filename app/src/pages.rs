@@ -1,6 +1,7 @@
 //! One module per route.
 
 pub mod auth;
+pub mod crash;
 pub mod dice;
 pub mod fair;
 pub mod lobby;

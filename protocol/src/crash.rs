@@ -27,9 +27,14 @@ pub fn crash_point_x100(salt: &str, hash: &ChainHash) -> u64 {
     x100.clamp(MULTIPLIER_X100_MIN, CRASH_POINT_X100_MAX)
 }
 
+/// The exact curve, for drawing: e^(rate x t). Decisions use [`multiplier_x100_at`].
+pub fn curve_at(elapsed_ms: f64) -> f64 {
+    (CURVE_RATE_PER_MS * elapsed_ms).exp()
+}
+
 /// The multiplier in hundredths `elapsed_ms` after the round started, rounded down.
 pub fn multiplier_x100_at(elapsed_ms: u64) -> u64 {
-    let exact = 100.0 * (CURVE_RATE_PER_MS * elapsed_ms as f64).exp();
+    let exact = 100.0 * curve_at(elapsed_ms as f64);
     (exact.floor() as u64).max(MULTIPLIER_X100_MIN)
 }
 

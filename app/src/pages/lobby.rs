@@ -12,6 +12,10 @@ pub fn Lobby() -> impl IntoView {
             <p class="muted">"Virtual credits only. Every outcome is provably fair."</p>
         </section>
         <section class="games">
+            <a class="card game" href="/crash">
+                <h2>"Crash"</h2>
+                <p>"Everyone rides the same multiplier. Cash out before it crashes."</p>
+            </a>
             <a class="card game" href="/dice">
                 <h2>"Dice"</h2>
                 <p>"Pick your chance from 1% to 98%, roll under it and win up to 99x."</p>
