@@ -124,6 +124,13 @@ pub struct Ws {
 }
 
 impl Ws {
+    /// Wraps an open connection whose `welcome` the caller reads.
+    pub fn from_stream(
+        stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    ) -> Ws {
+        Ws { stream, next_req: 0, welcome: Value::Null, unclaimed: Vec::new() }
+    }
+
     pub async fn send_text(&mut self, text: String) {
         self.stream.send(Message::text(text)).await.unwrap();
     }
