@@ -129,3 +129,9 @@ pub async fn get_recent_bets() -> Result<Vec<FeedBet>, AppError> {
 pub async fn get_crash_history() -> Result<Vec<protocol::wire::CrashHistoryItem>, AppError> {
     engine::crash::recent_crash_points(ssr::engine()?.store().pool()).await.map_err(ssr::internal)
 }
+
+/// The latest finished crash rounds, with what is needed to verify them.
+#[server]
+pub async fn get_verifiable_crash_rounds() -> Result<Vec<protocol::records::CrashRoundRecord>, AppError> {
+    engine::crash::verifiable_rounds(ssr::engine()?.store().pool()).await.map_err(ssr::internal)
+}

@@ -55,6 +55,12 @@ test("two players watch one crash round; one bets and cashes out and both see it
   const crashed = await player.getByTestId("crash-multiplier").textContent();
   await expect(watcher.getByTestId("crash-multiplier")).toHaveText(crashed ?? "");
 
+  // The watcher verifies finished rounds in the browser on /fair.
+  await watcher.goto("/fair");
+  await waitLive(watcher);
+  await watcher.getByRole("button", { name: /^Verify crash round / }).first().click();
+  await expect(watcher.getByTestId("crash-verify-result").first()).toHaveText(/^Verified: \d+\.\d\dx$/);
+
   expect(errors).toEqual([]);
   expect(watcherErrors).toEqual([]);
 });

@@ -246,6 +246,30 @@ pub async fn recent_crash_points(pool: &SqlitePool) -> Result<Vec<CrashHistoryIt
         .collect())
 }
 
+/// The latest finished crash rounds with their chain's commitment, newest first (what `/fair`
+/// verifies).
+pub async fn verifiable_rounds(pool: &SqlitePool) -> Result<Vec<protocol::records::CrashRoundRecord>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT r.id, r.number, r.hash, r.outcome, c.terminal_hash, c.salt FROM rounds r \
+         JOIN round_chains c ON c.id = r.chain_id \
+         WHERE r.game = 'crash' AND r.phase = 'ended' ORDER BY r.id DESC LIMIT ?",
+    )
+    .bind(CRASH_HISTORY_ROUNDS as i64)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| protocol::records::CrashRoundRecord {
+            id: RoundId(row.get("id")),
+            number: row.get::<i64, _>("number") as u64,
+            hash: row.get("hash"),
+            crash_x100: row.get::<i64, _>("outcome") as u64,
+            terminal_hash: row.get("terminal_hash"),
+            salt: row.get("salt"),
+        })
+        .collect())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum BetState {
     /// Hold in flight.

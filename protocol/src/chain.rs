@@ -38,6 +38,16 @@ pub fn links_to(hash: &ChainHash, earlier: &ChainHash) -> bool {
     previous(hash) == *earlier
 }
 
+/// Whether `hash` is round `number` (from 1) of the chain committed to by `terminal`: hashing
+/// it `number` times must give the terminal hash.
+pub fn is_round_of(hash: &ChainHash, number: u64, terminal: &ChainHash) -> bool {
+    let mut current = *hash;
+    for _ in 0..number {
+        current = previous(&current);
+    }
+    current == *terminal
+}
+
 /// The outcome bytes of a round: HMAC-SHA256 keyed with the public salt over the round hash in
 /// lowercase hex.
 pub fn outcome_bytes(salt: &str, hash: &ChainHash) -> [u8; 32] {
@@ -64,6 +74,15 @@ mod tests {
         }
         // The seed itself is the last round's hash.
         assert_eq!(chain[49], [7u8; 32]);
+    }
+
+    #[test]
+    fn a_round_hash_proves_its_position_in_the_chain() {
+        let (chain, terminal) = build([4u8; 32], 20);
+        assert!(is_round_of(&chain[0], 1, &terminal));
+        assert!(is_round_of(&chain[12], 13, &terminal));
+        assert!(!is_round_of(&chain[12], 12, &terminal));
+        assert!(!is_round_of(&[0u8; 32], 13, &terminal));
     }
 
     #[test]

@@ -31,3 +31,20 @@ pub struct TxRecord {
     /// Posting time, Unix milliseconds.
     pub created_ms: i64,
 }
+
+/// A finished crash round with what is needed to verify it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrashRoundRecord {
+    /// Round id.
+    pub id: crate::ids::RoundId,
+    /// Position in its chain (from 1).
+    pub number: u64,
+    /// The revealed round hash, hex.
+    pub hash: String,
+    /// The crash point the server used, in hundredths.
+    pub crash_x100: u64,
+    /// The chain's published terminal hash, hex.
+    pub terminal_hash: String,
+    /// The chain's public salt.
+    pub salt: String,
+}

@@ -1,10 +1,12 @@
 //! `/fair`: how outcomes are derived, and verification in the browser with the very code the
 //! server used (`protocol::dice::verify`, compiled to WASM).
 
-use crate::api::{get_verifiable_bets, AppError};
+use crate::api::{get_verifiable_bets, get_verifiable_crash_rounds, AppError};
 use leptos::prelude::*;
 use protocol::dice::{self, format_hundredths};
-use protocol::records::BetRecord;
+use protocol::chain;
+use protocol::crash::crash_point_x100;
+use protocol::records::{BetRecord, CrashRoundRecord};
 
 /// `/fair`
 #[component]
@@ -48,6 +50,85 @@ pub fn FairPage() -> impl IntoView {
             })}
         </Suspense>
         <ManualVerifier/>
+        <CrashFairness/>
+    }
+}
+
+#[component]
+fn CrashFairness() -> impl IntoView {
+    let rounds = Resource::new(|| (), |_| get_verifiable_crash_rounds());
+    view! {
+        <h2>"Crash rounds"</h2>
+        <section class="card prose">
+            <p>
+                "Every crash point was fixed before the first round was played. We generated a chain of
+                100,000 hashes, each the SHA-256 of the next, and published the last one (the terminal
+                hash) with a public salt. Rounds use the chain backwards, so each round's hash, revealed when
+                the round ends, hashes to the previous round's hash: nobody, us included, could change a
+                future round without breaking the chain."
+            </p>
+            <p>
+                "The crash point comes from HMAC-SHA256 with the salt as key and the round hash as message:
+                its first 52 bits, as a fraction X between 0 and 1, give floor(99 / (1 - X)) hundredths, at
+                least 1.00x. That makes the chance of reaching any multiplier m exactly 0.99 / m. The buttons
+                below check, in your browser and with the code the server ran, that a round's hash sits at its
+                place in the published chain and gives the crash point we announced."
+            </p>
+        </section>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match rounds.await {
+                    Ok(rounds) if !rounds.is_empty() => view! {
+                        <section class="card">
+                            <table class="bets">
+                                <thead><tr><th>"Round"</th><th>"Crash"</th><th>"Hash"</th><th>"Check"</th></tr></thead>
+                                <tbody>{rounds.into_iter().map(|round| view! { <CrashVerifyRow round/> }).collect_view()}</tbody>
+                            </table>
+                        </section>
+                    }.into_any(),
+                    Ok(_) => view! { <p class="muted">"No finished crash rounds yet."</p> }.into_any(),
+                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn CrashVerifyRow(round: CrashRoundRecord) -> impl IntoView {
+    let verdict = RwSignal::new(None::<Result<String, String>>);
+    let check = {
+        let round = round.clone();
+        move |_| {
+            let result = match (chain::parse_hash(&round.hash), chain::parse_hash(&round.terminal_hash)) {
+                (Some(hash), Some(terminal)) if chain::is_round_of(&hash, round.number, &terminal) => {
+                    let point = crash_point_x100(&round.salt, &hash);
+                    if point == round.crash_x100 {
+                        Ok(format!("Verified: {}x", format_hundredths(point as u32)))
+                    } else {
+                        Err(format!("crash point mismatch: computed {}x", format_hundredths(point as u32)))
+                    }
+                }
+                _ => Err("the hash is not at this place in the published chain".to_string()),
+            };
+            verdict.set(Some(result));
+        }
+    };
+    view! {
+        <tr>
+            <td>{round.number.to_string()}</td>
+            <td>{format!("{}x", format_hundredths(round.crash_x100 as u32))}</td>
+            <td class="mono">{round.hash[..16].to_string()} "…"</td>
+            <td>
+                <button type="button" on:click=check aria-label=format!("Verify crash round {}", round.number)>"Verify"</button>
+                <span data-testid="crash-verify-result" class:ok=move || matches!(verdict.get(), Some(Ok(_)))>
+                    {move || match verdict.get() {
+                        None => String::new(),
+                        Some(Ok(text)) | Some(Err(text)) => text,
+                    }}
+                </span>
+            </td>
+        </tr>
     }
 }
 
