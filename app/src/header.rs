@@ -14,6 +14,7 @@ pub fn Header() -> impl IntoView {
             <a class="brand" href="/">"Zerolag"</a>
             <nav class="nav">
                 <a href="/crash">"Crash"</a>
+                <a href="/wheel">"Wheel"</a>
                 <a href="/dice">"Dice"</a>
                 <a href="/me">"My bets"</a>
                 <a href="/fair">"Fairness"</a>

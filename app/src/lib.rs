@@ -61,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/register") view=pages::auth::Register/>
                     <Route path=path!("/dice") view=pages::dice::DicePage/>
                     <Route path=path!("/crash") view=pages::crash::CrashPage/>
+                    <Route path=path!("/wheel") view=pages::wheel::WheelPage/>
                     <Route path=path!("/me") view=pages::me::MePage/>
                     <Route path=path!("/fair") view=pages::fair::FairPage/>
                 </Routes>

@@ -14,6 +14,7 @@ use protocol::ServerMsg;
 use protocol::ids::RoundId;
 use protocol::wire::{
     AckResult, CrashBetView, CrashHistoryItem, CrashRoundView, ErrorCode, FeedBet, PlayerView, SeedView,
+    WheelBetView, WheelRoundView,
 };
 use protocol::{Cents, ClientMsg};
 
@@ -50,6 +51,17 @@ pub struct CrashLive {
     pub history: Vec<CrashHistoryItem>,
 }
 
+/// The wheel's state on this client.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WheelLive {
+    /// Current round.
+    pub round: WheelRoundView,
+    /// Its bets (settled once spinning).
+    pub bets: Vec<WheelBetView>,
+    /// Latest slots, newest first.
+    pub history: Vec<u32>,
+}
+
 /// A crash tick as received.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CrashTickSeen {
@@ -83,6 +95,8 @@ pub struct Live {
     pub crash: RwSignal<Option<CrashLive>>,
     /// The latest crash tick: round, server elapsed ms, server multiplier, local receive time (ms).
     pub crash_tick: RwSignal<Option<CrashTickSeen>>,
+    /// The wheel as last reported.
+    pub wheel: RwSignal<Option<WheelLive>>,
     #[cfg(feature = "hydrate")]
     conn: StoredValue<client::Conn, LocalStorage>,
 }
@@ -97,6 +111,7 @@ pub fn provide() -> Live {
         feed: RwSignal::new(Vec::new()),
         crash: RwSignal::new(None),
         crash_tick: RwSignal::new(None),
+        wheel: RwSignal::new(None),
         #[cfg(feature = "hydrate")]
         conn: StoredValue::new_local(client::Conn::default()),
     };
@@ -186,6 +201,32 @@ impl Live {
             }
             ServerMsg::CrashBet { round, bet, .. } => {
                 self.crash.update(|state| {
+                    let Some(state) = state.as_mut().filter(|s| s.round.id == round) else { return };
+                    match state.bets.iter_mut().find(|b| b.username == bet.username) {
+                        Some(existing) => *existing = bet,
+                        None => state.bets.push(bet),
+                    }
+                });
+                None
+            }
+            ServerMsg::WheelState { round, bets, history, .. } => {
+                self.wheel.set(Some(WheelLive { round, bets, history }));
+                None
+            }
+            ServerMsg::WheelRound { round, bets, .. } => {
+                self.wheel.update(|state| {
+                    let Some(state) = state.as_mut() else { return };
+                    if let Some(slot) = round.slot.filter(|_| state.round.id != round.id || state.round.slot.is_none()) {
+                        state.history.insert(0, slot);
+                        state.history.truncate(protocol::limits::WHEEL_HISTORY_ROUNDS);
+                    }
+                    state.bets = bets;
+                    state.round = round;
+                });
+                None
+            }
+            ServerMsg::WheelBet { round, bet, .. } => {
+                self.wheel.update(|state| {
                     let Some(state) = state.as_mut().filter(|s| s.round.id == round) else { return };
                     match state.bets.iter_mut().find(|b| b.username == bet.username) {
                         Some(existing) => *existing = bet,

@@ -33,9 +33,6 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-/// Salt of a chain created from a known seed ([`CrashTiming::first_chain`], tests only).
-pub const KNOWN_CHAIN_SALT: &str = "known-seed-test-chain";
-
 /// The topic of crash events.
 pub const CRASH_TOPIC: &str = "crash";
 
@@ -159,7 +156,7 @@ pub struct Crash {
 impl Crash {
     /// Starts the game task: resumes the stored hash chain (or creates one) and opens rounds.
     pub async fn start(pool: SqlitePool, ledger: Ledger, hub: Hub, timing: CrashTiming) -> Result<Crash, RoundsError> {
-        let (chain, next_number) = load_or_create_chain(&pool, timing.first_chain).await?;
+        let (chain, next_number) = rounds::resume_chain(&pool, Game::Crash, timing.first_chain).await?;
         let history = load_history(&pool).await?;
         let (commands, queue) = mpsc::channel(ROUND_QUEUE_COMMANDS_MAX);
         let game = CrashTask {
@@ -202,32 +199,6 @@ impl Crash {
         self.commands.send(Command::CashOut { player, received, reply }).await.map_err(|_| CrashError::Unavailable)?;
         answer.await.map_err(|_| CrashError::Unavailable)?
     }
-}
-
-async fn load_or_create_chain(
-    pool: &SqlitePool,
-    first_chain: Option<(protocol::chain::ChainHash, usize)>,
-) -> Result<(Chain, i64), RoundsError> {
-    let stored = sqlx::query(
-        "SELECT c.id, c.seed, c.salt, c.rounds, COALESCE((SELECT MAX(number) FROM rounds r WHERE r.chain_id = c.id), 0) AS used \
-         FROM round_chains c WHERE c.game = 'crash' ORDER BY c.id DESC LIMIT 1",
-    )
-    .fetch_optional(pool)
-    .await?;
-    if let Some(row) = stored {
-        let (id, rounds, used): (i64, i64, i64) = (row.get("id"), row.get("rounds"), row.get("used"));
-        if used < rounds {
-            let seed = protocol::chain::parse_hash(&row.get::<String, _>("seed")).ok_or(RoundsError::BadChain(id))?;
-            let (hashes, terminal) = protocol::chain::build(seed, rounds as usize);
-            let chain = Chain { id: protocol::ids::ChainId(id), hashes, terminal, salt: row.get("salt") };
-            return Ok((chain, used + 1));
-        }
-    }
-    let chain = match first_chain {
-        Some((seed, length)) => rounds::create_chain_from(pool, Game::Crash, length, seed, KNOWN_CHAIN_SALT).await?,
-        None => rounds::create_chain(pool, Game::Crash, rounds::CHAIN_ROUNDS).await?,
-    };
-    Ok((chain, 1))
 }
 
 async fn load_history(pool: &SqlitePool) -> Result<VecDeque<CrashHistoryItem>, sqlx::Error> {
@@ -383,8 +354,7 @@ impl CrashTask {
             }
         }
         let number = self.next_number;
-        let hash = self.chain.hashes[(number - 1) as usize];
-        let previous_hash = if number == 1 { self.chain.terminal } else { self.chain.hashes[(number - 2) as usize] };
+        let (hash, previous_hash) = self.chain.round(number);
         loop {
             match self.ledger.open_round(Game::Crash, self.chain.id, number).await {
                 Ok(id) => {

@@ -6,6 +6,7 @@
 //! - [`accounts`]: registration, login (Argon2id, throttled) and server-side sessions.
 //! - [`history`]: read-only queries for a player's bets, transactions and revealed seeds.
 //! - [`crash`]: the crash game's task: rounds from the hash chain, bets, ticks, cash-outs.
+//! - [`wheel`]: the wheel game's task: a shared round every ~20 s, settled in one batch.
 //! - [`rounds`]: shared rounds' hash chains and the start-up recovery rule for interrupted rounds.
 //! - [`hub`]: topics -> subscribers; events are encoded once and the same bytes fanned out.
 //! - [`limits`]: engine limits as named constants.
@@ -24,6 +25,7 @@ pub mod ledger;
 pub mod limits;
 pub mod rounds;
 pub mod store;
+pub mod wheel;
 
 use std::sync::Arc;
 
@@ -39,6 +41,7 @@ struct Inner {
     ledger: ledger::Ledger,
     accounts: accounts::Accounts,
     crash: Option<crash::Crash>,
+    wheel: Option<wheel::Wheel>,
     /// Stops the WAL checkpointer when the last engine handle goes.
     _checkpointer: tokio_util::sync::DropGuard,
 }
@@ -62,15 +65,17 @@ pub enum StartError {
 pub struct EngineConfig {
     /// Database URL, e.g. `sqlite://data/zerolag.db`.
     pub database_url: String,
-    /// Run the crash game with this timing (`None`: no round games, e.g. for tools).
+    /// Run the crash game with this timing (`None`: no crash, e.g. for tools).
     pub crash: Option<crash::CrashTiming>,
+    /// Run the wheel with this timing (`None`: no wheel).
+    pub wheel: Option<wheel::WheelTiming>,
 }
 
 impl Engine {
     /// Opens the database at `database_url`, migrates it and starts the ledger writer, without
     /// round games.
     pub async fn start(database_url: &str) -> Result<Engine, StartError> {
-        Engine::start_with(EngineConfig { database_url: database_url.to_owned(), crash: None }).await
+        Engine::start_with(EngineConfig { database_url: database_url.to_owned(), crash: None, wheel: None }).await
     }
 
     /// Starts the engine as configured: database, ledger writer, recovery, round games.
@@ -86,7 +91,11 @@ impl Engine {
             Some(timing) => Some(crash::Crash::start(store.pool().clone(), ledger.clone(), hub.clone(), timing).await?),
             None => None,
         };
-        let inner = Inner { store, hub, ledger, accounts, crash, _checkpointer: checkpointer.drop_guard() };
+        let wheel = match config.wheel {
+            Some(timing) => Some(wheel::Wheel::start(store.pool().clone(), ledger.clone(), hub.clone(), timing).await?),
+            None => None,
+        };
+        let inner = Inner { store, hub, ledger, accounts, crash, wheel, _checkpointer: checkpointer.drop_guard() };
         Ok(Engine { inner: Arc::new(inner) })
     }
 
@@ -113,6 +122,11 @@ impl Engine {
     /// The crash game, when running.
     pub fn crash(&self) -> Option<&crash::Crash> {
         self.inner.crash.as_ref()
+    }
+
+    /// The wheel, when running.
+    pub fn wheel(&self) -> Option<&wheel::Wheel> {
+        self.inner.wheel.as_ref()
     }
 
     /// Read-only history queries.

@@ -54,3 +54,8 @@ pub const CRASH_TICK_MS: u64 = 66;
 pub const CRASH_INTERMISSION_MS: u64 = 3_000;
 /// Commands waiting for a round game's task.
 pub const ROUND_QUEUE_COMMANDS_MAX: usize = 4_096;
+
+/// Wheel betting window (15 s).
+pub const WHEEL_BETTING_MS: u64 = 15_000;
+/// How long the wheel spins after betting closes (5 s): a round every ~20 s.
+pub const WHEEL_SPIN_MS: u64 = 5_000;

@@ -43,6 +43,49 @@ pub struct Chain {
     pub salt: String,
 }
 
+impl Chain {
+    /// Round `number`'s hash (from 1) and the hash it must link to (the previous round's, or
+    /// the terminal hash for round 1).
+    pub fn round(&self, number: i64) -> (ChainHash, ChainHash) {
+        let index = (number - 1) as usize;
+        let previous = if index == 0 { self.terminal } else { self.hashes[index - 1] };
+        (self.hashes[index], previous)
+    }
+}
+
+/// Salt of a chain created from a known seed (tests only; see [`resume_chain`]).
+pub const KNOWN_CHAIN_SALT: &str = "known-seed-test-chain";
+
+/// The game's current chain and the number of its next unused round; a new chain when there is
+/// none or it is used up. `first_chain` (tests only) fixes the first chain's seed and length so
+/// outcomes are known in advance; production passes `None` and gets a secret random seed.
+pub async fn resume_chain(
+    pool: &SqlitePool,
+    game: Game,
+    first_chain: Option<(ChainHash, usize)>,
+) -> Result<(Chain, i64), RoundsError> {
+    let stored = sqlx::query(
+        "SELECT c.id, c.seed, c.salt, c.rounds, COALESCE((SELECT MAX(number) FROM rounds r WHERE r.chain_id = c.id), 0) AS used \
+         FROM round_chains c WHERE c.game = ? ORDER BY c.id DESC LIMIT 1",
+    )
+    .bind(game.as_str())
+    .fetch_optional(pool)
+    .await?;
+    if let Some(row) = stored {
+        let (id, rounds, used): (i64, i64, i64) = (row.get("id"), row.get("rounds"), row.get("used"));
+        if used < rounds {
+            let seed = chain::parse_hash(&row.get::<String, _>("seed")).ok_or(RoundsError::BadChain(id))?;
+            let (hashes, terminal) = chain::build(seed, rounds as usize);
+            return Ok((Chain { id: ChainId(id), hashes, terminal, salt: row.get("salt") }, used + 1));
+        }
+    }
+    let chain = match first_chain {
+        Some((seed, length)) => create_chain_from(pool, game, length, seed, KNOWN_CHAIN_SALT).await?,
+        None => create_chain(pool, game, CHAIN_ROUNDS).await?,
+    };
+    Ok((chain, 1))
+}
+
 /// Creates and stores a new chain for `game` with a random secret seed and salt.
 pub async fn create_chain(pool: &SqlitePool, game: Game, rounds: usize) -> Result<Chain, RoundsError> {
     let mut seed = [0u8; 32];

@@ -52,3 +52,8 @@ pub const CRASH_ROUND_STAKES_CENTS_MAX: Cents = Cents(10_000_000);
 pub const CRASH_ROUND_PAYOUT_CENTS_MAX: Cents = Cents(50_000_000);
 /// Past crash points shown with the game.
 pub const CRASH_HISTORY_ROUNDS: usize = 50;
+
+/// Past wheel results shown with the game.
+pub const WHEEL_HISTORY_ROUNDS: usize = 30;
+/// Total stakes one wheel round accepts: 100,000.00 credits.
+pub const WHEEL_ROUND_STAKES_CENTS_MAX: Cents = Cents(10_000_000);

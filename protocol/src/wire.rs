@@ -4,6 +4,7 @@
 
 use crate::ids::{BetId, PlayerId, RoundId};
 use crate::money::Cents;
+use crate::wheel::Segment;
 use serde::{Deserialize, Serialize};
 
 /// The protocol version this build speaks; sent in `welcome`.
@@ -52,6 +53,17 @@ pub enum ClientMsg {
         /// Client request id.
         req: u64,
     },
+    /// Bet on a wheel segment during the wheel's betting window. Moves money: idempotency key.
+    WheelBet {
+        /// Client request id.
+        req: u64,
+        /// Idempotency key.
+        idem: String,
+        /// Stake in cents.
+        amount: Cents,
+        /// The segment bet on.
+        segment: Segment,
+    },
     /// Liveness check; answered with an `ack` of kind `pong`.
     Ping {
         /// Client request id.
@@ -68,6 +80,7 @@ impl ClientMsg {
             | ClientMsg::RotateSeed { req }
             | ClientMsg::CrashBet { req, .. }
             | ClientMsg::CrashCashOut { req }
+            | ClientMsg::WheelBet { req, .. }
             | ClientMsg::Ping { req } => *req,
         }
     }
@@ -162,6 +175,41 @@ pub enum ServerMsg {
         /// The bet as it stands.
         bet: CrashBetView,
     },
+    /// The wheel as it stands (topic `wheel`), sent to a connection when it joins.
+    WheelState {
+        /// Topic of the event stream.
+        topic: String,
+        /// Position in that stream.
+        seq: u64,
+        /// Current round.
+        round: WheelRoundView,
+        /// Its bets so far.
+        bets: Vec<WheelBetView>,
+        /// Latest slots, newest first.
+        history: Vec<u32>,
+    },
+    /// A wheel round changed phase (topic `wheel`).
+    WheelRound {
+        /// Topic of the event stream.
+        topic: String,
+        /// Position in that stream.
+        seq: u64,
+        /// The round.
+        round: WheelRoundView,
+        /// Its bets, settled when spinning.
+        bets: Vec<WheelBetView>,
+    },
+    /// Someone bet on the wheel (topic `wheel`).
+    WheelBet {
+        /// Topic of the event stream.
+        topic: String,
+        /// Position in that stream.
+        seq: u64,
+        /// Round id.
+        round: RoundId,
+        /// The bet.
+        bet: WheelBetView,
+    },
     /// A dice bet was settled by someone (topic `dice`): the public bets feed.
     DiceFeed {
         /// Topic of the event stream.
@@ -228,6 +276,50 @@ pub struct CrashHistoryItem {
     pub crash_x100: u64,
 }
 
+/// Wheel round phases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WheelPhase {
+    /// Taking bets.
+    Betting,
+    /// The wheel turns towards its slot (already decided and settled).
+    Spinning,
+}
+
+/// A wheel round as everyone sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WheelRoundView {
+    /// Round id.
+    pub id: RoundId,
+    /// Position in its hash chain.
+    pub number: i64,
+    /// Phase.
+    pub phase: WheelPhase,
+    /// Betting: milliseconds until betting closes.
+    pub betting_left_ms: u64,
+    /// Spinning: milliseconds until the wheel stops.
+    pub spin_left_ms: u64,
+    /// Spinning: the slot the wheel stops on.
+    pub slot: Option<u32>,
+    /// Spinning: the round's chain hash, which proves the slot.
+    pub hash: Option<String>,
+    /// The previous round's hash: this round's hash must hash to it.
+    pub previous_hash: String,
+}
+
+/// A bet in a wheel round as everyone sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WheelBetView {
+    /// Who.
+    pub username: String,
+    /// Stake.
+    pub amount: Cents,
+    /// Segment bet on.
+    pub segment: Segment,
+    /// Payout once settled (zero for a loss).
+    pub payout: Option<Cents>,
+}
+
 /// Results carried by an `ack`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -259,6 +351,13 @@ pub enum AckResult {
         multiplier_x100: u64,
         /// Payout.
         payout: Cents,
+    },
+    /// A wheel bet placed (stake held).
+    WheelBet {
+        /// The round joined.
+        round: RoundId,
+        /// Balance after the stake was held.
+        balance: Cents,
     },
     /// Answer to `ping`.
     Pong,

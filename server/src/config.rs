@@ -42,6 +42,18 @@ pub struct Config {
     #[arg(long, env = "ZEROLAG_CRASH_INTERMISSION_MS", default_value_t = engine::limits::CRASH_INTERMISSION_MS, hide = true)]
     pub crash_intermission_ms: u64,
 
+    /// Wheel betting window in milliseconds (tests shorten it).
+    #[arg(long, env = "ZEROLAG_WHEEL_BETTING_MS", default_value_t = engine::limits::WHEEL_BETTING_MS, hide = true)]
+    pub wheel_betting_ms: u64,
+
+    /// Wheel spin in milliseconds (tests shorten it).
+    #[arg(long, env = "ZEROLAG_WHEEL_SPIN_MS", default_value_t = engine::limits::WHEEL_SPIN_MS, hide = true)]
+    pub wheel_spin_ms: u64,
+
+    /// Seed and length of the first wheel chain, for tests (not a flag).
+    #[arg(skip)]
+    pub wheel_first_chain: Option<([u8; 32], usize)>,
+
     /// Seed and length of the first crash chain, for tests that must know outcomes in advance.
     /// Not a flag: production always draws a secret random seed.
     #[arg(skip)]
@@ -60,6 +72,15 @@ impl Config {
             intermission_ms: self.crash_intermission_ms,
             first_chain: self.crash_first_chain,
             ..engine::crash::CrashTiming::default()
+        }
+    }
+
+    /// The wheel's timing.
+    pub fn wheel_timing(&self) -> engine::wheel::WheelTiming {
+        engine::wheel::WheelTiming {
+            betting_ms: self.wheel_betting_ms,
+            spin_ms: self.wheel_spin_ms,
+            first_chain: self.wheel_first_chain,
         }
     }
 

@@ -101,6 +101,10 @@ async fn serve(socket: WebSocket, state: AppState, session: Option<Session>, res
         crash.join(outbox.clone()).await;
         topics.push(engine::crash::CRASH_TOPIC.to_owned());
     }
+    if let Some(wheel) = state.engine.wheel() {
+        wheel.join(outbox.clone()).await;
+        topics.push(engine::wheel::WHEEL_TOPIC.to_owned());
+    }
 
     let (sink, stream) = socket.split();
     let closed = inbox.closed.clone();

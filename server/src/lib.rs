@@ -61,7 +61,11 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
     }
-    let engine_config = engine::EngineConfig { database_url: config.database_url(), crash: Some(config.crash_timing()) };
+    let engine_config = engine::EngineConfig {
+        database_url: config.database_url(),
+        crash: Some(config.crash_timing()),
+        wheel: Some(config.wheel_timing()),
+    };
     let engine = Engine::start_with(engine_config).await.context("cannot start the engine")?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await

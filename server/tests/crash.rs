@@ -6,7 +6,7 @@ mod common;
 
 use common::{TestApp, Ws};
 use protocol::chain;
-use engine::crash::KNOWN_CHAIN_SALT;
+use engine::rounds::KNOWN_CHAIN_SALT;
 use protocol::crash::{crash_point_x100, elapsed_ms_for, payout_cents};
 use serde_json::{json, Value};
 use std::time::Duration;

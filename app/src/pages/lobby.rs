@@ -16,6 +16,10 @@ pub fn Lobby() -> impl IntoView {
                 <h2>"Crash"</h2>
                 <p>"Everyone rides the same multiplier. Cash out before it crashes."</p>
             </a>
+            <a class="card game" href="/wheel">
+                <h2>"Wheel"</h2>
+                <p>"A shared spin every 20 seconds. Pick a colour, win up to 49.50x."</p>
+            </a>
             <a class="card game" href="/dice">
                 <h2>"Dice"</h2>
                 <p>"Pick your chance from 1% to 98%, roll under it and win up to 99x."</p>

@@ -20,7 +20,8 @@ pub struct Context {
 }
 
 /// Command types this protocol version knows, to tell "unknown type" from "bad fields".
-const KNOWN_TYPES: [&str; 6] = ["dice_bet", "set_client_seed", "rotate_seed", "crash_bet", "crash_cash_out", "ping"];
+const KNOWN_TYPES: [&str; 7] =
+    ["dice_bet", "set_client_seed", "rotate_seed", "crash_bet", "crash_cash_out", "wheel_bet", "ping"];
 
 /// Decodes a text frame; on failure returns the `req` (if readable), a code and a message.
 pub fn decode(text: &str) -> Result<ClientMsg, (Option<u64>, ErrorCode, String)> {
@@ -109,6 +110,14 @@ impl Context {
                     .cash_out(player, received)
                     .await
                     .map(|ack| AckResult::CrashCashOut { multiplier_x100: ack.multiplier_x100, payout: ack.payout })
+                    .map_err(|e| (e.code(), e.to_string()));
+            }
+            ClientMsg::WheelBet { idem, amount, segment, .. } => {
+                let wheel = self.engine.wheel().ok_or((ErrorCode::Internal, "the wheel is not running".into()))?;
+                return wheel
+                    .bet(session.player.clone(), idem, amount, segment)
+                    .await
+                    .map(|ack| AckResult::WheelBet { round: ack.round, balance: ack.balance })
                     .map_err(|e| (e.code(), e.to_string()));
             }
             ClientMsg::Ping { .. } => Ok(AckResult::Pong),

@@ -20,11 +20,16 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        TestApp::spawn_with_crash_chain(None).await
+        TestApp::spawn_with_chains(None, None).await
     }
 
     /// With a crash chain of known seed, so a test knows every round's crash point.
     pub async fn spawn_with_crash_chain(chain: Option<([u8; 32], usize)>) -> TestApp {
+        TestApp::spawn_with_chains(chain, None).await
+    }
+
+    /// With chains of known seeds, so a test knows every outcome in advance.
+    pub async fn spawn_with_chains(chain: Option<([u8; 32], usize)>, wheel_chain: Option<([u8; 32], usize)>) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let config = Config {
             addr: "127.0.0.1:0".parse().unwrap(),
@@ -37,6 +42,9 @@ impl TestApp {
             crash_betting_ms: 1_500,
             crash_intermission_ms: 200,
             crash_first_chain: chain,
+            wheel_betting_ms: 1_500,
+            wheel_spin_ms: 300,
+            wheel_first_chain: wheel_chain,
         };
         let running = zerolag::start(&config).await.unwrap();
         let base = format!("http://{}", running.addr);

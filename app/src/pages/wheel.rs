@@ -1,0 +1,209 @@
+//! `/wheel`: a shared round every ~20 s. Bet on a segment; the wheel spins to the slot the
+//! server drew from its hash chain, and winners are listed for everyone.
+
+use crate::api::MeResource;
+use crate::live::{new_idempotency_key, Live};
+use crate::pages::LoginPrompt;
+use leptos::prelude::*;
+use protocol::wheel::{layout, Segment, SLOTS};
+use protocol::wire::{AckResult, WheelPhase};
+use protocol::{Cents, ClientMsg};
+
+/// Full turns the wheel makes before stopping on its slot.
+const SPIN_TURNS: f64 = 5.0;
+
+fn segment_name(segment: Segment) -> &'static str {
+    match segment {
+        Segment::Grey => "grey",
+        Segment::Blue => "blue",
+        Segment::Green => "green",
+        Segment::Gold => "gold",
+    }
+}
+
+/// `/wheel`
+#[component]
+pub fn WheelPage() -> impl IntoView {
+    let me = expect_context::<MeResource>().0;
+    view! {
+        <h1>"Wheel"</h1>
+        <WheelStage/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(_)) => view! { <WheelControls/> }.into_any(),
+                    _ => view! { <LoginPrompt what="to play the wheel."/> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <WheelBets/>
+    }
+}
+
+fn slot_path(index: usize) -> String {
+    let slots = SLOTS as f64;
+    let (a0, a1) = (index as f64 / slots * std::f64::consts::TAU, (index + 1) as f64 / slots * std::f64::consts::TAU);
+    let point = |a: f64, r: f64| (50.0 + r * a.sin(), 50.0 - r * a.cos());
+    let (x0, y0) = point(a0, 48.0);
+    let (x1, y1) = point(a1, 48.0);
+    let (x2, y2) = point(a1, 34.0);
+    let (x3, y3) = point(a0, 34.0);
+    format!("M{x0:.3},{y0:.3} A48,48 0 0,1 {x1:.3},{y1:.3} L{x2:.3},{y2:.3} A34,34 0 0,0 {x3:.3},{y3:.3} Z")
+}
+
+#[component]
+fn WheelStage() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let wheel = layout();
+    // The wheel turns so that the slot's centre ends under the pointer at the top.
+    let rotation = move || {
+        live.wheel.with(|state| {
+            let Some(state) = state else { return 0.0 };
+            match state.round.slot {
+                Some(slot) => {
+                    let centre = (slot as f64 + 0.5) / SLOTS as f64 * 360.0;
+                    SPIN_TURNS * 360.0 * (state.round.number as f64) - centre
+                }
+                None => -(state.history.first().map_or(0.0, |s| (*s as f64 + 0.5) / SLOTS as f64 * 360.0)),
+            }
+        })
+    };
+    let spin_ms = move || live.wheel.with(|s| s.as_ref().map_or(0, |s| s.round.spin_left_ms));
+    let status = move || {
+        live.wheel.with(|state| match state {
+            None => "Connecting to the wheel…".to_string(),
+            Some(s) => match s.round.phase {
+                WheelPhase::Betting => format!("Round {} · betting open", s.round.number),
+                WheelPhase::Spinning => format!("Round {} · spinning", s.round.number),
+            },
+        })
+    };
+    let result = move || {
+        live.wheel.with(|state| {
+            let state = state.as_ref()?;
+            let slot = state.round.slot?;
+            let segment = layout()[slot as usize];
+            Some(format!("Round {}: {} ({})", state.round.number, segment.label(), segment_name(segment)))
+        })
+    };
+    view! {
+        <section class="card wheel-stage" aria-label="Wheel round">
+            <p class="muted" data-testid="wheel-status">{status}</p>
+            <div class="wheel-box">
+                <div class="wheel-pointer" aria-hidden="true"></div>
+                <svg
+                    viewBox="0 0 100 100"
+                    class="wheel"
+                    aria-hidden="true"
+                    style=move || format!("transform: rotate({:.2}deg); transition-duration: {}ms", rotation(), spin_ms())
+                >
+                    {wheel
+                        .iter()
+                        .enumerate()
+                        .map(|(i, segment)| view! { <path d=slot_path(i) class=format!("slot {}", segment_name(*segment))/> })
+                        .collect_view()}
+                </svg>
+            </div>
+            <p class="result" data-testid="wheel-result" aria-live="polite">{move || result().unwrap_or_default()}</p>
+            <ol class="crash-history" aria-label="Recent results">
+                {move || live.wheel.with(|s| s.as_ref().map(|s| s.history.clone()).unwrap_or_default())
+                    .into_iter()
+                    .map(|slot| {
+                        let segment = layout()[slot as usize];
+                        view! { <li class=format!("seg {}", segment_name(segment))>{segment.label()}</li> }
+                    })
+                    .collect_view()}
+            </ol>
+        </section>
+    }
+}
+
+#[component]
+fn WheelControls() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let amount = RwSignal::new("1.00".to_string());
+    let message = RwSignal::new(String::new());
+    let pending = RwSignal::new(false);
+    let my_bet = move || {
+        let me = live.player.get()?.username;
+        live.wheel.with(|s| s.as_ref().and_then(|s| s.bets.iter().find(|b| b.username == me).cloned()))
+    };
+    let can_bet = move || {
+        live.is_live()
+            && !pending.get()
+            && live.wheel.with(|s| s.as_ref().is_some_and(|s| s.round.phase == WheelPhase::Betting))
+            && my_bet().is_none()
+    };
+    let place = move |segment: Segment| {
+        let stake = match Cents::parse(&amount.get_untracked()) {
+            Ok(stake) => stake,
+            Err(error) => return message.set(format!("Bet amount: {error}")),
+        };
+        pending.set(true);
+        let idem = new_idempotency_key();
+        live.request(move |req| ClientMsg::WheelBet { req, idem, amount: stake, segment }, true, move |reply| {
+            pending.set(false);
+            message.set(match reply {
+                Ok(AckResult::WheelBet { .. }) => format!("Bet {stake} on {}.", segment.label()),
+                Ok(_) => String::new(),
+                Err((_, text)) => text,
+            });
+        });
+    };
+    view! {
+        <section class="card">
+            <div class="field">
+                <label for="wheel-amount">"Bet amount"</label>
+                <input id="wheel-amount" inputmode="decimal" autocomplete="off" bind:value=amount/>
+            </div>
+            <div class="segments">
+                {Segment::ALL
+                    .into_iter()
+                    .map(|segment| view! {
+                        <button
+                            type="button"
+                            class=format!("seg {}", segment_name(segment))
+                            disabled=move || !can_bet()
+                            on:click=move |_| place(segment)
+                        >
+                            {format!("Bet on {}", segment.label())}
+                        </button>
+                    })
+                    .collect_view()}
+            </div>
+            <p class="result" data-testid="wheel-message" aria-live="polite">{move || message.get()}</p>
+        </section>
+    }
+}
+
+#[component]
+fn WheelBets() -> impl IntoView {
+    let live = expect_context::<Live>();
+    view! {
+        <section class="card" aria-label="Bets this round">
+            <h2>"This round"</h2>
+            <table class="bets">
+                <thead><tr><th>"Player"</th><th>"Bet"</th><th>"On"</th><th>"Payout"</th></tr></thead>
+                <tbody data-testid="wheel-bets">
+                    {move || {
+                        let bets = live.wheel.with(|s| s.as_ref().map(|s| s.bets.clone()).unwrap_or_default());
+                        if bets.is_empty() {
+                            return view! { <tr><td colspan="4" class="muted">"No bets yet."</td></tr> }.into_any();
+                        }
+                        bets.into_iter()
+                            .map(|bet| view! {
+                                <tr class:won={bet.payout.is_some_and(|p| p.0 > 0)}>
+                                    <td>{bet.username}</td>
+                                    <td>{bet.amount.to_string()}</td>
+                                    <td>{bet.segment.label()}</td>
+                                    <td>{bet.payout.map(|p| p.to_string()).unwrap_or_default()}</td>
+                                </tr>
+                            })
+                            .collect_view()
+                            .into_any()
+                    }}
+                </tbody>
+            </table>
+        </section>
+    }
+}

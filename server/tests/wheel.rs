@@ -1,0 +1,70 @@
+//! The wheel against the real server: two players in one round, one winning segment, the same
+//! result for everyone, and refusals. The chain's seed is the test's, so every slot is known.
+
+mod common;
+
+use common::TestApp;
+use engine::rounds::KNOWN_CHAIN_SALT;
+use protocol::chain;
+use protocol::wheel::{self, Segment};
+use serde_json::{json, Value};
+
+const CHAIN_ROUNDS: usize = 16;
+const SEED: [u8; 32] = [11u8; 32];
+
+fn landed(number: i64) -> (u32, Segment) {
+    let (hashes, _) = chain::build(SEED, CHAIN_ROUNDS);
+    let slot = wheel::slot(KNOWN_CHAIN_SALT, &hashes[(number - 1) as usize]);
+    (slot, wheel::layout()[slot as usize])
+}
+
+fn bet(idem: &str, cents: i64, segment: Segment) -> Value {
+    json!({ "type": "wheel_bet", "idem": idem, "amount": cents, "segment": segment })
+}
+
+fn is_betting(frame: &Value) -> bool {
+    (frame["type"] == "wheel_round" || frame["type"] == "wheel_state")
+        && frame["round"]["phase"] == "betting"
+        && frame["round"]["betting_left_ms"].as_u64().unwrap() > 600
+}
+
+#[tokio::test]
+async fn everyone_sees_the_same_slot_and_only_the_right_segment_wins() {
+    let app = TestApp::spawn_with_chains(None, Some((SEED, CHAIN_ROUNDS))).await;
+    let (alice, bob) = (app.register("alice").await, app.register("bob").await);
+    let (mut a, mut b) = (app.ws(Some(&alice)).await, app.ws(Some(&bob)).await);
+    let betting = a.until(is_betting).await;
+    let round = betting["round"]["id"].clone();
+    let (slot, segment) = landed(betting["round"]["number"].as_i64().unwrap());
+    let other = Segment::ALL.into_iter().find(|s| *s != segment).unwrap();
+
+    assert_eq!(a.call(bet("a", 1_000, segment)).await["type"], "ack");
+    let placed = b.call(bet("b", 2_000, other)).await;
+    assert_eq!(placed["result"]["balance"], 100_000 - 2_000);
+    assert_eq!(b.call(bet("b2", 2_000, segment)).await["code"], "already_bet");
+
+    let mut results = Vec::new();
+    for ws in [&mut a, &mut b] {
+        let spin = ws.until(|f| f["type"] == "wheel_round" && f["round"]["id"] == round && f["round"]["phase"] == "spinning").await;
+        results.push(spin);
+    }
+    assert_eq!(results[0], results[1], "one encoding, the same result for everyone");
+    let spin = &results[0];
+    assert_eq!(spin["round"]["slot"].as_u64(), Some(u64::from(slot)));
+    let hash = chain::parse_hash(spin["round"]["hash"].as_str().unwrap()).unwrap();
+    let previous = chain::parse_hash(spin["round"]["previous_hash"].as_str().unwrap()).unwrap();
+    assert!(chain::links_to(&hash, &previous));
+    let win = 1_000 * segment.multiplier_x100() as i64 / 100;
+    let payouts: Vec<(String, i64)> = spin["bets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["username"].as_str().unwrap().to_owned(), b["payout"].as_i64().unwrap()))
+        .collect();
+    assert!(payouts.contains(&("alice".to_owned(), win)), "{payouts:?}");
+    assert!(payouts.contains(&("bob".to_owned(), 0)), "{payouts:?}");
+
+    assert_eq!(app.ws(Some(&alice)).await.welcome["balance"], 100_000 - 1_000 + win);
+    assert_eq!(app.ws(Some(&bob)).await.welcome["balance"], 100_000 - 2_000);
+    assert_eq!(app.running.engine.history().ledger_sum().await.unwrap(), 0);
+}
