@@ -130,8 +130,12 @@ pub async fn get_crash_history() -> Result<Vec<protocol::wire::CrashHistoryItem>
     engine::crash::recent_crash_points(ssr::engine()?.store().pool()).await.map_err(ssr::internal)
 }
 
-/// The latest finished crash rounds, with what is needed to verify them.
+/// The latest finished crash and wheel rounds, with what is needed to verify them.
 #[server]
-pub async fn get_verifiable_crash_rounds() -> Result<Vec<protocol::records::CrashRoundRecord>, AppError> {
-    engine::crash::verifiable_rounds(ssr::engine()?.store().pool()).await.map_err(ssr::internal)
+pub async fn get_verifiable_rounds() -> Result<Vec<protocol::records::RoundRecord>, AppError> {
+    use engine::ledger::rounds::Game;
+    let pool = ssr::engine()?.store().pool().clone();
+    let mut rounds = engine::rounds::verifiable_rounds(&pool, Game::Crash).await.map_err(ssr::internal)?;
+    rounds.extend(engine::rounds::verifiable_rounds(&pool, Game::Wheel).await.map_err(ssr::internal)?);
+    Ok(rounds)
 }

@@ -59,7 +59,7 @@ test("two players watch one crash round; one bets and cashes out and both see it
   await watcher.goto("/fair");
   await waitLive(watcher);
   await watcher.getByRole("button", { name: /^Verify crash round / }).first().click();
-  await expect(watcher.getByTestId("crash-verify-result").first()).toHaveText(/^Verified: \d+\.\d\dx$/);
+  await expect(watcher.getByTestId("round-verify-result").first()).toHaveText(/^Verified: \d+\.\d\dx$/);
 
   expect(errors).toEqual([]);
   expect(watcherErrors).toEqual([]);

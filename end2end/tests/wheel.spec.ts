@@ -30,6 +30,13 @@ test("two players see the wheel stop on the same result, with the bet settled", 
   await expect(watcher.getByTestId("wheel-bets")).toContainText(payout);
   await expect(player.getByTestId("balance")).toHaveText(shown.includes("(grey)") ? "1,000.98" : "999.00");
 
+  // The finished round verifies in the browser on /fair.
+  await watcher.goto("/fair");
+  await waitLive(watcher);
+  await watcher.getByRole("button", { name: /^Verify wheel round / }).first().click();
+  const verified = watcher.getByTestId("round-verify-result").filter({ hasText: "slot" }).first();
+  await expect(verified).toHaveText(/^Verified: slot \d+ · \d+\.\d\dx$/);
+
   expect(errors).toEqual([]);
   expect(watcherErrors).toEqual([]);
 });

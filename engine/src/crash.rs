@@ -18,14 +18,14 @@ use crate::hub::{Hub, Outbox};
 use crate::ledger::rounds::{BetOutcome, Game, RoundBetRequest, RoundEnd, Settlement};
 use crate::ledger::{Ledger, LedgerError};
 use crate::limits::{CRASH_BETTING_MS, CRASH_INTERMISSION_MS, CRASH_TICK_MS, ROUND_QUEUE_COMMANDS_MAX};
-use crate::rounds::{self, Chain, RoundsError};
+use crate::rounds::{self, BetAck, Chain, RoundError, RoundsError};
 use protocol::crash::{crash_point_x100, elapsed_ms_for, multiplier_x100_at, payout_cents};
 use protocol::ids::{RoundBetId, RoundId};
 use protocol::limits::{
-    BET_CENTS_MAX, BET_CENTS_MIN, CRASH_AUTO_CASHOUT_X100_MAX, CRASH_AUTO_CASHOUT_X100_MIN, CRASH_HISTORY_ROUNDS,
+    CRASH_AUTO_CASHOUT_X100_MAX, CRASH_AUTO_CASHOUT_X100_MIN, CRASH_HISTORY_ROUNDS,
     CRASH_ROUND_PAYOUT_CENTS_MAX, CRASH_ROUND_STAKES_CENTS_MAX,
 };
-use protocol::wire::{CrashBetView, CrashHistoryItem, CrashPhase, CrashRoundView, ErrorCode, PlayerView};
+use protocol::wire::{CrashBetView, CrashHistoryItem, CrashPhase, CrashRoundView, PlayerView};
 use protocol::{Cents, PlayerId, ServerMsg};
 use sqlx::{Row, SqlitePool};
 use std::collections::{HashMap, VecDeque};
@@ -61,73 +61,6 @@ impl Default for CrashTiming {
     }
 }
 
-/// Why a crash command was refused; nothing changed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CrashError {
-    /// Not in the betting window.
-    #[error("betting is closed; wait for the next round")]
-    BettingClosed,
-    /// One bet per player per round.
-    #[error("you already have a bet in this round")]
-    AlreadyBet,
-    /// Nothing to cash out.
-    #[error("you have no bet in the running round")]
-    NoBet,
-    /// Cashed out already.
-    #[error("you already cashed out")]
-    AlreadyCashedOut,
-    /// Too late.
-    #[error("the round crashed before your cash-out arrived")]
-    RoundCrashed,
-    /// Stake outside the bet limits.
-    #[error("bets are from {BET_CENTS_MIN} to {BET_CENTS_MAX}")]
-    BetOutOfRange,
-    /// Auto cash-out outside its range.
-    #[error("auto cash-out must be from 1.01x to 10,000.00x")]
-    InvalidAutoCashout,
-    /// The round's stake limit would be exceeded.
-    #[error("this round has only {remaining} of its stake limit left")]
-    RoundLimit {
-        /// What the round can still take.
-        remaining: Cents,
-    },
-    /// The ledger refused or failed.
-    #[error(transparent)]
-    Ledger(#[from] LedgerError),
-    /// The game is not running (shutting down).
-    #[error("the crash game is not available")]
-    Unavailable,
-}
-
-impl CrashError {
-    /// The wire error code.
-    pub fn code(&self) -> ErrorCode {
-        match self {
-            CrashError::BettingClosed => ErrorCode::BettingClosed,
-            CrashError::AlreadyBet => ErrorCode::AlreadyBet,
-            CrashError::NoBet => ErrorCode::NoBet,
-            CrashError::AlreadyCashedOut => ErrorCode::AlreadyCashedOut,
-            CrashError::RoundCrashed => ErrorCode::RoundCrashed,
-            CrashError::BetOutOfRange => ErrorCode::BetTooLarge,
-            CrashError::InvalidAutoCashout => ErrorCode::InvalidAutoCashout,
-            CrashError::RoundLimit { .. } => ErrorCode::RoundLimit,
-            CrashError::Ledger(LedgerError::InsufficientFunds { .. }) => ErrorCode::InsufficientFunds,
-            CrashError::Ledger(LedgerError::IdempotencyConflict) => ErrorCode::IdempotencyConflict,
-            CrashError::Ledger(LedgerError::InvalidIdempotencyKey) => ErrorCode::InvalidIdempotencyKey,
-            CrashError::Ledger(_) | CrashError::Unavailable => ErrorCode::Internal,
-        }
-    }
-}
-
-/// A placed crash bet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CrashBetAck {
-    /// The round joined.
-    pub round: RoundId,
-    /// Balance after the hold.
-    pub balance: Cents,
-}
-
 /// A paid cash-out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CashOutAck {
@@ -137,13 +70,13 @@ pub struct CashOutAck {
     pub payout: Cents,
 }
 
-type Reply<T> = oneshot::Sender<Result<T, CrashError>>;
+type Reply<T> = oneshot::Sender<Result<T, RoundError>>;
 
 enum Command {
     Join { outbox: Outbox },
-    Bet { player: PlayerView, idem: String, amount: Cents, auto_cashout_x100: Option<u64>, reply: Reply<CrashBetAck> },
+    Bet { player: PlayerView, idem: String, amount: Cents, auto_cashout_x100: Option<u64>, reply: Reply<BetAck> },
     CashOut { player: PlayerId, received: Instant, reply: Reply<CashOutAck> },
-    HoldDone { player: PlayerId, result: Result<crate::ledger::rounds::RoundBetReceipt, LedgerError>, reply: Reply<CrashBetAck> },
+    HoldDone { player: PlayerId, result: Result<crate::ledger::rounds::RoundBetReceipt, LedgerError>, reply: Reply<BetAck> },
     SettleDone { players: Vec<(PlayerId, u64)>, result: Result<(), LedgerError>, reply: Option<Reply<CashOutAck>> },
 }
 
@@ -186,18 +119,18 @@ impl Crash {
         idem: String,
         amount: Cents,
         auto_cashout_x100: Option<u64>,
-    ) -> Result<CrashBetAck, CrashError> {
+    ) -> Result<BetAck, RoundError> {
         let (reply, answer) = oneshot::channel();
         let command = Command::Bet { player, idem, amount, auto_cashout_x100, reply };
-        self.commands.send(command).await.map_err(|_| CrashError::Unavailable)?;
-        answer.await.map_err(|_| CrashError::Unavailable)?
+        self.commands.send(command).await.map_err(|_| RoundError::Unavailable)?;
+        answer.await.map_err(|_| RoundError::Unavailable)?
     }
 
     /// Cashes out at the multiplier of `received`, the server's receive time.
-    pub async fn cash_out(&self, player: PlayerId, received: Instant) -> Result<CashOutAck, CrashError> {
+    pub async fn cash_out(&self, player: PlayerId, received: Instant) -> Result<CashOutAck, RoundError> {
         let (reply, answer) = oneshot::channel();
-        self.commands.send(Command::CashOut { player, received, reply }).await.map_err(|_| CrashError::Unavailable)?;
-        answer.await.map_err(|_| CrashError::Unavailable)?
+        self.commands.send(Command::CashOut { player, received, reply }).await.map_err(|_| RoundError::Unavailable)?;
+        answer.await.map_err(|_| RoundError::Unavailable)?
     }
 }
 
@@ -214,30 +147,6 @@ pub async fn recent_crash_points(pool: &SqlitePool) -> Result<Vec<CrashHistoryIt
     Ok(rows
         .into_iter()
         .map(|row| CrashHistoryItem { id: RoundId(row.get("id")), crash_x100: row.get::<i64, _>("outcome") as u64 })
-        .collect())
-}
-
-/// The latest finished crash rounds with their chain's commitment, newest first (what `/fair`
-/// verifies).
-pub async fn verifiable_rounds(pool: &SqlitePool) -> Result<Vec<protocol::records::CrashRoundRecord>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT r.id, r.number, r.hash, r.outcome, c.terminal_hash, c.salt FROM rounds r \
-         JOIN round_chains c ON c.id = r.chain_id \
-         WHERE r.game = 'crash' AND r.phase = 'ended' ORDER BY r.id DESC LIMIT ?",
-    )
-    .bind(CRASH_HISTORY_ROUNDS as i64)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| protocol::records::CrashRoundRecord {
-            id: RoundId(row.get("id")),
-            number: row.get::<i64, _>("number") as u64,
-            hash: row.get("hash"),
-            crash_x100: row.get::<i64, _>("outcome") as u64,
-            terminal_hash: row.get("terminal_hash"),
-            salt: row.get("salt"),
-        })
         .collect())
 }
 
@@ -541,7 +450,7 @@ impl CrashTask {
                         bet.state = BetState::Open;
                         let (id, view) = (round.id, bet.view());
                         self.hub.publish(CRASH_TOPIC, |topic, seq| ServerMsg::CrashBet { topic, seq, round: id, bet: view });
-                        let _ = reply.send(Ok(CrashBetAck { round: round.id, balance: receipt.balance }));
+                        let _ = reply.send(Ok(BetAck { round: round.id, balance: receipt.balance }));
                     }
                     Err(error) => {
                         if let Some(bet) = round.bets.remove(&player) {
@@ -585,22 +494,11 @@ impl CrashTask {
         }
     }
 
-    fn check_bet(&self, round: &Round, player: &PlayerView, amount: Cents, auto: Option<u64>) -> Result<(), CrashError> {
-        if round.phase != CrashPhase::Betting || Instant::now() >= round.betting_ends {
-            return Err(CrashError::BettingClosed);
-        }
-        if round.bets.contains_key(&player.id) {
-            return Err(CrashError::AlreadyBet);
-        }
-        if amount < BET_CENTS_MIN || amount > BET_CENTS_MAX {
-            return Err(CrashError::BetOutOfRange);
-        }
+    fn check_bet(&self, round: &Round, player: &PlayerView, amount: Cents, auto: Option<u64>) -> Result<(), RoundError> {
+        let open = round.phase == CrashPhase::Betting && Instant::now() < round.betting_ends;
+        rounds::check_new_bet(open, round.bets.contains_key(&player.id), amount, round.staked, CRASH_ROUND_STAKES_CENTS_MAX)?;
         if auto.is_some_and(|m| !(CRASH_AUTO_CASHOUT_X100_MIN..=CRASH_AUTO_CASHOUT_X100_MAX).contains(&m)) {
-            return Err(CrashError::InvalidAutoCashout);
-        }
-        let remaining = CRASH_ROUND_STAKES_CENTS_MAX.0 - round.staked;
-        if amount.0 > remaining {
-            return Err(CrashError::RoundLimit { remaining: Cents(remaining) });
+            return Err(RoundError::InvalidAutoCashout);
         }
         Ok(())
     }
@@ -611,18 +509,18 @@ impl CrashTask {
         player: PlayerId,
         received: Instant,
         reply: Reply<CashOutAck>,
-    ) -> Result<(), (CrashError, Reply<CashOutAck>)> {
-        let Some(bet) = round.bets.get(&player) else { return Err((CrashError::NoBet, reply)) };
+    ) -> Result<(), (RoundError, Reply<CashOutAck>)> {
+        let Some(bet) = round.bets.get(&player) else { return Err((RoundError::NoBet, reply)) };
         match bet.state {
-            BetState::CashingOut | BetState::CashedOut { .. } => return Err((CrashError::AlreadyCashedOut, reply)),
-            BetState::Placing => return Err((CrashError::NoBet, reply)),
+            BetState::CashingOut | BetState::CashedOut { .. } => return Err((RoundError::AlreadyCashedOut, reply)),
+            BetState::Placing => return Err((RoundError::NoBet, reply)),
             BetState::Open => {}
         }
         let (Some(started), Some(crash_at)) = (round.running_at, round.crash_instant()) else {
-            return Err((CrashError::NoBet, reply));
+            return Err((RoundError::NoBet, reply));
         };
         if round.phase == CrashPhase::Crashed || received >= crash_at {
-            return Err((CrashError::RoundCrashed, reply));
+            return Err((RoundError::RoundCrashed, reply));
         }
         let elapsed_ms = received.saturating_duration_since(started).as_millis() as u64;
         let multiplier_x100 = multiplier_x100_at(elapsed_ms).min(round.crash_x100 - 1).max(100);

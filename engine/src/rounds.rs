@@ -10,6 +10,9 @@ use crate::ledger::rounds::{BetOutcome, Game, RoundEnd, Settlement};
 use crate::ledger::{Ledger, LedgerError};
 use crate::store::now_ms;
 use protocol::chain::{self, ChainHash};
+use protocol::limits::{BET_CENTS_MAX, BET_CENTS_MIN};
+use protocol::wire::ErrorCode;
+use protocol::Cents;
 use protocol::ids::{ChainId, RoundBetId, RoundId};
 use rand::RngCore;
 use sqlx::{Row, SqlitePool};
@@ -29,6 +32,92 @@ pub enum RoundsError {
     /// A stored chain could not be read back.
     #[error("stored hash chain {0} is unreadable")]
     BadChain(i64),
+}
+
+/// Why a round command (bet, cash-out) was refused; nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoundError {
+    /// Not in the betting window.
+    #[error("betting is closed; wait for the next round")]
+    BettingClosed,
+    /// One bet per player per round.
+    #[error("you already have a bet in this round")]
+    AlreadyBet,
+    /// Nothing to cash out.
+    #[error("you have no bet in the running round")]
+    NoBet,
+    /// Cashed out already.
+    #[error("you already cashed out")]
+    AlreadyCashedOut,
+    /// Too late.
+    #[error("the round crashed before your cash-out arrived")]
+    RoundCrashed,
+    /// Stake outside the bet limits.
+    #[error("bets are from {BET_CENTS_MIN} to {BET_CENTS_MAX}")]
+    BetOutOfRange,
+    /// Auto cash-out outside its range.
+    #[error("auto cash-out must be from 1.01x to 10,000.00x")]
+    InvalidAutoCashout,
+    /// The round's stake limit would be exceeded.
+    #[error("this round has only {remaining} of its stake limit left")]
+    RoundLimit {
+        /// What the round can still take.
+        remaining: Cents,
+    },
+    /// The ledger refused or failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// The game is not running (shutting down).
+    #[error("the game is not available")]
+    Unavailable,
+}
+
+impl RoundError {
+    /// The wire error code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            RoundError::BettingClosed => ErrorCode::BettingClosed,
+            RoundError::AlreadyBet => ErrorCode::AlreadyBet,
+            RoundError::NoBet => ErrorCode::NoBet,
+            RoundError::AlreadyCashedOut => ErrorCode::AlreadyCashedOut,
+            RoundError::RoundCrashed => ErrorCode::RoundCrashed,
+            RoundError::BetOutOfRange => ErrorCode::BetTooLarge,
+            RoundError::InvalidAutoCashout => ErrorCode::InvalidAutoCashout,
+            RoundError::RoundLimit { .. } => ErrorCode::RoundLimit,
+            RoundError::Ledger(LedgerError::InsufficientFunds { .. }) => ErrorCode::InsufficientFunds,
+            RoundError::Ledger(LedgerError::IdempotencyConflict) => ErrorCode::IdempotencyConflict,
+            RoundError::Ledger(LedgerError::InvalidIdempotencyKey) => ErrorCode::InvalidIdempotencyKey,
+            RoundError::Ledger(_) | RoundError::Unavailable => ErrorCode::Internal,
+        }
+    }
+}
+
+/// A bet placed in a round (its stake held).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BetAck {
+    /// The round joined.
+    pub round: RoundId,
+    /// Balance after the hold.
+    pub balance: Cents,
+}
+
+/// The checks every round game makes before holding a new bet: the window is `open`, the
+/// player has no bet yet, the stake is within the bet limits and the round's stake limit.
+pub fn check_new_bet(open: bool, already_bet: bool, amount: Cents, staked: i64, stake_limit: Cents) -> Result<(), RoundError> {
+    if !open {
+        return Err(RoundError::BettingClosed);
+    }
+    if already_bet {
+        return Err(RoundError::AlreadyBet);
+    }
+    if amount < BET_CENTS_MIN || amount > BET_CENTS_MAX {
+        return Err(RoundError::BetOutOfRange);
+    }
+    let remaining = stake_limit.0 - staked;
+    if amount.0 > remaining {
+        return Err(RoundError::RoundLimit { remaining: Cents(remaining) });
+    }
+    Ok(())
 }
 
 /// A game's hash chain, rebuilt in memory from its stored seed.
@@ -120,6 +209,34 @@ pub async fn create_chain_from(
     Ok(Chain { id: ChainId(id), hashes, terminal, salt })
 }
 
+/// Finished rounds to show on `/fair`, per game.
+pub const VERIFIABLE_ROUNDS_SHOWN: i64 = 20;
+
+/// The latest finished rounds of `game` with their chain's commitment and salt, newest first.
+pub async fn verifiable_rounds(pool: &SqlitePool, game: Game) -> Result<Vec<protocol::records::RoundRecord>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT r.id, r.number, r.hash, r.outcome, c.terminal_hash, c.salt FROM rounds r \
+         JOIN round_chains c ON c.id = r.chain_id \
+         WHERE r.game = ? AND r.phase = 'ended' ORDER BY r.id DESC LIMIT ?",
+    )
+    .bind(game.as_str())
+    .bind(VERIFIABLE_ROUNDS_SHOWN)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| protocol::records::RoundRecord {
+            game: game.as_str().to_owned(),
+            id: RoundId(row.get("id")),
+            number: row.get::<i64, _>("number") as u64,
+            hash: row.get("hash"),
+            outcome: row.get::<i64, _>("outcome") as u64,
+            terminal_hash: row.get("terminal_hash"),
+            salt: row.get("salt"),
+        })
+        .collect())
+}
+
 /// What start-up recovery did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Recovery {
@@ -162,4 +279,24 @@ pub async fn recover(pool: &SqlitePool, ledger: &Ledger) -> Result<Recovery, Rou
         recovery.refunded_bets += bets.len();
     }
     Ok(recovery)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_bet_is_checked_against_window_player_limits_and_round_limit() {
+        let limit = Cents(10_000);
+        assert_eq!(check_new_bet(true, false, Cents(100), 0, limit), Ok(()));
+        assert_eq!(check_new_bet(false, false, Cents(100), 0, limit), Err(RoundError::BettingClosed));
+        assert_eq!(check_new_bet(true, true, Cents(100), 0, limit), Err(RoundError::AlreadyBet));
+        assert_eq!(check_new_bet(true, false, Cents(0), 0, limit), Err(RoundError::BetOutOfRange));
+        assert_eq!(check_new_bet(true, false, Cents(BET_CENTS_MAX.0 + 1), 0, Cents(i64::MAX)), Err(RoundError::BetOutOfRange));
+        assert_eq!(
+            check_new_bet(true, false, Cents(100), 9_950, limit),
+            Err(RoundError::RoundLimit { remaining: Cents(50) })
+        );
+        assert_eq!(check_new_bet(true, false, Cents(50), 9_950, limit), Ok(()));
+    }
 }

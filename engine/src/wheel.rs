@@ -7,13 +7,13 @@ use crate::hub::{Hub, Outbox};
 use crate::ledger::rounds::{BetOutcome, Game, RoundBetReceipt, RoundBetRequest, RoundEnd, Settlement};
 use crate::ledger::{Ledger, LedgerError};
 use crate::limits::{ROUND_QUEUE_COMMANDS_MAX, WHEEL_BETTING_MS, WHEEL_SPIN_MS};
-use crate::rounds::{self, Chain, RoundsError};
+use crate::rounds::{self, BetAck, Chain, RoundError, RoundsError};
 use protocol::chain::ChainHash;
 use protocol::crash::payout_cents;
 use protocol::ids::{RoundBetId, RoundId};
-use protocol::limits::{BET_CENTS_MAX, BET_CENTS_MIN, WHEEL_HISTORY_ROUNDS, WHEEL_ROUND_STAKES_CENTS_MAX};
+use protocol::limits::{WHEEL_HISTORY_ROUNDS, WHEEL_ROUND_STAKES_CENTS_MAX};
 use protocol::wheel::{self, Segment};
-use protocol::wire::{ErrorCode, PlayerView, WheelBetView, WheelPhase, WheelRoundView};
+use protocol::wire::{PlayerView, WheelBetView, WheelPhase, WheelRoundView};
 use protocol::{Cents, PlayerId, ServerMsg};
 use sqlx::{Row, SqlitePool};
 use std::collections::{HashMap, VecDeque};
@@ -41,58 +41,7 @@ impl Default for WheelTiming {
     }
 }
 
-/// Why a wheel bet was refused; nothing changed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WheelError {
-    /// Not in the betting window.
-    #[error("betting is closed; wait for the next round")]
-    BettingClosed,
-    /// One bet per player per round.
-    #[error("you already have a bet in this round")]
-    AlreadyBet,
-    /// Stake outside the bet limits.
-    #[error("bets are from {BET_CENTS_MIN} to {BET_CENTS_MAX}")]
-    BetOutOfRange,
-    /// The round's stake limit would be exceeded.
-    #[error("this round has only {remaining} of its stake limit left")]
-    RoundLimit {
-        /// What the round can still take.
-        remaining: Cents,
-    },
-    /// The ledger refused or failed.
-    #[error(transparent)]
-    Ledger(#[from] LedgerError),
-    /// The game is not running.
-    #[error("the wheel is not available")]
-    Unavailable,
-}
-
-impl WheelError {
-    /// The wire error code.
-    pub fn code(&self) -> ErrorCode {
-        match self {
-            WheelError::BettingClosed => ErrorCode::BettingClosed,
-            WheelError::AlreadyBet => ErrorCode::AlreadyBet,
-            WheelError::BetOutOfRange => ErrorCode::BetTooLarge,
-            WheelError::RoundLimit { .. } => ErrorCode::RoundLimit,
-            WheelError::Ledger(LedgerError::InsufficientFunds { .. }) => ErrorCode::InsufficientFunds,
-            WheelError::Ledger(LedgerError::IdempotencyConflict) => ErrorCode::IdempotencyConflict,
-            WheelError::Ledger(LedgerError::InvalidIdempotencyKey) => ErrorCode::InvalidIdempotencyKey,
-            WheelError::Ledger(_) | WheelError::Unavailable => ErrorCode::Internal,
-        }
-    }
-}
-
-/// A placed wheel bet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WheelBetAck {
-    /// The round joined.
-    pub round: RoundId,
-    /// Balance after the hold.
-    pub balance: Cents,
-}
-
-type Reply = oneshot::Sender<Result<WheelBetAck, WheelError>>;
+type Reply = oneshot::Sender<Result<BetAck, RoundError>>;
 
 enum Command {
     Join { outbox: Outbox },
@@ -123,11 +72,11 @@ impl Wheel {
     }
 
     /// Bets on a segment in the current betting window.
-    pub async fn bet(&self, player: PlayerView, idem: String, amount: Cents, segment: Segment) -> Result<WheelBetAck, WheelError> {
+    pub async fn bet(&self, player: PlayerView, idem: String, amount: Cents, segment: Segment) -> Result<BetAck, RoundError> {
         let (reply, answer) = oneshot::channel();
         let command = Command::Bet { player, idem, amount, segment, reply };
-        self.commands.send(command).await.map_err(|_| WheelError::Unavailable)?;
-        answer.await.map_err(|_| WheelError::Unavailable)?
+        self.commands.send(command).await.map_err(|_| RoundError::Unavailable)?;
+        answer.await.map_err(|_| RoundError::Unavailable)?
     }
 }
 
@@ -335,7 +284,7 @@ impl WheelTask {
                         bet.id = Some(receipt.bet);
                         let (id, view) = (round.id, bet.view());
                         self.hub.publish(WHEEL_TOPIC, |topic, seq| ServerMsg::WheelBet { topic, seq, round: id, bet: view });
-                        let _ = reply.send(Ok(WheelBetAck { round: round.id, balance: receipt.balance }));
+                        let _ = reply.send(Ok(BetAck { round: round.id, balance: receipt.balance }));
                     }
                     Err(error) => {
                         if let Some(bet) = round.bets.remove(&player) {
@@ -349,19 +298,7 @@ impl WheelTask {
     }
 }
 
-fn check_bet(round: &Round, player: &PlayerView, amount: Cents) -> Result<(), WheelError> {
-    if round.phase != WheelPhase::Betting || Instant::now() >= round.betting_ends {
-        return Err(WheelError::BettingClosed);
-    }
-    if round.bets.contains_key(&player.id) {
-        return Err(WheelError::AlreadyBet);
-    }
-    if amount < BET_CENTS_MIN || amount > BET_CENTS_MAX {
-        return Err(WheelError::BetOutOfRange);
-    }
-    let remaining = WHEEL_ROUND_STAKES_CENTS_MAX.0 - round.staked;
-    if amount.0 > remaining {
-        return Err(WheelError::RoundLimit { remaining: Cents(remaining) });
-    }
-    Ok(())
+fn check_bet(round: &Round, player: &PlayerView, amount: Cents) -> Result<(), RoundError> {
+    let open = round.phase == WheelPhase::Betting && Instant::now() < round.betting_ends;
+    rounds::check_new_bet(open, round.bets.contains_key(&player.id), amount, round.staked, WHEEL_ROUND_STAKES_CENTS_MAX)
 }

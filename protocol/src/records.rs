@@ -32,17 +32,19 @@ pub struct TxRecord {
     pub created_ms: i64,
 }
 
-/// A finished crash round with what is needed to verify it.
+/// A finished shared round with what is needed to verify it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CrashRoundRecord {
+pub struct RoundRecord {
+    /// `crash` or `wheel`.
+    pub game: String,
     /// Round id.
     pub id: crate::ids::RoundId,
     /// Position in its chain (from 1).
     pub number: u64,
     /// The revealed round hash, hex.
     pub hash: String,
-    /// The crash point the server used, in hundredths.
-    pub crash_x100: u64,
+    /// The outcome the server used: crash point in hundredths, or wheel slot.
+    pub outcome: u64,
     /// The chain's published terminal hash, hex.
     pub terminal_hash: String,
     /// The chain's public salt.

@@ -1,12 +1,13 @@
 //! `/fair`: how outcomes are derived, and verification in the browser with the very code the
 //! server used (`protocol::dice::verify`, compiled to WASM).
 
-use crate::api::{get_verifiable_bets, get_verifiable_crash_rounds, AppError};
+use crate::api::{get_verifiable_bets, get_verifiable_rounds, AppError};
 use leptos::prelude::*;
 use protocol::dice::{self, format_hundredths};
 use protocol::chain;
 use protocol::crash::crash_point_x100;
-use protocol::records::{BetRecord, CrashRoundRecord};
+use protocol::records::{BetRecord, RoundRecord};
+use protocol::wheel;
 
 /// `/fair`
 #[component]
@@ -50,29 +51,30 @@ pub fn FairPage() -> impl IntoView {
             })}
         </Suspense>
         <ManualVerifier/>
-        <CrashFairness/>
+        <RoundFairness/>
     }
 }
 
 #[component]
-fn CrashFairness() -> impl IntoView {
-    let rounds = Resource::new(|| (), |_| get_verifiable_crash_rounds());
+fn RoundFairness() -> impl IntoView {
+    let rounds = Resource::new(|| (), |_| get_verifiable_rounds());
     view! {
-        <h2>"Crash rounds"</h2>
+        <h2>"Crash and wheel rounds"</h2>
         <section class="card prose">
             <p>
-                "Every crash point was fixed before the first round was played. We generated a chain of
-                100,000 hashes, each the SHA-256 of the next, and published the last one (the terminal
-                hash) with a public salt. Rounds use the chain backwards, so each round's hash, revealed when
-                the round ends, hashes to the previous round's hash: nobody, us included, could change a
-                future round without breaking the chain."
+                "Every shared round's outcome was fixed before the first round was played. For each game we
+                generated a chain of 100,000 hashes, each the SHA-256 of the next, and published the last one
+                (the terminal hash) with a public salt. Rounds use the chain backwards, so each round's hash,
+                revealed when the round ends, hashes to the previous round's hash: nobody, us included, could
+                change a future round without breaking the chain."
             </p>
             <p>
-                "The crash point comes from HMAC-SHA256 with the salt as key and the round hash as message:
-                its first 52 bits, as a fraction X between 0 and 1, give floor(99 / (1 - X)) hundredths, at
-                least 1.00x. That makes the chance of reaching any multiplier m exactly 0.99 / m. The buttons
-                below check, in your browser and with the code the server ran, that a round's hash sits at its
-                place in the published chain and gives the crash point we announced."
+                "An outcome comes from HMAC-SHA256 with the salt as key and the round hash as message. For crash,
+                its first 52 bits, as a fraction X between 0 and 1, give floor(99 / (1 - X)) hundredths, at least
+                1.00x, so the chance of reaching any multiplier m is exactly 0.99 / m. For the wheel, the first
+                5-hex-digit group below 1,000,000, modulo 100, is the slot. The buttons check, in your browser and
+                with the code the server ran, that a round's hash sits at its place in the published chain and
+                gives the outcome we announced."
             </p>
         </section>
         <Suspense fallback=|| ()>
@@ -81,12 +83,12 @@ fn CrashFairness() -> impl IntoView {
                     Ok(rounds) if !rounds.is_empty() => view! {
                         <section class="card">
                             <table class="bets">
-                                <thead><tr><th>"Round"</th><th>"Crash"</th><th>"Hash"</th><th>"Check"</th></tr></thead>
-                                <tbody>{rounds.into_iter().map(|round| view! { <CrashVerifyRow round/> }).collect_view()}</tbody>
+                                <thead><tr><th>"Game"</th><th>"Round"</th><th>"Outcome"</th><th>"Hash"</th><th>"Check"</th></tr></thead>
+                                <tbody>{rounds.into_iter().map(|round| view! { <RoundVerifyRow round/> }).collect_view()}</tbody>
                             </table>
                         </section>
                     }.into_any(),
-                    Ok(_) => view! { <p class="muted">"No finished crash rounds yet."</p> }.into_any(),
+                    Ok(_) => view! { <p class="muted">"No finished rounds yet."</p> }.into_any(),
                     Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                 }
             })}
@@ -94,19 +96,38 @@ fn CrashFairness() -> impl IntoView {
     }
 }
 
+/// How an outcome reads: a crash point, or a wheel slot and its segment.
+fn describe(game: &str, outcome: u64) -> String {
+    if game == "wheel" {
+        let segment = wheel::layout()[(outcome as usize) % wheel::SLOTS as usize];
+        format!("slot {outcome} · {}", segment.label())
+    } else {
+        format!("{}x", format_hundredths(outcome as u32))
+    }
+}
+
+/// Recomputes a round's outcome from its hash, as the server did.
+fn recompute(game: &str, salt: &str, hash: &chain::ChainHash) -> u64 {
+    if game == "wheel" {
+        u64::from(wheel::slot(salt, hash))
+    } else {
+        crash_point_x100(salt, hash)
+    }
+}
+
 #[component]
-fn CrashVerifyRow(round: CrashRoundRecord) -> impl IntoView {
+fn RoundVerifyRow(round: RoundRecord) -> impl IntoView {
     let verdict = RwSignal::new(None::<Result<String, String>>);
     let check = {
         let round = round.clone();
         move |_| {
             let result = match (chain::parse_hash(&round.hash), chain::parse_hash(&round.terminal_hash)) {
                 (Some(hash), Some(terminal)) if chain::is_round_of(&hash, round.number, &terminal) => {
-                    let point = crash_point_x100(&round.salt, &hash);
-                    if point == round.crash_x100 {
-                        Ok(format!("Verified: {}x", format_hundredths(point as u32)))
+                    let outcome = recompute(&round.game, &round.salt, &hash);
+                    if outcome == round.outcome {
+                        Ok(format!("Verified: {}", describe(&round.game, outcome)))
                     } else {
-                        Err(format!("crash point mismatch: computed {}x", format_hundredths(point as u32)))
+                        Err(format!("outcome mismatch: computed {}", describe(&round.game, outcome)))
                     }
                 }
                 _ => Err("the hash is not at this place in the published chain".to_string()),
@@ -114,14 +135,16 @@ fn CrashVerifyRow(round: CrashRoundRecord) -> impl IntoView {
             verdict.set(Some(result));
         }
     };
+    let label = format!("Verify {} round {}", round.game, round.number);
     view! {
         <tr>
+            <td>{round.game.clone()}</td>
             <td>{round.number.to_string()}</td>
-            <td>{format!("{}x", format_hundredths(round.crash_x100 as u32))}</td>
+            <td>{describe(&round.game, round.outcome)}</td>
             <td class="mono">{round.hash[..16].to_string()} "…"</td>
             <td>
-                <button type="button" on:click=check aria-label=format!("Verify crash round {}", round.number)>"Verify"</button>
-                <span data-testid="crash-verify-result" class:ok=move || matches!(verdict.get(), Some(Ok(_)))>
+                <button type="button" on:click=check aria-label=label>"Verify"</button>
+                <span data-testid="round-verify-result" class:ok=move || matches!(verdict.get(), Some(Ok(_)))>
                     {move || match verdict.get() {
                         None => String::new(),
                         Some(Ok(text)) | Some(Err(text)) => text,
