@@ -139,3 +139,9 @@ pub async fn get_verifiable_rounds() -> Result<Vec<protocol::records::RoundRecor
     rounds.extend(engine::rounds::verifiable_rounds(&pool, Game::Wheel).await.map_err(ssr::internal)?);
     Ok(rounds)
 }
+
+/// Every published hash chain (terminal hash and salt) of the round games.
+#[server]
+pub async fn get_published_chains() -> Result<Vec<protocol::records::ChainRecord>, AppError> {
+    engine::rounds::published_chains(ssr::engine()?.store().pool()).await.map_err(ssr::internal)
+}

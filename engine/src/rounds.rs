@@ -237,6 +237,22 @@ pub async fn verifiable_rounds(pool: &SqlitePool, game: Game) -> Result<Vec<prot
         .collect())
 }
 
+/// Every chain ever generated, newest first: their terminal hashes and salts are public.
+pub async fn published_chains(pool: &SqlitePool) -> Result<Vec<protocol::records::ChainRecord>, sqlx::Error> {
+    let rows = sqlx::query("SELECT game, terminal_hash, salt, rounds FROM round_chains ORDER BY id DESC")
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| protocol::records::ChainRecord {
+            game: row.get("game"),
+            terminal_hash: row.get("terminal_hash"),
+            salt: row.get("salt"),
+            rounds: row.get::<i64, _>("rounds") as u64,
+        })
+        .collect())
+}
+
 /// What start-up recovery did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Recovery {

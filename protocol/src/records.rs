@@ -50,3 +50,16 @@ pub struct RoundRecord {
     /// The chain's public salt.
     pub salt: String,
 }
+
+/// A published hash chain of a round game.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainRecord {
+    /// `crash` or `wheel`.
+    pub game: String,
+    /// The terminal hash, hex: SHA-256 of round 1's hash.
+    pub terminal_hash: String,
+    /// The public salt.
+    pub salt: String,
+    /// Rounds in the chain.
+    pub rounds: u64,
+}

@@ -67,4 +67,10 @@ async fn everyone_sees_the_same_slot_and_only_the_right_segment_wins() {
     assert_eq!(app.ws(Some(&alice)).await.welcome["balance"], 100_000 - 1_000 + win);
     assert_eq!(app.ws(Some(&bob)).await.welcome["balance"], 100_000 - 2_000);
     assert_eq!(app.running.engine.history().ledger_sum().await.unwrap(), 0);
+
+    // The chain's commitment is published on /fair, in the server-rendered page.
+    let (_, terminal) = chain::build(SEED, CHAIN_ROUNDS);
+    let fair = app.http().get(app.url("/fair")).send().await.unwrap().text().await.unwrap();
+    assert!(fair.contains(&hex::encode(terminal)), "terminal hash published");
+    assert!(fair.contains(KNOWN_CHAIN_SALT));
 }

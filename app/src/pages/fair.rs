@@ -1,7 +1,7 @@
 //! `/fair`: how outcomes are derived, and verification in the browser with the very code the
 //! server used (`protocol::dice::verify`, compiled to WASM).
 
-use crate::api::{get_verifiable_bets, get_verifiable_rounds, AppError};
+use crate::api::{get_published_chains, get_verifiable_bets, get_verifiable_rounds, AppError};
 use leptos::prelude::*;
 use protocol::dice::{self, format_hundredths};
 use protocol::chain;
@@ -58,8 +58,32 @@ pub fn FairPage() -> impl IntoView {
 #[component]
 fn RoundFairness() -> impl IntoView {
     let rounds = Resource::new(|| (), |_| get_verifiable_rounds());
+    let chains = Resource::new(|| (), |_| get_published_chains());
     view! {
         <h2>"Crash and wheel rounds"</h2>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let chains = chains.await.unwrap_or_default();
+                view! {
+                    <section class="card" aria-label="Published chains">
+                        <h3>"Published chains"</h3>
+                        <table class="bets" data-testid="published-chains">
+                            <thead><tr><th>"Game"</th><th>"Rounds"</th><th>"Terminal hash"</th><th>"Salt"</th></tr></thead>
+                            <tbody>
+                                {chains.into_iter().map(|chain| view! {
+                                    <tr>
+                                        <td>{chain.game}</td>
+                                        <td>{chain.rounds.to_string()}</td>
+                                        <td class="mono">{chain.terminal_hash}</td>
+                                        <td class="mono">{chain.salt}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </section>
+                }
+            })}
+        </Suspense>
         <section class="card prose">
             <p>
                 "Every shared round's outcome was fixed before the first round was played. For each game we
