@@ -433,12 +433,10 @@ impl CrashTask {
                     state: BetState::Placing,
                 });
                 let request = RoundBetRequest { round: round.id, idem, amount, auto_cashout_x100, segment: None };
-                let (ledger, loopback) = (self.ledger.clone(), self.loopback.clone());
-                tokio::spawn(async move {
-                    let result = ledger.round_bet(player.id, request).await;
-                    if let Some(loopback) = loopback.upgrade() {
-                        let _ = loopback.send(Command::HoldDone { player: player.id, result, reply }).await;
-                    }
+                let ledger = self.ledger.clone();
+                let player = player.id;
+                rounds::spawn_and_report(&self.loopback, async move { ledger.round_bet(player, request).await }, move |result| {
+                    Command::HoldDone { player, result, reply }
                 });
             }
             Command::HoldDone { player, result, reply } => {
@@ -561,12 +559,9 @@ impl CrashTask {
             settlements.push(Settlement { bet: id, outcome: BetOutcome::CashedOut { multiplier_x100: *multiplier_x100 } });
         }
         round.in_flight += 1;
-        let (ledger, loopback, id) = (self.ledger.clone(), self.loopback.clone(), round.id);
-        tokio::spawn(async move {
-            let result = ledger.settle(id, settlements, None).await;
-            if let Some(loopback) = loopback.upgrade() {
-                let _ = loopback.send(Command::SettleDone { players, result, reply }).await;
-            }
+        let (ledger, id) = (self.ledger.clone(), round.id);
+        rounds::spawn_and_report(&self.loopback, async move { ledger.settle(id, settlements, None).await }, move |result| {
+            Command::SettleDone { players, result, reply }
         });
     }
 

@@ -120,6 +120,25 @@ pub fn check_new_bet(open: bool, already_bet: bool, amount: Cents, staked: i64, 
     Ok(())
 }
 
+/// Runs `work` (a ledger call) off a game's task and hands its result back to the task as a
+/// command, so the task keeps serving ticks and commands while the ledger commits.
+pub fn spawn_and_report<C, T>(
+    loopback: &tokio::sync::mpsc::WeakSender<C>,
+    work: impl std::future::Future<Output = T> + Send + 'static,
+    report: impl FnOnce(T) -> C + Send + 'static,
+) where
+    C: Send + 'static,
+    T: Send + 'static,
+{
+    let loopback = loopback.clone();
+    tokio::spawn(async move {
+        let result = work.await;
+        if let Some(task) = loopback.upgrade() {
+            let _ = task.send(report(result)).await;
+        }
+    });
+}
+
 /// A game's hash chain, rebuilt in memory from its stored seed.
 pub struct Chain {
     /// Its id.

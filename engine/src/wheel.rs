@@ -268,12 +268,10 @@ impl WheelTask {
                 let bet = LiveBet { id: None, username: player.username.clone(), stake: amount.0, segment, payout: None };
                 round.bets.insert(player.id, bet);
                 let request = RoundBetRequest { round: round.id, idem, amount, auto_cashout_x100: None, segment: Some(segment) };
-                let (ledger, loopback) = (self.ledger.clone(), self.loopback.clone());
-                tokio::spawn(async move {
-                    let result = ledger.round_bet(player.id, request).await;
-                    if let Some(loopback) = loopback.upgrade() {
-                        let _ = loopback.send(Command::HoldDone { player: player.id, result, reply }).await;
-                    }
+                let ledger = self.ledger.clone();
+                let player = player.id;
+                rounds::spawn_and_report(&self.loopback, async move { ledger.round_bet(player, request).await }, move |result| {
+                    Command::HoldDone { player, result, reply }
                 });
             }
             Command::HoldDone { player, result, reply } => {
