@@ -150,6 +150,13 @@ pub async fn recent_crash_points(pool: &SqlitePool) -> Result<Vec<CrashHistoryIt
         .collect())
 }
 
+/// Whether paying every open stake at `multiplier_x100`, on top of what the round already
+/// paid, reaches the round's payout limit (the bankroll rule).
+pub fn bankroll_reached(paid: i64, open_stakes: &[i64], multiplier_x100: u64) -> bool {
+    let exposure: i64 = paid + open_stakes.iter().map(|stake| payout_cents(*stake, multiplier_x100)).sum::<i64>();
+    !open_stakes.is_empty() && exposure >= CRASH_ROUND_PAYOUT_CENTS_MAX.0
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum BetState {
     /// Hold in flight.
@@ -543,8 +550,8 @@ impl CrashTask {
     fn enforce_bankroll(&mut self, round: &mut Round, multiplier_x100: u64) {
         let open: Vec<(PlayerId, i64)> =
             round.bets.iter().filter(|(_, b)| b.state == BetState::Open).map(|(p, b)| (*p, b.stake)).collect();
-        let exposure: i64 = round.paid + open.iter().map(|(_, stake)| payout_cents(*stake, multiplier_x100)).sum::<i64>();
-        if !open.is_empty() && exposure >= CRASH_ROUND_PAYOUT_CENTS_MAX.0 {
+        let stakes: Vec<i64> = open.iter().map(|(_, stake)| *stake).collect();
+        if bankroll_reached(round.paid, &stakes, multiplier_x100) {
             tracing::info!(round = round.id.0, multiplier_x100, "bankroll limit reached; cashing everyone out");
             self.cash_out(round, open.into_iter().map(|(p, _)| (p, multiplier_x100)).collect(), None);
         }
@@ -572,5 +579,24 @@ impl CrashTask {
         round.paid += payout;
         let (id, view) = (round.id, bet.view());
         self.hub.publish(CRASH_TOPIC, |topic, seq| ServerMsg::CrashBet { topic, seq, round: id, bet: view });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bankroll_rule_triggers_when_exposure_reaches_the_payout_limit() {
+        let limit = CRASH_ROUND_PAYOUT_CENTS_MAX.0;
+        // 100,000.00 staked: at 4.99x the exposure is 499,000.00, at 5.00x it is 500,000.00.
+        let stakes = [5_000_000, 5_000_000];
+        assert!(!bankroll_reached(0, &stakes, 499));
+        assert!(bankroll_reached(0, &stakes, 500));
+        // What was already paid counts too.
+        assert!(bankroll_reached(limit - 100, &[100], 100));
+        assert!(!bankroll_reached(limit - 101, &[100], 100));
+        // Nobody left in: nothing to force.
+        assert!(!bankroll_reached(limit, &[], 10_000));
     }
 }

@@ -93,6 +93,14 @@ mod tests {
     }
 
     #[test]
+    fn crash_point_vectors_are_stable() {
+        // Computed independently with Python's hashlib and hmac from the published rule.
+        let (chain, _) = build([1u8; 32], 4);
+        let points: Vec<u64> = chain.iter().map(|h| crash_point_x100("zerolag", h)).collect();
+        assert_eq!(points, vec![484, 112, 177, 361]);
+    }
+
+    #[test]
     fn payouts_round_down() {
         assert_eq!(payout_cents(333, 157), 522); // 5.2281
         assert_eq!(payout_cents(100, 100), 100);

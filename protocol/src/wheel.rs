@@ -100,6 +100,14 @@ mod tests {
     }
 
     #[test]
+    fn slot_vectors_are_stable() {
+        // Computed independently with Python's hashlib and hmac from the published rule.
+        let (chain, _) = chain::build([1u8; 32], 4);
+        let slots: Vec<u32> = chain.iter().map(|h| slot("zerolag", h)).collect();
+        assert_eq!(slots, vec![83, 19, 39, 51]);
+    }
+
+    #[test]
     fn slots_are_uniform_over_many_rounds() {
         let (chain, _) = chain::build([9u8; 32], 100_000);
         let mut counts = [0u32; SLOTS as usize];
