@@ -169,6 +169,7 @@ enum BetState {
 
 struct LiveBet {
     id: Option<RoundBetId>,
+    idem: String,
     username: String,
     stake: i64,
     auto_cashout_x100: Option<u64>,
@@ -426,6 +427,11 @@ impl CrashTask {
                 let _ = seq;
             }
             Command::Bet { player, idem, amount, auto_cashout_x100, reply } => {
+                if round.bets.get(&player.id).is_some_and(|bet| bet.idem == idem) {
+                    let request = RoundBetRequest { round: round.id, idem, amount, auto_cashout_x100, segment: None };
+                    rounds::replay_bet(&self.ledger, player.id, request, reply);
+                    return;
+                }
                 if let Err(error) = self.check_bet(round, &player, amount, auto_cashout_x100) {
                     let _ = reply.send(Err(error));
                     return;
@@ -434,6 +440,7 @@ impl CrashTask {
                 round.in_flight += 1;
                 round.bets.insert(player.id, LiveBet {
                     id: None,
+                    idem: idem.clone(),
                     username: player.username.clone(),
                     stake: amount.0,
                     auto_cashout_x100,

@@ -139,6 +139,21 @@ pub fn spawn_and_report<C, T>(
     });
 }
 
+/// Answers a retried bet (same idempotency key as the player's bet in this round) from the
+/// ledger's record: the original receipt, or a conflict if the retry asks for something else.
+pub fn replay_bet(
+    ledger: &Ledger,
+    player: protocol::PlayerId,
+    request: crate::ledger::rounds::RoundBetRequest,
+    reply: tokio::sync::oneshot::Sender<Result<BetAck, RoundError>>,
+) {
+    let (ledger, round) = (ledger.clone(), request.round);
+    tokio::spawn(async move {
+        let result = ledger.round_bet(player, request).await;
+        let _ = reply.send(result.map(|receipt| BetAck { round, balance: receipt.balance }).map_err(RoundError::from));
+    });
+}
+
 /// A game's hash chain, rebuilt in memory from its stored seed.
 pub struct Chain {
     /// Its id.

@@ -91,6 +91,7 @@ pub async fn recent_slots(pool: &SqlitePool) -> Result<Vec<u32>, sqlx::Error> {
 
 struct LiveBet {
     id: Option<RoundBetId>,
+    idem: String,
     username: String,
     stake: i64,
     segment: Segment,
@@ -259,13 +260,25 @@ impl WheelTask {
                 self.hub.subscribe_with(WHEEL_TOPIC, &outbox, |topic, seq| ServerMsg::WheelState { topic, seq, round: view, bets, history });
             }
             Command::Bet { player, idem, amount, segment, reply } => {
+                if round.bets.get(&player.id).is_some_and(|bet| bet.idem == idem) {
+                    let request = RoundBetRequest { round: round.id, idem, amount, auto_cashout_x100: None, segment: Some(segment) };
+                    rounds::replay_bet(&self.ledger, player.id, request, reply);
+                    return;
+                }
                 if let Err(error) = check_bet(round, &player, amount) {
                     let _ = reply.send(Err(error));
                     return;
                 }
                 round.staked += amount.0;
                 round.in_flight += 1;
-                let bet = LiveBet { id: None, username: player.username.clone(), stake: amount.0, segment, payout: None };
+                let bet = LiveBet {
+                    id: None,
+                    idem: idem.clone(),
+                    username: player.username.clone(),
+                    stake: amount.0,
+                    segment,
+                    payout: None,
+                };
                 round.bets.insert(player.id, bet);
                 let request = RoundBetRequest { round: round.id, idem, amount, auto_cashout_x100: None, segment: Some(segment) };
                 let ledger = self.ledger.clone();

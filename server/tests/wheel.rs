@@ -42,6 +42,9 @@ async fn everyone_sees_the_same_slot_and_only_the_right_segment_wins() {
     let placed = b.call(bet("b", 2_000, other)).await;
     assert_eq!(placed["result"]["balance"], 100_000 - 2_000);
     assert_eq!(b.call(bet("b2", 2_000, segment)).await["code"], "already_bet");
+    // A retry of the same bet (say, after a reconnect) gets the original answer.
+    assert_eq!(b.call(bet("b", 2_000, other)).await["result"], placed["result"]);
+    assert_eq!(b.call(bet("b", 2_500, other)).await["code"], "idempotency_conflict");
 
     let mut results = Vec::new();
     for ws in [&mut a, &mut b] {
