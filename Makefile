@@ -33,8 +33,7 @@ release:
 e2e: test-tools
 	@echo "==> end-to-end tests in Debian's Chromium (Playwright)"
 	cd end2end && npx playwright test
-	@cd end2end && node -e 'const s = require("./test-results/results.json").stats; \
-		console.log(`end2end: $${s.expected} passed, $${s.unexpected + s.flaky} failed`)' 
+	@cd end2end && node summary.js
 
 bench:
 	@echo "==> ledger benchmark (durable dice bets through the engine)"

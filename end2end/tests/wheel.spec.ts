@@ -30,7 +30,18 @@ test("two players see the wheel stop on the same result, with the bet settled", 
   await expect(watcher.getByTestId("wheel-bets")).toContainText(payout);
   await expect(player.getByTestId("balance")).toHaveText(shown.includes("(grey)") ? "1,000.98" : "999.00");
 
-  // The finished round verifies in the browser on /fair.
+  // The finished round verifies in the browser on /fair, from the table and by hand.
+  const number = shown.match(/^Round (\d+):/)![1];
+  const hash = ((await watcher.getByTestId("wheel-hash").textContent()) ?? "").trim();
+  expect(hash).toMatch(/^[0-9a-f]{64}$/);
+  await watcher.goto("/fair");
+  await waitLive(watcher);
+  await watcher.getByLabel("Game").selectOption("wheel");
+  await watcher.getByLabel("Round number").fill(number);
+  await watcher.getByLabel("Round hash").fill(hash);
+  await expect(watcher.getByTestId("manual-round")).toHaveText(
+    new RegExp(`^In the published wheel chain at round ${number}: slot \\d+ · \\d+\\.\\d\\dx$`),
+  );
   await watcher.goto("/fair");
   await waitLive(watcher);
   await watcher.getByRole("button", { name: /^Verify wheel round / }).first().click();

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use protocol::dice::{self, format_hundredths};
 use protocol::chain;
 use protocol::crash::crash_point_x100;
-use protocol::records::{BetRecord, RoundRecord};
+use protocol::records::{BetRecord, ChainRecord, RoundRecord};
 use protocol::wheel;
 
 /// `/fair`
@@ -101,6 +101,12 @@ fn RoundFairness() -> impl IntoView {
                 gives the outcome we announced."
             </p>
         </section>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let chains = chains.await.unwrap_or_default();
+                view! { <ManualRoundVerifier chains/> }
+            })}
+        </Suspense>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match rounds.await {
@@ -232,6 +238,42 @@ fn ManualVerifier() -> impl IntoView {
             <div class="field"><label for="v-client">"Client seed"</label><input id="v-client" bind:value=client_seed/></div>
             <div class="field"><label for="v-nonce">"Nonce"</label><input id="v-nonce" inputmode="numeric" bind:value=nonce/></div>
             <p class="mono" data-testid="manual-roll">{computed}</p>
+        </section>
+    }
+}
+
+/// Checks any past round by its number and revealed hash against the published chains.
+#[component]
+fn ManualRoundVerifier(chains: Vec<ChainRecord>) -> impl IntoView {
+    let game = RwSignal::new("crash".to_string());
+    let number = RwSignal::new(String::new());
+    let hash = RwSignal::new(String::new());
+    let verdict = move || {
+        let number = number.get().trim().parse::<u64>().ok().filter(|n| *n > 0)?;
+        let hash = chain::parse_hash(&hash.get())?;
+        let game = game.get();
+        let found = chains.iter().filter(|c| c.game == game).find_map(|c| {
+            let terminal = chain::parse_hash(&c.terminal_hash)?;
+            (number <= c.rounds && chain::is_round_of(&hash, number, &terminal)).then(|| c.salt.clone())
+        });
+        Some(match found {
+            Some(salt) => format!("In the published {game} chain at round {number}: {}", describe(&game, recompute(&game, &salt, &hash))),
+            None => format!("Not round {number} of any published {game} chain"),
+        })
+    };
+    view! {
+        <section class="card">
+            <h3>"Check any round"</h3>
+            <div class="field">
+                <label for="r-game">"Game"</label>
+                <select id="r-game" on:change=move |ev| game.set(event_target_value(&ev))>
+                    <option value="crash">"Crash"</option>
+                    <option value="wheel">"Wheel"</option>
+                </select>
+            </div>
+            <div class="field"><label for="r-number">"Round number"</label><input id="r-number" inputmode="numeric" bind:value=number/></div>
+            <div class="field"><label for="r-hash">"Round hash"</label><input id="r-hash" class="mono" bind:value=hash/></div>
+            <p class="mono" data-testid="manual-round">{move || verdict().unwrap_or_default()}</p>
         </section>
     }
 }

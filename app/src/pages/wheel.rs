@@ -105,6 +105,9 @@ fn WheelStage() -> impl IntoView {
                 </svg>
             </div>
             <p class="result" data-testid="wheel-result" aria-live="polite">{move || result().unwrap_or_default()}</p>
+            <p class="mono muted" data-testid="wheel-hash">
+                {move || live.wheel.with(|s| s.as_ref().and_then(|s| s.round.hash.clone())).unwrap_or_default()}
+            </p>
             <ol class="crash-history" aria-label="Recent results">
                 {move || live.wheel.with(|s| s.as_ref().map(|s| s.history.clone()).unwrap_or_default())
                     .into_iter()
