@@ -3,6 +3,7 @@
 //! alone decides the crash and every cash-out.
 
 use crate::api::{get_crash_history, MeResource};
+use crate::feed::RoundBetsTable;
 use crate::live::{new_idempotency_key, CrashLive, Live};
 use crate::pages::LoginPrompt;
 use leptos::prelude::*;
@@ -214,33 +215,21 @@ fn CrashControls() -> impl IntoView {
 #[component]
 fn CrashPlayers() -> impl IntoView {
     let live = expect_context::<Live>();
-    view! {
-        <section class="card" aria-label="Players this round">
-            <h2>"This round"</h2>
-            <table class="bets">
-                <thead><tr><th>"Player"</th><th>"Bet"</th><th>"Cashed out"</th><th>"Payout"</th></tr></thead>
-                <tbody data-testid="crash-bets">
-                    {move || {
-                        let bets = live.crash.with(|s| s.as_ref().map(|s| s.bets.clone()).unwrap_or_default());
-                        if bets.is_empty() {
-                            return view! { <tr><td colspan="4" class="muted">"No bets yet."</td></tr> }.into_any();
-                        }
-                        bets.into_iter()
-                            .map(|bet| view! {
-                                <tr class:won=bet.cashed_out_x100.is_some()>
-                                    <td>{bet.username}</td>
-                                    <td>{bet.amount.to_string()}</td>
-                                    <td>{bet.cashed_out_x100.map(format_x).unwrap_or_default()}</td>
-                                    <td>{bet.payout.map(|p| p.to_string()).unwrap_or_default()}</td>
-                                </tr>
-                            })
-                            .collect_view()
-                            .into_any()
-                    }}
-                </tbody>
-            </table>
-        </section>
-    }
+    let rows = Signal::derive(move || {
+        let bets = live.crash.with(|s| s.as_ref().map(|s| s.bets.clone()).unwrap_or_default());
+        bets.into_iter()
+            .map(|bet| {
+                let cells = [
+                    bet.username,
+                    bet.amount.to_string(),
+                    bet.cashed_out_x100.map(format_x).unwrap_or_default(),
+                    bet.payout.map(|p| p.to_string()).unwrap_or_default(),
+                ];
+                (bet.cashed_out_x100.is_some(), cells)
+            })
+            .collect()
+    });
+    view! { <RoundBetsTable headings=["Player", "Bet", "Cashed out", "Payout"] testid="crash-bets" rows/> }
 }
 
 #[component]

@@ -174,12 +174,7 @@ fn RoundVerifyRow(round: RoundRecord) -> impl IntoView {
             <td class="mono">{round.hash[..16].to_string()} "…"</td>
             <td>
                 <button type="button" on:click=check aria-label=label>"Verify"</button>
-                <span data-testid="round-verify-result" class:ok=move || matches!(verdict.get(), Some(Ok(_)))>
-                    {move || match verdict.get() {
-                        None => String::new(),
-                        Some(Ok(text)) | Some(Err(text)) => text,
-                    }}
-                </span>
+                <Verdict verdict testid="round-verify-result"/>
             </td>
         </tr>
     }
@@ -207,12 +202,7 @@ fn VerifyRow(record: BetRecord) -> impl IntoView {
             <td>{format_hundredths(bet.roll)}</td>
             <td>
                 <button type="button" on:click=check aria-label=format!("Verify bet {}", bet.id)>"Verify"</button>
-                <span data-testid="verify-result" class:ok=move || matches!(verdict.get(), Some(Ok(_)))>
-                    {move || match verdict.get() {
-                        None => String::new(),
-                        Some(Ok(text)) | Some(Err(text)) => text,
-                    }}
-                </span>
+                <Verdict verdict testid="verify-result"/>
             </td>
         </tr>
     }
@@ -275,5 +265,18 @@ fn ManualRoundVerifier(chains: Vec<ChainRecord>) -> impl IntoView {
             <div class="field"><label for="r-hash">"Round hash"</label><input id="r-hash" class="mono" bind:value=hash/></div>
             <p class="mono" data-testid="manual-round">{move || verdict().unwrap_or_default()}</p>
         </section>
+    }
+}
+
+/// The outcome of a check: green when verified, red with the reason otherwise.
+#[component]
+fn Verdict(verdict: RwSignal<Option<Result<String, String>>>, testid: &'static str) -> impl IntoView {
+    view! {
+        <span data-testid=testid class="verdict" class:ok=move || matches!(verdict.get(), Some(Ok(_)))>
+            {move || match verdict.get() {
+                None => String::new(),
+                Some(Ok(text)) | Some(Err(text)) => text,
+            }}
+        </span>
     }
 }

@@ -2,6 +2,7 @@
 //! server drew from its hash chain, and winners are listed for everyone.
 
 use crate::api::MeResource;
+use crate::feed::RoundBetsTable;
 use crate::live::{new_idempotency_key, Live};
 use crate::pages::LoginPrompt;
 use leptos::prelude::*;
@@ -182,31 +183,15 @@ fn WheelControls() -> impl IntoView {
 #[component]
 fn WheelBets() -> impl IntoView {
     let live = expect_context::<Live>();
-    view! {
-        <section class="card" aria-label="Bets this round">
-            <h2>"This round"</h2>
-            <table class="bets">
-                <thead><tr><th>"Player"</th><th>"Bet"</th><th>"On"</th><th>"Payout"</th></tr></thead>
-                <tbody data-testid="wheel-bets">
-                    {move || {
-                        let bets = live.wheel.with(|s| s.as_ref().map(|s| s.bets.clone()).unwrap_or_default());
-                        if bets.is_empty() {
-                            return view! { <tr><td colspan="4" class="muted">"No bets yet."</td></tr> }.into_any();
-                        }
-                        bets.into_iter()
-                            .map(|bet| view! {
-                                <tr class:won={bet.payout.is_some_and(|p| p.0 > 0)}>
-                                    <td>{bet.username}</td>
-                                    <td>{bet.amount.to_string()}</td>
-                                    <td>{bet.segment.label()}</td>
-                                    <td>{bet.payout.map(|p| p.to_string()).unwrap_or_default()}</td>
-                                </tr>
-                            })
-                            .collect_view()
-                            .into_any()
-                    }}
-                </tbody>
-            </table>
-        </section>
-    }
+    let rows = Signal::derive(move || {
+        let bets = live.wheel.with(|s| s.as_ref().map(|s| s.bets.clone()).unwrap_or_default());
+        bets.into_iter()
+            .map(|bet| {
+                let won = bet.payout.is_some_and(|p| p.0 > 0);
+                let payout = bet.payout.map(|p| p.to_string()).unwrap_or_default();
+                (won, [bet.username, bet.amount.to_string(), bet.segment.label(), payout])
+            })
+            .collect()
+    });
+    view! { <RoundBetsTable headings=["Player", "Bet", "On", "Payout"] testid="wheel-bets" rows/> }
 }
