@@ -74,11 +74,17 @@ mod ssr {
     }
 
     pub async fn session() -> Result<Option<Session>, AppError> {
-        let jar: CookieJar = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
+        let jar: CookieJar = leptos_axum::extract()
+            .await
+            .map_err(|_| AppError::Internal)?;
         let Some(cookie) = jar.get(crate::SESSION_COOKIE) else {
             return Ok(None);
         };
-        engine()?.accounts().session(cookie.value()).await.map_err(|_| AppError::Internal)
+        engine()?
+            .accounts()
+            .session(cookie.value())
+            .await
+            .map_err(|_| AppError::Internal)
     }
 
     pub async fn require_session() -> Result<Session, AppError> {
@@ -97,8 +103,16 @@ pub async fn get_me() -> Result<Option<Me>, AppError> {
     let Some(session) = ssr::session().await? else {
         return Ok(None);
     };
-    let snapshot = ssr::engine()?.ledger().snapshot(session.player.id).await.map_err(ssr::internal)?;
-    Ok(Some(Me { player: session.player, balance: snapshot.balance, seed: snapshot.seed }))
+    let snapshot = ssr::engine()?
+        .ledger()
+        .snapshot(session.player.id)
+        .await
+        .map_err(ssr::internal)?;
+    Ok(Some(Me {
+        player: session.player,
+        balance: snapshot.balance,
+        seed: snapshot.seed,
+    }))
 }
 
 /// The signed-in player's latest bets and transactions.
@@ -106,8 +120,14 @@ pub async fn get_me() -> Result<Option<Me>, AppError> {
 pub async fn get_history() -> Result<MyHistory, AppError> {
     let session = ssr::require_session().await?;
     let history = ssr::engine()?.history();
-    let bets = history.bets(session.player.id, false).await.map_err(ssr::internal)?;
-    let transactions = history.transactions(session.player.id).await.map_err(ssr::internal)?;
+    let bets = history
+        .bets(session.player.id, false)
+        .await
+        .map_err(ssr::internal)?;
+    let transactions = history
+        .transactions(session.player.id)
+        .await
+        .map_err(ssr::internal)?;
     Ok(MyHistory { bets, transactions })
 }
 
@@ -115,19 +135,29 @@ pub async fn get_history() -> Result<MyHistory, AppError> {
 #[server]
 pub async fn get_verifiable_bets() -> Result<Vec<BetRecord>, AppError> {
     let session = ssr::require_session().await?;
-    ssr::engine()?.history().bets(session.player.id, true).await.map_err(ssr::internal)
+    ssr::engine()?
+        .history()
+        .bets(session.player.id, true)
+        .await
+        .map_err(ssr::internal)
 }
 
 /// The latest dice bets of everyone, newest first (what the live feed starts from).
 #[server]
 pub async fn get_recent_bets() -> Result<Vec<FeedBet>, AppError> {
-    ssr::engine()?.history().recent_feed().await.map_err(ssr::internal)
+    ssr::engine()?
+        .history()
+        .recent_feed()
+        .await
+        .map_err(ssr::internal)
 }
 
 /// The latest crash points, newest first.
 #[server]
 pub async fn get_crash_history() -> Result<Vec<protocol::wire::CrashHistoryItem>, AppError> {
-    engine::crash::recent_crash_points(ssr::engine()?.store().pool()).await.map_err(ssr::internal)
+    engine::crash::recent_crash_points(ssr::engine()?.store().pool())
+        .await
+        .map_err(ssr::internal)
 }
 
 /// The latest finished crash and wheel rounds, with what is needed to verify them.
@@ -135,13 +165,21 @@ pub async fn get_crash_history() -> Result<Vec<protocol::wire::CrashHistoryItem>
 pub async fn get_verifiable_rounds() -> Result<Vec<protocol::records::RoundRecord>, AppError> {
     use engine::ledger::rounds::Game;
     let pool = ssr::engine()?.store().pool().clone();
-    let mut rounds = engine::rounds::verifiable_rounds(&pool, Game::Crash).await.map_err(ssr::internal)?;
-    rounds.extend(engine::rounds::verifiable_rounds(&pool, Game::Wheel).await.map_err(ssr::internal)?);
+    let mut rounds = engine::rounds::verifiable_rounds(&pool, Game::Crash)
+        .await
+        .map_err(ssr::internal)?;
+    rounds.extend(
+        engine::rounds::verifiable_rounds(&pool, Game::Wheel)
+            .await
+            .map_err(ssr::internal)?,
+    );
     Ok(rounds)
 }
 
 /// Every published hash chain (terminal hash and salt) of the round games.
 #[server]
 pub async fn get_published_chains() -> Result<Vec<protocol::records::ChainRecord>, AppError> {
-    engine::rounds::published_chains(ssr::engine()?.store().pool()).await.map_err(ssr::internal)
+    engine::rounds::published_chains(ssr::engine()?.store().pool())
+        .await
+        .map_err(ssr::internal)
 }

@@ -46,7 +46,12 @@ pub fn DiceFeed() -> impl IntoView {
 fn merged(live: Vec<FeedBet>, loaded: &[FeedBet]) -> Vec<FeedBet> {
     let oldest_live = live.iter().map(|b| b.id).min();
     let mut rows = live;
-    rows.extend(loaded.iter().filter(|b| oldest_live.is_none_or(|oldest| b.id < oldest)).cloned());
+    rows.extend(
+        loaded
+            .iter()
+            .filter(|b| oldest_live.is_none_or(|oldest| b.id < oldest))
+            .cloned(),
+    );
     rows.truncate(FEED_BETS_SHOWN);
     rows
 }

@@ -7,15 +7,15 @@
 //! answer was lost is answered from the server's record rather than placed twice.
 
 use leptos::prelude::*;
+use protocol::ids::RoundId;
 #[cfg(feature = "hydrate")]
 use protocol::limits::FEED_BETS_SHOWN;
+use protocol::wire::{
+    AckResult, CrashBetView, CrashHistoryItem, CrashRoundView, ErrorCode, FeedBet, PlayerView,
+    SeedView, WheelBetView, WheelRoundView,
+};
 #[cfg(feature = "hydrate")]
 use protocol::ServerMsg;
-use protocol::ids::RoundId;
-use protocol::wire::{
-    AckResult, CrashBetView, CrashHistoryItem, CrashRoundView, ErrorCode, FeedBet, PlayerView, SeedView,
-    WheelBetView, WheelRoundView,
-};
 use protocol::{Cents, ClientMsg};
 
 /// Where the connection stands; the header shows it.
@@ -129,7 +129,12 @@ impl Live {
 
     /// Sends a command built from its `req`, and calls `on_reply` with its answer. With
     /// `retry`, the command survives a reconnect and is sent again unchanged.
-    pub fn request(&self, build: impl FnOnce(u64) -> ClientMsg, retry: bool, on_reply: impl FnOnce(Reply) + 'static) {
+    pub fn request(
+        &self,
+        build: impl FnOnce(u64) -> ClientMsg,
+        retry: bool,
+        on_reply: impl FnOnce(Reply) + 'static,
+    ) {
         #[cfg(feature = "hydrate")]
         client::request(*self, build, retry, Box::new(on_reply));
         #[cfg(not(feature = "hydrate"))]
@@ -142,7 +147,13 @@ impl Live {
     #[cfg(feature = "hydrate")]
     fn handle(&self, msg: ServerMsg) -> Option<(u64, Reply)> {
         match msg {
-            ServerMsg::Welcome { player, balance, seed, epoch, .. } => {
+            ServerMsg::Welcome {
+                player,
+                balance,
+                seed,
+                epoch,
+                ..
+            } => {
                 self.conn.update_value(|conn| {
                     if conn.epoch != Some(epoch) {
                         // A new server run: its feed snapshot follows; drop the old run's seq.
@@ -162,7 +173,8 @@ impl Live {
                 }
                 if let AckResult::Dice { bet, .. } = &result {
                     self.seed.update(|s| {
-                        if let Some(s) = s.as_mut().filter(|s| s.commitment == bet.seed_commitment) {
+                        if let Some(s) = s.as_mut().filter(|s| s.commitment == bet.seed_commitment)
+                        {
                             s.next_nonce = s.next_nonce.max(bet.nonce + 1);
                         }
                     });
@@ -174,8 +186,17 @@ impl Live {
                 self.balance.set(Some(balance));
                 None
             }
-            ServerMsg::CrashState { round, bets, history, .. } => {
-                self.crash.set(Some(CrashLive { round, bets, history }));
+            ServerMsg::CrashState {
+                round,
+                bets,
+                history,
+                ..
+            } => {
+                self.crash.set(Some(CrashLive {
+                    round,
+                    bets,
+                    history,
+                }));
                 None
             }
             ServerMsg::CrashRound { round, .. } => {
@@ -186,22 +207,42 @@ impl Live {
                     }
                     if let Some(crash_x100) = round.crash_x100 {
                         if !state.history.iter().any(|h| h.id == round.id) {
-                            state.history.insert(0, CrashHistoryItem { id: round.id, crash_x100 });
-                            state.history.truncate(protocol::limits::CRASH_HISTORY_ROUNDS);
+                            state.history.insert(
+                                0,
+                                CrashHistoryItem {
+                                    id: round.id,
+                                    crash_x100,
+                                },
+                            );
+                            state
+                                .history
+                                .truncate(protocol::limits::CRASH_HISTORY_ROUNDS);
                         }
                     }
                     state.round = round;
                 });
                 None
             }
-            ServerMsg::CrashTick { round, elapsed_ms, multiplier_x100, .. } => {
+            ServerMsg::CrashTick {
+                round,
+                elapsed_ms,
+                multiplier_x100,
+                ..
+            } => {
                 let received_ms = js_sys::Date::now();
-                self.crash_tick.set(Some(CrashTickSeen { round, elapsed_ms, multiplier_x100, received_ms }));
+                self.crash_tick.set(Some(CrashTickSeen {
+                    round,
+                    elapsed_ms,
+                    multiplier_x100,
+                    received_ms,
+                }));
                 None
             }
             ServerMsg::CrashBet { round, bet, .. } => {
                 self.crash.update(|state| {
-                    let Some(state) = state.as_mut().filter(|s| s.round.id == round) else { return };
+                    let Some(state) = state.as_mut().filter(|s| s.round.id == round) else {
+                        return;
+                    };
                     match state.bets.iter_mut().find(|b| b.username == bet.username) {
                         Some(existing) => *existing = bet,
                         None => state.bets.push(bet),
@@ -209,16 +250,30 @@ impl Live {
                 });
                 None
             }
-            ServerMsg::WheelState { round, bets, history, .. } => {
-                self.wheel.set(Some(WheelLive { round, bets, history }));
+            ServerMsg::WheelState {
+                round,
+                bets,
+                history,
+                ..
+            } => {
+                self.wheel.set(Some(WheelLive {
+                    round,
+                    bets,
+                    history,
+                }));
                 None
             }
             ServerMsg::WheelRound { round, bets, .. } => {
                 self.wheel.update(|state| {
                     let Some(state) = state.as_mut() else { return };
-                    if let Some(slot) = round.slot.filter(|_| state.round.id != round.id || state.round.slot.is_none()) {
+                    if let Some(slot) = round
+                        .slot
+                        .filter(|_| state.round.id != round.id || state.round.slot.is_none())
+                    {
                         state.history.insert(0, slot);
-                        state.history.truncate(protocol::limits::WHEEL_HISTORY_ROUNDS);
+                        state
+                            .history
+                            .truncate(protocol::limits::WHEEL_HISTORY_ROUNDS);
                     }
                     state.bets = bets;
                     state.round = round;
@@ -227,7 +282,9 @@ impl Live {
             }
             ServerMsg::WheelBet { round, bet, .. } => {
                 self.wheel.update(|state| {
-                    let Some(state) = state.as_mut().filter(|s| s.round.id == round) else { return };
+                    let Some(state) = state.as_mut().filter(|s| s.round.id == round) else {
+                        return;
+                    };
                     match state.bets.iter_mut().find(|b| b.username == bet.username) {
                         Some(existing) => *existing = bet,
                         None => state.bets.push(bet),
@@ -305,26 +362,47 @@ mod client {
         pub dice_seq: Option<u64>,
     }
 
-    pub fn request(live: Live, build: impl FnOnce(u64) -> ClientMsg, retry: bool, on_reply: Box<dyn FnOnce(Reply)>) {
+    pub fn request(
+        live: Live,
+        build: impl FnOnce(u64) -> ClientMsg,
+        retry: bool,
+        on_reply: Box<dyn FnOnce(Reply)>,
+    ) {
         let refused = live.conn.try_update_value(|conn| {
             conn.next_req += 1;
             let req = conn.next_req;
             let frame = serde_json::to_string(&build(req)).expect("client messages serialise");
-            let sent = conn.socket.as_ref().is_some_and(|s| s.unbounded_send(frame.clone()).is_ok());
+            let sent = conn
+                .socket
+                .as_ref()
+                .is_some_and(|s| s.unbounded_send(frame.clone()).is_ok());
             if sent || retry {
-                conn.pending.insert(req, Pending { frame, retry, on_reply });
+                conn.pending.insert(
+                    req,
+                    Pending {
+                        frame,
+                        retry,
+                        on_reply,
+                    },
+                );
                 None
             } else {
                 Some(on_reply)
             }
         });
         if let Some(Some(on_reply)) = refused {
-            on_reply(Err((ErrorCode::Internal, "not connected; try again in a moment".into())));
+            on_reply(Err((
+                ErrorCode::Internal,
+                "not connected; try again in a moment".into(),
+            )));
         }
     }
 
     fn deliver(live: Live, req: u64, reply: Reply) {
-        let pending = live.conn.try_update_value(|conn| conn.pending.remove(&req)).flatten();
+        let pending = live
+            .conn
+            .try_update_value(|conn| conn.pending.remove(&req))
+            .flatten();
         if let Some(pending) = pending {
             (pending.on_reply)(reply);
         }
@@ -346,18 +424,32 @@ mod client {
             .conn
             .try_update_value(|conn| {
                 conn.socket = None;
-                let keys: Vec<u64> = conn.pending.iter().filter(|(_, p)| !p.retry).map(|(k, _)| *k).collect();
-                keys.into_iter().filter_map(|k| conn.pending.remove(&k)).collect()
+                let keys: Vec<u64> = conn
+                    .pending
+                    .iter()
+                    .filter(|(_, p)| !p.retry)
+                    .map(|(k, _)| *k)
+                    .collect();
+                keys.into_iter()
+                    .filter_map(|k| conn.pending.remove(&k))
+                    .collect()
             })
             .unwrap_or_default();
         for pending in failed {
-            (pending.on_reply)(Err((ErrorCode::Internal, "connection lost; try again".into())));
+            (pending.on_reply)(Err((
+                ErrorCode::Internal,
+                "connection lost; try again".into(),
+            )));
         }
     }
 
     fn url(live: Live) -> Option<String> {
         let location = web_sys::window()?.location();
-        let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
+        let scheme = if location.protocol().ok()? == "https:" {
+            "wss"
+        } else {
+            "ws"
+        };
         let resume = live
             .conn
             .with_value(|conn| conn.epoch.zip(conn.dice_seq))
@@ -383,8 +475,12 @@ mod client {
                 };
                 let reader = async move {
                     while let Some(Ok(message)) = read.next().await {
-                        let Message::Text(text) = message else { continue };
-                        let Ok(msg) = serde_json::from_str::<ServerMsg>(&text) else { continue };
+                        let Message::Text(text) = message else {
+                            continue;
+                        };
+                        let Ok(msg) = serde_json::from_str::<ServerMsg>(&text) else {
+                            continue;
+                        };
                         if let Some((req, reply)) = live.handle(msg) {
                             deliver(live, req, reply);
                         }
@@ -397,7 +493,9 @@ mod client {
                 }
             }
             live.state.set(ConnState::Reconnecting);
-            let backoff = RECONNECT_DELAY_MS_MIN.saturating_mul(1 << attempt.min(6)).min(RECONNECT_DELAY_MS_MAX);
+            let backoff = RECONNECT_DELAY_MS_MIN
+                .saturating_mul(1 << attempt.min(6))
+                .min(RECONNECT_DELAY_MS_MAX);
             let jitter = (js_sys::Math::random() * f64::from(backoff) / 2.0) as u32;
             gloo_timers::future::TimeoutFuture::new(backoff / 2 + jitter).await;
             attempt += 1;

@@ -39,11 +39,21 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Ledger { players, concurrency, bets, dir } => ledger(players, concurrency, bets, dir).await,
+        Command::Ledger {
+            players,
+            concurrency,
+            bets,
+            dir,
+        } => ledger(players, concurrency, bets, dir).await,
     }
 }
 
-async fn ledger(players: usize, concurrency: usize, bets: usize, dir: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+async fn ledger(
+    players: usize,
+    concurrency: usize,
+    bets: usize,
+    dir: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
     let temp = tempfile::tempdir()?;
     let dir = dir.unwrap_or_else(|| temp.path().to_path_buf());
     std::fs::create_dir_all(&dir)?;
@@ -52,7 +62,10 @@ async fn ledger(players: usize, concurrency: usize, bets: usize, dir: Option<std
     for i in 0..players {
         // Registration is throttled per IP; vary the address as many real clients would.
         let ip = IpAddr::V4(Ipv4Addr::new(10, 0, (i / 250) as u8, (i % 250) as u8 + 1));
-        let (session, _) = engine.accounts().register(&format!("bench_{i}"), "bench-password", ip).await?;
+        let (session, _) = engine
+            .accounts()
+            .register(&format!("bench_{i}"), "bench-password", ip)
+            .await?;
         ids.push(session.player.id);
     }
     println!("ledger benchmark: {bets} bets, {players} players, {concurrency} in flight, SQLite WAL synchronous=FULL");
@@ -64,13 +77,20 @@ async fn ledger(players: usize, concurrency: usize, bets: usize, dir: Option<std
         let engine = engine.clone();
         let player = ids[worker % ids.len()];
         tasks.push(tokio::spawn(async move {
-            let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("valid bounds");
+            let mut histogram =
+                Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("valid bounds");
             for n in 0..per_task {
                 let key = format!("w{worker}-{n}");
                 let sent = Instant::now();
                 // 0.01 credits at 50%: a player's 1,000.00 lasts far longer than the run.
-                engine.ledger().dice_bet(player, &key, Cents(1), 5_000).await.expect("bet accepted");
-                histogram.record(sent.elapsed().as_micros() as u64).expect("in range");
+                engine
+                    .ledger()
+                    .dice_bet(player, &key, Cents(1), 5_000)
+                    .await
+                    .expect("bet accepted");
+                histogram
+                    .record(sent.elapsed().as_micros() as u64)
+                    .expect("in range");
             }
             histogram
         }));

@@ -12,7 +12,9 @@ mod throttle;
 use crate::hub::Hub;
 use crate::ledger::Ledger;
 use crate::store::now_ms;
-use protocol::limits::{PASSWORD_BYTES_MAX, PASSWORD_CHARS_MIN, USERNAME_CHARS_MAX, USERNAME_CHARS_MIN};
+use protocol::limits::{
+    PASSWORD_BYTES_MAX, PASSWORD_CHARS_MIN, USERNAME_CHARS_MAX, USERNAME_CHARS_MIN,
+};
 use protocol::wire::PlayerView;
 use protocol::PlayerId;
 use sqlx::{Row, SqlitePool};
@@ -98,11 +100,21 @@ impl Accounts {
     /// Accounts over `pool`; wallets are opened through `ledger`; logouts close connections
     /// through `hub`.
     pub fn new(pool: SqlitePool, ledger: Ledger, hub: Hub) -> Accounts {
-        Accounts { pool, ledger, hub, throttle: Arc::new(throttle::LoginThrottle::new()) }
+        Accounts {
+            pool,
+            ledger,
+            hub,
+            throttle: Arc::new(throttle::LoginThrottle::new()),
+        }
     }
 
     /// Creates an account with its wallet (and signup grant) and logs it in.
-    pub async fn register(&self, username: &str, password: &str, ip: IpAddr) -> Result<(Session, SessionToken), AuthError> {
+    pub async fn register(
+        &self,
+        username: &str,
+        password: &str,
+        ip: IpAddr,
+    ) -> Result<(Session, SessionToken), AuthError> {
         let username = parse_username(username)?;
         check_password(password)?;
         self.throttle.check_registration(ip)?;
@@ -118,15 +130,25 @@ impl Accounts {
         .await;
         let player = match inserted {
             Ok(row) => PlayerId(row.get("id")),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(AuthError::UsernameTaken),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(AuthError::UsernameTaken)
+            }
             Err(e) => return Err(e.into()),
         };
-        let view = PlayerView { id: player, username: username.to_owned() };
+        let view = PlayerView {
+            id: player,
+            username: username.to_owned(),
+        };
         self.start_session(view).await
     }
 
     /// Checks a username and password and starts a new session (always a new token).
-    pub async fn login(&self, username: &str, password: &str, ip: IpAddr) -> Result<(Session, SessionToken), AuthError> {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        ip: IpAddr,
+    ) -> Result<(Session, SessionToken), AuthError> {
         let key = username.to_ascii_lowercase();
         self.throttle.check_login(&key, ip)?;
         let found = if parse_username(username).is_ok() && password.len() <= PASSWORD_BYTES_MAX {
@@ -139,25 +161,38 @@ impl Accounts {
         };
         let (view, stored_hash) = match found {
             Some(row) => (
-                Some(PlayerView { id: PlayerId(row.get("id")), username: row.get("username") }),
+                Some(PlayerView {
+                    id: PlayerId(row.get("id")),
+                    username: row.get("username"),
+                }),
                 row.get::<String, _>("password_hash"),
             ),
             // Same work for an unknown user as for a wrong password.
             None => (None, password::decoy_hash().to_owned()),
         };
-        let matches = password::verify(password.chars().take(PASSWORD_BYTES_MAX).collect(), stored_hash).await?;
+        let matches = password::verify(
+            password.chars().take(PASSWORD_BYTES_MAX).collect(),
+            stored_hash,
+        )
+        .await?;
         match view {
             Some(view) if matches => self.start_session(view).await,
             _ => Err(AuthError::InvalidCredentials),
         }
     }
 
-    async fn start_session(&self, player: PlayerView) -> Result<(Session, SessionToken), AuthError> {
+    async fn start_session(
+        &self,
+        player: PlayerView,
+    ) -> Result<(Session, SessionToken), AuthError> {
         // Idempotent: creates the wallet and signup grant if an earlier attempt stopped short.
-        self.ledger.open_wallet(player.id, &player.username).await.map_err(|error| {
-            tracing::error!(%error, "opening a wallet failed");
-            AuthError::Internal
-        })?;
+        self.ledger
+            .open_wallet(player.id, &player.username)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "opening a wallet failed");
+                AuthError::Internal
+            })?;
         Ok(sessions::create(&self.pool, player).await?)
     }
 
@@ -182,8 +217,19 @@ mod tests {
     #[test]
     fn usernames_are_short_words() {
         assert!(parse_username("alice_01").is_ok());
-        for bad in ["ab", "a".repeat(21).as_str(), "bob smith", "<script>", "x'; DROP TABLE users;--", "Élodie"] {
-            assert_eq!(parse_username(bad), Err(AuthError::InvalidUsername), "{bad}");
+        for bad in [
+            "ab",
+            "a".repeat(21).as_str(),
+            "bob smith",
+            "<script>",
+            "x'; DROP TABLE users;--",
+            "Élodie",
+        ] {
+            assert_eq!(
+                parse_username(bad),
+                Err(AuthError::InvalidUsername),
+                "{bad}"
+            );
         }
     }
 
@@ -191,6 +237,9 @@ mod tests {
     fn passwords_need_eight_characters() {
         assert_eq!(check_password("1234567"), Err(AuthError::WeakPassword));
         assert!(check_password("12345678").is_ok());
-        assert_eq!(check_password(&"x".repeat(PASSWORD_BYTES_MAX + 1)), Err(AuthError::WeakPassword));
+        assert_eq!(
+            check_password(&"x".repeat(PASSWORD_BYTES_MAX + 1)),
+            Err(AuthError::WeakPassword)
+        );
     }
 }

@@ -17,7 +17,9 @@
 use crate::hub::{Hub, Outbox};
 use crate::ledger::rounds::{BetOutcome, Game, RoundBetRequest, RoundEnd, Settlement};
 use crate::ledger::{Ledger, LedgerError};
-use crate::limits::{CRASH_BETTING_MS, CRASH_INTERMISSION_MS, CRASH_TICK_MS, ROUND_QUEUE_COMMANDS_MAX};
+use crate::limits::{
+    CRASH_BETTING_MS, CRASH_INTERMISSION_MS, CRASH_TICK_MS, ROUND_QUEUE_COMMANDS_MAX,
+};
 use crate::rounds::{self, BetAck, Chain, RoundError, RoundsError};
 use protocol::crash::{crash_point_x100, elapsed_ms_for, multiplier_x100_at, payout_cents};
 use protocol::ids::{RoundBetId, RoundId};
@@ -73,11 +75,31 @@ pub struct CashOutAck {
 type Reply<T> = oneshot::Sender<Result<T, RoundError>>;
 
 enum Command {
-    Join { outbox: Outbox },
-    Bet { player: PlayerView, idem: String, amount: Cents, auto_cashout_x100: Option<u64>, reply: Reply<BetAck> },
-    CashOut { player: PlayerId, received: Instant, reply: Reply<CashOutAck> },
-    HoldDone { player: PlayerId, result: Result<crate::ledger::rounds::RoundBetReceipt, LedgerError>, reply: Reply<BetAck> },
-    SettleDone { players: Vec<(PlayerId, u64)>, result: Result<(), LedgerError>, reply: Option<Reply<CashOutAck>> },
+    Join {
+        outbox: Outbox,
+    },
+    Bet {
+        player: PlayerView,
+        idem: String,
+        amount: Cents,
+        auto_cashout_x100: Option<u64>,
+        reply: Reply<BetAck>,
+    },
+    CashOut {
+        player: PlayerId,
+        received: Instant,
+        reply: Reply<CashOutAck>,
+    },
+    HoldDone {
+        player: PlayerId,
+        result: Result<crate::ledger::rounds::RoundBetReceipt, LedgerError>,
+        reply: Reply<BetAck>,
+    },
+    SettleDone {
+        players: Vec<(PlayerId, u64)>,
+        result: Result<(), LedgerError>,
+        reply: Option<Reply<CashOutAck>>,
+    },
 }
 
 /// Handle to the crash game. Cheap to clone.
@@ -88,8 +110,14 @@ pub struct Crash {
 
 impl Crash {
     /// Starts the game task: resumes the stored hash chain (or creates one) and opens rounds.
-    pub async fn start(pool: SqlitePool, ledger: Ledger, hub: Hub, timing: CrashTiming) -> Result<Crash, RoundsError> {
-        let (chain, next_number) = rounds::resume_chain(&pool, Game::Crash, timing.first_chain).await?;
+    pub async fn start(
+        pool: SqlitePool,
+        ledger: Ledger,
+        hub: Hub,
+        timing: CrashTiming,
+    ) -> Result<Crash, RoundsError> {
+        let (chain, next_number) =
+            rounds::resume_chain(&pool, Game::Crash, timing.first_chain).await?;
         let history = load_history(&pool).await?;
         let (commands, queue) = mpsc::channel(ROUND_QUEUE_COMMANDS_MAX);
         let game = CrashTask {
@@ -121,15 +149,35 @@ impl Crash {
         auto_cashout_x100: Option<u64>,
     ) -> Result<BetAck, RoundError> {
         let (reply, answer) = oneshot::channel();
-        let command = Command::Bet { player, idem, amount, auto_cashout_x100, reply };
-        self.commands.send(command).await.map_err(|_| RoundError::Unavailable)?;
+        let command = Command::Bet {
+            player,
+            idem,
+            amount,
+            auto_cashout_x100,
+            reply,
+        };
+        self.commands
+            .send(command)
+            .await
+            .map_err(|_| RoundError::Unavailable)?;
         answer.await.map_err(|_| RoundError::Unavailable)?
     }
 
     /// Cashes out at the multiplier of `received`, the server's receive time.
-    pub async fn cash_out(&self, player: PlayerId, received: Instant) -> Result<CashOutAck, RoundError> {
+    pub async fn cash_out(
+        &self,
+        player: PlayerId,
+        received: Instant,
+    ) -> Result<CashOutAck, RoundError> {
         let (reply, answer) = oneshot::channel();
-        self.commands.send(Command::CashOut { player, received, reply }).await.map_err(|_| RoundError::Unavailable)?;
+        self.commands
+            .send(Command::CashOut {
+                player,
+                received,
+                reply,
+            })
+            .await
+            .map_err(|_| RoundError::Unavailable)?;
         answer.await.map_err(|_| RoundError::Unavailable)?
     }
 }
@@ -146,14 +194,21 @@ pub async fn recent_crash_points(pool: &SqlitePool) -> Result<Vec<CrashHistoryIt
         .await?;
     Ok(rows
         .into_iter()
-        .map(|row| CrashHistoryItem { id: RoundId(row.get("id")), crash_x100: row.get::<i64, _>("outcome") as u64 })
+        .map(|row| CrashHistoryItem {
+            id: RoundId(row.get("id")),
+            crash_x100: row.get::<i64, _>("outcome") as u64,
+        })
         .collect())
 }
 
 /// Whether paying every open stake at `multiplier_x100`, on top of what the round already
 /// paid, reaches the round's payout limit (the bankroll rule).
 pub fn bankroll_reached(paid: i64, open_stakes: &[i64], multiplier_x100: u64) -> bool {
-    let exposure: i64 = paid + open_stakes.iter().map(|stake| payout_cents(*stake, multiplier_x100)).sum::<i64>();
+    let exposure: i64 = paid
+        + open_stakes
+            .iter()
+            .map(|stake| payout_cents(*stake, multiplier_x100))
+            .sum::<i64>();
     !open_stakes.is_empty() && exposure >= CRASH_ROUND_PAYOUT_CENTS_MAX.0
 }
 
@@ -164,7 +219,10 @@ enum BetState {
     Open,
     /// Cash-out settlement in flight.
     CashingOut,
-    CashedOut { multiplier_x100: u64, payout: i64 },
+    CashedOut {
+        multiplier_x100: u64,
+        payout: i64,
+    },
 }
 
 struct LiveBet {
@@ -179,10 +237,18 @@ struct LiveBet {
 impl LiveBet {
     fn view(&self) -> CrashBetView {
         let (cashed_out_x100, payout) = match self.state {
-            BetState::CashedOut { multiplier_x100, payout } => (Some(multiplier_x100), Some(Cents(payout))),
+            BetState::CashedOut {
+                multiplier_x100,
+                payout,
+            } => (Some(multiplier_x100), Some(Cents(payout))),
             _ => (None, None),
         };
-        CrashBetView { username: self.username.clone(), amount: Cents(self.stake), cashed_out_x100, payout }
+        CrashBetView {
+            username: self.username.clone(),
+            amount: Cents(self.stake),
+            cashed_out_x100,
+            payout,
+        }
     }
 }
 
@@ -224,7 +290,8 @@ impl Round {
     }
 
     fn crash_instant(&self) -> Option<Instant> {
-        self.running_at.map(|at| at + Duration::from_millis(elapsed_ms_for(self.crash_x100)))
+        self.running_at
+            .map(|at| at + Duration::from_millis(elapsed_ms_for(self.crash_x100)))
     }
 }
 
@@ -243,7 +310,9 @@ struct CrashTask {
 impl CrashTask {
     async fn run(mut self) {
         loop {
-            let Some(mut round) = self.open_round().await else { return };
+            let Some(mut round) = self.open_round().await else {
+                return;
+            };
             if !self.betting(&mut round).await || !self.running(&mut round).await {
                 return;
             }
@@ -257,7 +326,12 @@ impl CrashTask {
 
     fn publish_round(&self, round: &Round) {
         let view = round.view();
-        self.hub.publish(CRASH_TOPIC, |topic, seq| ServerMsg::CrashRound { topic, seq, round: view });
+        self.hub
+            .publish(CRASH_TOPIC, |topic, seq| ServerMsg::CrashRound {
+                topic,
+                seq,
+                round: view,
+            });
     }
 
     async fn open_round(&mut self) -> Option<Round> {
@@ -273,7 +347,11 @@ impl CrashTask {
         let number = self.next_number;
         let (hash, previous_hash) = self.chain.round(number);
         loop {
-            match self.ledger.open_round(Game::Crash, self.chain.id, number).await {
+            match self
+                .ledger
+                .open_round(Game::Crash, self.chain.id, number)
+                .await
+            {
                 Ok(id) => {
                     self.next_number += 1;
                     let round = Round {
@@ -283,7 +361,8 @@ impl CrashTask {
                         previous_hash: hex::encode(previous_hash),
                         crash_x100: crash_point_x100(&self.chain.salt, &hash),
                         phase: CrashPhase::Betting,
-                        betting_ends: Instant::now() + Duration::from_millis(self.timing.betting_ms),
+                        betting_ends: Instant::now()
+                            + Duration::from_millis(self.timing.betting_ms),
                         running_at: None,
                         bets: HashMap::new(),
                         staked: 0,
@@ -366,24 +445,33 @@ impl CrashTask {
         round.phase = CrashPhase::Crashed;
         // Cash-outs already in flight finish first, so the final settlement sees them.
         while round.in_flight > 0 {
-            let Some(command) = self.queue.recv().await else { return };
+            let Some(command) = self.queue.recv().await else {
+                return;
+            };
             self.handle(round, command);
         }
         let mut settlements = Vec::new();
         let mut winners = Vec::new();
         for (player, bet) in &round.bets {
-            let (BetState::Open, Some(id)) = (bet.state, bet.id) else { continue };
+            let (BetState::Open, Some(id)) = (bet.state, bet.id) else {
+                continue;
+            };
             let outcome = match bet.auto_cashout_x100 {
                 // The curve passed the target before crashing (possibly between two ticks).
                 Some(target) if target <= round.crash_x100 => {
                     winners.push((*player, target));
-                    BetOutcome::CashedOut { multiplier_x100: target }
+                    BetOutcome::CashedOut {
+                        multiplier_x100: target,
+                    }
                 }
                 _ => BetOutcome::Lost,
             };
             settlements.push(Settlement { bet: id, outcome });
         }
-        let end = RoundEnd::Ended { hash: hex::encode(round.hash), outcome: round.crash_x100 as i64 };
+        let end = RoundEnd::Ended {
+            hash: hex::encode(round.hash),
+            outcome: round.crash_x100 as i64,
+        };
         if let Err(error) = self.ledger.settle(round.id, settlements, Some(end)).await {
             // Left open, the round is settled by the recovery rule at the next start.
             tracing::error!(%error, round = round.id.0, "settling a crash round failed");
@@ -391,7 +479,10 @@ impl CrashTask {
         for (player, target) in winners {
             self.mark_cashed_out(round, player, target);
         }
-        self.history.push_front(CrashHistoryItem { id: round.id, crash_x100: round.crash_x100 });
+        self.history.push_front(CrashHistoryItem {
+            id: round.id,
+            crash_x100: round.crash_x100,
+        });
         self.history.truncate(CRASH_HISTORY_ROUNDS);
         self.publish_round(round);
     }
@@ -414,21 +505,44 @@ impl CrashTask {
             Command::Join { outbox } => {
                 // Snapshot and subscription happen here, between this task's own publications,
                 // so the joiner neither misses nor repeats an event.
-                let bets = round.bets.values().filter(|b| b.state != BetState::Placing).map(LiveBet::view).collect();
+                let bets = round
+                    .bets
+                    .values()
+                    .filter(|b| b.state != BetState::Placing)
+                    .map(LiveBet::view)
+                    .collect();
                 let history = self.history.iter().cloned().collect();
                 let view = round.view();
-                let seq = self.hub.subscribe_with(CRASH_TOPIC, &outbox, |topic, seq| ServerMsg::CrashState {
-                    topic,
-                    seq,
-                    round: view,
-                    bets,
-                    history,
+                let seq = self.hub.subscribe_with(CRASH_TOPIC, &outbox, |topic, seq| {
+                    ServerMsg::CrashState {
+                        topic,
+                        seq,
+                        round: view,
+                        bets,
+                        history,
+                    }
                 });
                 let _ = seq;
             }
-            Command::Bet { player, idem, amount, auto_cashout_x100, reply } => {
-                if round.bets.get(&player.id).is_some_and(|bet| bet.idem == idem) {
-                    let request = RoundBetRequest { round: round.id, idem, amount, auto_cashout_x100, segment: None };
+            Command::Bet {
+                player,
+                idem,
+                amount,
+                auto_cashout_x100,
+                reply,
+            } => {
+                if round
+                    .bets
+                    .get(&player.id)
+                    .is_some_and(|bet| bet.idem == idem)
+                {
+                    let request = RoundBetRequest {
+                        round: round.id,
+                        idem,
+                        amount,
+                        auto_cashout_x100,
+                        segment: None,
+                    };
                     rounds::replay_bet(&self.ledger, player.id, request, reply);
                     return;
                 }
@@ -438,31 +552,62 @@ impl CrashTask {
                 }
                 round.staked += amount.0;
                 round.in_flight += 1;
-                round.bets.insert(player.id, LiveBet {
-                    id: None,
-                    idem: idem.clone(),
-                    username: player.username.clone(),
-                    stake: amount.0,
+                round.bets.insert(
+                    player.id,
+                    LiveBet {
+                        id: None,
+                        idem: idem.clone(),
+                        username: player.username.clone(),
+                        stake: amount.0,
+                        auto_cashout_x100,
+                        state: BetState::Placing,
+                    },
+                );
+                let request = RoundBetRequest {
+                    round: round.id,
+                    idem,
+                    amount,
                     auto_cashout_x100,
-                    state: BetState::Placing,
-                });
-                let request = RoundBetRequest { round: round.id, idem, amount, auto_cashout_x100, segment: None };
+                    segment: None,
+                };
                 let ledger = self.ledger.clone();
                 let player = player.id;
-                rounds::spawn_and_report(&self.loopback, async move { ledger.round_bet(player, request).await }, move |result| {
-                    Command::HoldDone { player, result, reply }
-                });
+                rounds::spawn_and_report(
+                    &self.loopback,
+                    async move { ledger.round_bet(player, request).await },
+                    move |result| Command::HoldDone {
+                        player,
+                        result,
+                        reply,
+                    },
+                );
             }
-            Command::HoldDone { player, result, reply } => {
+            Command::HoldDone {
+                player,
+                result,
+                reply,
+            } => {
                 round.in_flight -= 1;
                 match result {
                     Ok(receipt) => {
-                        let bet = round.bets.get_mut(&player).expect("a placing bet stays until answered");
+                        let bet = round
+                            .bets
+                            .get_mut(&player)
+                            .expect("a placing bet stays until answered");
                         bet.id = Some(receipt.bet);
                         bet.state = BetState::Open;
                         let (id, view) = (round.id, bet.view());
-                        self.hub.publish(CRASH_TOPIC, |topic, seq| ServerMsg::CrashBet { topic, seq, round: id, bet: view });
-                        let _ = reply.send(Ok(BetAck { round: round.id, balance: receipt.balance }));
+                        self.hub
+                            .publish(CRASH_TOPIC, |topic, seq| ServerMsg::CrashBet {
+                                topic,
+                                seq,
+                                round: id,
+                                bet: view,
+                            });
+                        let _ = reply.send(Ok(BetAck {
+                            round: round.id,
+                            balance: receipt.balance,
+                        }));
                     }
                     Err(error) => {
                         if let Some(bet) = round.bets.remove(&player) {
@@ -472,22 +617,38 @@ impl CrashTask {
                     }
                 }
             }
-            Command::CashOut { player, received, reply } => {
+            Command::CashOut {
+                player,
+                received,
+                reply,
+            } => {
                 let result = self.manual_cash_out(round, player, received, reply);
                 if let Err((error, reply)) = result {
                     let _ = reply.send(Err(error));
                 }
             }
-            Command::SettleDone { players, result, reply } => {
+            Command::SettleDone {
+                players,
+                result,
+                reply,
+            } => {
                 round.in_flight -= 1;
                 match result {
                     Ok(()) => {
                         for (player, multiplier_x100) in &players {
                             self.mark_cashed_out(round, *player, *multiplier_x100);
                         }
-                        if let (Some(reply), Some((player, multiplier_x100))) = (reply, players.first()) {
-                            let payout = round.bets.get(player).map_or(0, |b| payout_cents(b.stake, *multiplier_x100));
-                            let _ = reply.send(Ok(CashOutAck { multiplier_x100: *multiplier_x100, payout: Cents(payout) }));
+                        if let (Some(reply), Some((player, multiplier_x100))) =
+                            (reply, players.first())
+                        {
+                            let payout = round
+                                .bets
+                                .get(player)
+                                .map_or(0, |b| payout_cents(b.stake, *multiplier_x100));
+                            let _ = reply.send(Ok(CashOutAck {
+                                multiplier_x100: *multiplier_x100,
+                                payout: Cents(payout),
+                            }));
                         }
                     }
                     Err(error) => {
@@ -506,10 +667,24 @@ impl CrashTask {
         }
     }
 
-    fn check_bet(&self, round: &Round, player: &PlayerView, amount: Cents, auto: Option<u64>) -> Result<(), RoundError> {
+    fn check_bet(
+        &self,
+        round: &Round,
+        player: &PlayerView,
+        amount: Cents,
+        auto: Option<u64>,
+    ) -> Result<(), RoundError> {
         let open = round.phase == CrashPhase::Betting && Instant::now() < round.betting_ends;
-        rounds::check_new_bet(open, round.bets.contains_key(&player.id), amount, round.staked, CRASH_ROUND_STAKES_CENTS_MAX)?;
-        if auto.is_some_and(|m| !(CRASH_AUTO_CASHOUT_X100_MIN..=CRASH_AUTO_CASHOUT_X100_MAX).contains(&m)) {
+        rounds::check_new_bet(
+            open,
+            round.bets.contains_key(&player.id),
+            amount,
+            round.staked,
+            CRASH_ROUND_STAKES_CENTS_MAX,
+        )?;
+        if auto.is_some_and(|m| {
+            !(CRASH_AUTO_CASHOUT_X100_MIN..=CRASH_AUTO_CASHOUT_X100_MAX).contains(&m)
+        }) {
             return Err(RoundError::InvalidAutoCashout);
         }
         Ok(())
@@ -522,9 +697,13 @@ impl CrashTask {
         received: Instant,
         reply: Reply<CashOutAck>,
     ) -> Result<(), (RoundError, Reply<CashOutAck>)> {
-        let Some(bet) = round.bets.get(&player) else { return Err((RoundError::NoBet, reply)) };
+        let Some(bet) = round.bets.get(&player) else {
+            return Err((RoundError::NoBet, reply));
+        };
         match bet.state {
-            BetState::CashingOut | BetState::CashedOut { .. } => return Err((RoundError::AlreadyCashedOut, reply)),
+            BetState::CashingOut | BetState::CashedOut { .. } => {
+                return Err((RoundError::AlreadyCashedOut, reply))
+            }
             BetState::Placing => return Err((RoundError::NoBet, reply)),
             BetState::Open => {}
         }
@@ -535,7 +714,9 @@ impl CrashTask {
             return Err((RoundError::RoundCrashed, reply));
         }
         let elapsed_ms = received.saturating_duration_since(started).as_millis() as u64;
-        let multiplier_x100 = multiplier_x100_at(elapsed_ms).min(round.crash_x100 - 1).max(100);
+        let multiplier_x100 = multiplier_x100_at(elapsed_ms)
+            .min(round.crash_x100 - 1)
+            .max(100);
         self.cash_out(round, vec![(player, multiplier_x100)], Some(reply));
         Ok(())
     }
@@ -545,7 +726,11 @@ impl CrashTask {
             .bets
             .iter()
             .filter(|(_, b)| b.state == BetState::Open)
-            .filter_map(|(p, b)| b.auto_cashout_x100.filter(|target| *target <= multiplier_x100).map(|t| (*p, t)))
+            .filter_map(|(p, b)| {
+                b.auto_cashout_x100
+                    .filter(|target| *target <= multiplier_x100)
+                    .map(|t| (*p, t))
+            })
             .collect();
         if !due.is_empty() {
             self.cash_out(round, due, None);
@@ -555,37 +740,81 @@ impl CrashTask {
     /// Cashes out everyone still in when paying them at `multiplier_x100` would reach the
     /// round's payout limit.
     fn enforce_bankroll(&mut self, round: &mut Round, multiplier_x100: u64) {
-        let open: Vec<(PlayerId, i64)> =
-            round.bets.iter().filter(|(_, b)| b.state == BetState::Open).map(|(p, b)| (*p, b.stake)).collect();
+        let open: Vec<(PlayerId, i64)> = round
+            .bets
+            .iter()
+            .filter(|(_, b)| b.state == BetState::Open)
+            .map(|(p, b)| (*p, b.stake))
+            .collect();
         let stakes: Vec<i64> = open.iter().map(|(_, stake)| *stake).collect();
         if bankroll_reached(round.paid, &stakes, multiplier_x100) {
-            tracing::info!(round = round.id.0, multiplier_x100, "bankroll limit reached; cashing everyone out");
-            self.cash_out(round, open.into_iter().map(|(p, _)| (p, multiplier_x100)).collect(), None);
+            tracing::info!(
+                round = round.id.0,
+                multiplier_x100,
+                "bankroll limit reached; cashing everyone out"
+            );
+            self.cash_out(
+                round,
+                open.into_iter()
+                    .map(|(p, _)| (p, multiplier_x100))
+                    .collect(),
+                None,
+            );
         }
     }
 
-    fn cash_out(&mut self, round: &mut Round, players: Vec<(PlayerId, u64)>, reply: Option<Reply<CashOutAck>>) {
+    fn cash_out(
+        &mut self,
+        round: &mut Round,
+        players: Vec<(PlayerId, u64)>,
+        reply: Option<Reply<CashOutAck>>,
+    ) {
         let mut settlements = Vec::with_capacity(players.len());
         for (player, multiplier_x100) in &players {
-            let bet = round.bets.get_mut(player).expect("only open bets are cashed out");
+            let bet = round
+                .bets
+                .get_mut(player)
+                .expect("only open bets are cashed out");
             bet.state = BetState::CashingOut;
             let id = bet.id.expect("open bets have ids");
-            settlements.push(Settlement { bet: id, outcome: BetOutcome::CashedOut { multiplier_x100: *multiplier_x100 } });
+            settlements.push(Settlement {
+                bet: id,
+                outcome: BetOutcome::CashedOut {
+                    multiplier_x100: *multiplier_x100,
+                },
+            });
         }
         round.in_flight += 1;
         let (ledger, id) = (self.ledger.clone(), round.id);
-        rounds::spawn_and_report(&self.loopback, async move { ledger.settle(id, settlements, None).await }, move |result| {
-            Command::SettleDone { players, result, reply }
-        });
+        rounds::spawn_and_report(
+            &self.loopback,
+            async move { ledger.settle(id, settlements, None).await },
+            move |result| Command::SettleDone {
+                players,
+                result,
+                reply,
+            },
+        );
     }
 
     fn mark_cashed_out(&mut self, round: &mut Round, player: PlayerId, multiplier_x100: u64) {
-        let Some(bet) = round.bets.get_mut(&player) else { return };
+        let Some(bet) = round.bets.get_mut(&player) else {
+            return;
+        };
         let payout = payout_cents(bet.stake, multiplier_x100);
-        bet.state = BetState::CashedOut { multiplier_x100, payout };
+        bet.state = BetState::CashedOut {
+            multiplier_x100,
+            payout,
+        };
         round.paid += payout;
         let (id, view) = (round.id, bet.view());
-        self.hub.publish(CRASH_TOPIC, |topic, seq| ServerMsg::CrashBet { topic, seq, round: id, bet: view });
+        self.hub
+            .publish(CRASH_TOPIC, |topic, seq| ServerMsg::CrashBet {
+                topic,
+                seq,
+                round: id,
+                bet: view,
+            });
     }
 }
 

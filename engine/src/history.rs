@@ -42,7 +42,11 @@ impl History {
 
     /// The player's latest bets, newest first. With `revealed_only`, only bets whose server
     /// seed has been revealed (verifiable now).
-    pub async fn bets(&self, player: PlayerId, revealed_only: bool) -> Result<Vec<BetRecord>, sqlx::Error> {
+    pub async fn bets(
+        &self,
+        player: PlayerId,
+        revealed_only: bool,
+    ) -> Result<Vec<BetRecord>, sqlx::Error> {
         let sql = format!(
             "SELECT {DICE_BET_COLUMNS}, b.created_at, \
                     CASE WHEN s.revealed_at IS NULL THEN NULL ELSE s.server_seed END AS server_seed \
@@ -51,11 +55,11 @@ impl History {
              ORDER BY b.id DESC LIMIT ?"
         );
         let rows = sqlx::query(&sql)
-        .bind(player.0)
-        .bind(i64::from(revealed_only))
-        .bind(HISTORY_ROWS_MAX)
-        .fetch_all(&self.pool)
-        .await?;
+            .bind(player.0)
+            .bind(i64::from(revealed_only))
+            .bind(HISTORY_ROWS_MAX)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows
             .into_iter()
             .map(|row| BetRecord {
@@ -114,12 +118,16 @@ impl History {
 
     /// How many dice bets are stored.
     pub async fn bet_count(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM dice_bets").fetch_one(&self.pool).await
+        sqlx::query_scalar("SELECT COUNT(*) FROM dice_bets")
+            .fetch_one(&self.pool)
+            .await
     }
 
     /// The sum of every account's balance, which double entry keeps at zero.
     pub async fn ledger_sum(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COALESCE(SUM(balance), 0) FROM accounts").fetch_one(&self.pool).await
+        sqlx::query_scalar("SELECT COALESCE(SUM(balance), 0) FROM accounts")
+            .fetch_one(&self.pool)
+            .await
     }
 
     /// Transactions whose entries do not sum to zero (always empty unless the ledger is broken).

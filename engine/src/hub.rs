@@ -151,8 +151,20 @@ impl Hub {
         let closed = CancellationToken::new();
         let reason = Arc::new(OnceLock::new());
         let id = self.next_connection_id.fetch_add(1, Ordering::Relaxed);
-        let outbox = Outbox { id, frames: tx, closed: closed.clone(), reason: reason.clone() };
-        (outbox, Inbox { frames: rx, closed, reason })
+        let outbox = Outbox {
+            id,
+            frames: tx,
+            closed: closed.clone(),
+            reason: reason.clone(),
+        };
+        (
+            outbox,
+            Inbox {
+                frames: rx,
+                closed,
+                reason,
+            },
+        )
     }
 
     /// Subscribes a connection to a topic. Kept events newer than `after_seq` (all kept events
@@ -170,7 +182,12 @@ impl Hub {
 
     /// Subscribes a connection to a topic after queuing it a snapshot built for the topic's
     /// current `seq`, atomically with respect to publishing. Returns that seq.
-    pub fn subscribe_with(&self, topic: &str, outbox: &Outbox, snapshot: impl FnOnce(String, u64) -> ServerMsg) -> u64 {
+    pub fn subscribe_with(
+        &self,
+        topic: &str,
+        outbox: &Outbox,
+        snapshot: impl FnOnce(String, u64) -> ServerMsg,
+    ) -> u64 {
         let mut inner = self.inner.lock().expect("hub lock");
         let state = inner.topics.entry(topic.to_owned()).or_default();
         outbox.send(&snapshot(topic.to_owned(), state.seq));
@@ -181,7 +198,11 @@ impl Hub {
     /// Ties a connection to a login session, so ending the session closes it.
     pub fn attach_session(&self, session_id: &str, outbox: &Outbox) {
         let mut inner = self.inner.lock().expect("hub lock");
-        inner.sessions.entry(session_id.to_owned()).or_default().insert(outbox.id, outbox.clone());
+        inner
+            .sessions
+            .entry(session_id.to_owned())
+            .or_default()
+            .insert(outbox.id, outbox.clone());
     }
 
     /// Removes a connection from the given topics and session.
@@ -207,7 +228,12 @@ impl Hub {
 
     /// Closes every connection of a session (logout).
     pub fn end_session(&self, session_id: &str) {
-        let conns = self.inner.lock().expect("hub lock").sessions.remove(session_id);
+        let conns = self
+            .inner
+            .lock()
+            .expect("hub lock")
+            .sessions
+            .remove(session_id);
         for outbox in conns.into_iter().flat_map(|c| c.into_values()) {
             outbox.close(CloseReason::SessionEnded);
         }
@@ -276,7 +302,11 @@ mod tests {
     use protocol::Cents;
 
     fn balance(topic: String, seq: u64) -> ServerMsg {
-        ServerMsg::Balance { topic, seq, balance: Cents(1) }
+        ServerMsg::Balance {
+            topic,
+            seq,
+            balance: Cents(1),
+        }
     }
 
     #[tokio::test]
@@ -293,7 +323,9 @@ mod tests {
         // The very same allocation went to both subscribers.
         assert_eq!(a1.as_ptr(), b1.as_ptr());
         assert!(std::str::from_utf8(&a1).unwrap().contains(r#""seq":1"#));
-        assert!(std::str::from_utf8(&a_in.frames.recv().await.unwrap()).unwrap().contains(r#""seq":2"#));
+        assert!(std::str::from_utf8(&a_in.frames.recv().await.unwrap())
+            .unwrap()
+            .contains(r#""seq":2"#));
     }
 
     #[tokio::test]

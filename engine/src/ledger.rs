@@ -19,9 +19,9 @@ use crate::hub::Hub;
 use crate::limits::{LEDGER_BATCH_COMMANDS_MAX, LEDGER_QUEUE_COMMANDS_MAX};
 use crate::store::Store;
 use protocol::dice::{DiceError, DiceWager};
+use protocol::ids::{ChainId, RoundId};
 use protocol::limits::{CLIENT_SEED_BYTES_MAX, IDEMPOTENCY_KEY_BYTES_MAX};
 use protocol::wire::{DiceBetView, RevealedSeed, SeedView};
-use protocol::ids::{ChainId, RoundId};
 use protocol::{Cents, PlayerId};
 use rounds::{Game, RoundBetReceipt, RoundBetRequest, RoundEnd, Settlement};
 use serde::{Deserialize, Serialize};
@@ -93,15 +93,32 @@ pub struct SeedChange {
 }
 
 enum Op {
-    OpenWallet { username: String },
-    Dice { idem: String, wager: DiceWager },
-    SetClientSeed { client_seed: String },
+    OpenWallet {
+        username: String,
+    },
+    Dice {
+        idem: String,
+        wager: DiceWager,
+    },
+    SetClientSeed {
+        client_seed: String,
+    },
     RotateSeed,
     Snapshot,
-    OpenRound { game: Game, chain: ChainId, number: i64 },
-    StartRunning { round: RoundId },
+    OpenRound {
+        game: Game,
+        chain: ChainId,
+        number: i64,
+    },
+    StartRunning {
+        round: RoundId,
+    },
     RoundBet(RoundBetRequest),
-    Settle { round: RoundId, settlements: Vec<Settlement>, end: Option<RoundEnd> },
+    Settle {
+        round: RoundId,
+        settlements: Vec<Settlement>,
+        end: Option<RoundEnd>,
+    },
 }
 
 enum Reply {
@@ -145,8 +162,20 @@ impl Ledger {
 
     /// Creates the player's wallet with its signup grant and first server seed, once; later
     /// calls return the current snapshot. The grant is idempotent under the key `signup`.
-    pub async fn open_wallet(&self, player: PlayerId, username: &str) -> Result<WalletSnapshot, LedgerError> {
-        match self.call(player, Op::OpenWallet { username: username.to_owned() }).await? {
+    pub async fn open_wallet(
+        &self,
+        player: PlayerId,
+        username: &str,
+    ) -> Result<WalletSnapshot, LedgerError> {
+        match self
+            .call(
+                player,
+                Op::OpenWallet {
+                    username: username.to_owned(),
+                },
+            )
+            .await?
+        {
             Reply::Snapshot(snapshot) => Ok(snapshot),
             _ => unreachable!("open_wallet answers with a snapshot"),
         }
@@ -162,7 +191,10 @@ impl Ledger {
     ) -> Result<DiceReceipt, LedgerError> {
         check_idempotency_key(idempotency_key)?;
         let wager = DiceWager::parse(amount, target)?;
-        let op = Op::Dice { idem: idempotency_key.to_owned(), wager };
+        let op = Op::Dice {
+            idem: idempotency_key.to_owned(),
+            wager,
+        };
         match self.call(player, op).await? {
             Reply::Dice(receipt) => Ok(receipt),
             _ => unreachable!("dice_bet answers with a receipt"),
@@ -170,9 +202,15 @@ impl Ledger {
     }
 
     /// Sets the client seed used from the next bet on.
-    pub async fn set_client_seed(&self, player: PlayerId, client_seed: &str) -> Result<SeedChange, LedgerError> {
+    pub async fn set_client_seed(
+        &self,
+        player: PlayerId,
+        client_seed: &str,
+    ) -> Result<SeedChange, LedgerError> {
         check_client_seed(client_seed)?;
-        let op = Op::SetClientSeed { client_seed: client_seed.to_owned() };
+        let op = Op::SetClientSeed {
+            client_seed: client_seed.to_owned(),
+        };
         match self.call(player, op).await? {
             Reply::Seed(change) => Ok(change),
             _ => unreachable!("set_client_seed answers with a seed change"),
@@ -188,8 +226,23 @@ impl Ledger {
     }
 
     /// Opens round `number` of `chain`, in its betting phase.
-    pub async fn open_round(&self, game: Game, chain: ChainId, number: i64) -> Result<RoundId, LedgerError> {
-        match self.call(SYSTEM, Op::OpenRound { game, chain, number }).await? {
+    pub async fn open_round(
+        &self,
+        game: Game,
+        chain: ChainId,
+        number: i64,
+    ) -> Result<RoundId, LedgerError> {
+        match self
+            .call(
+                SYSTEM,
+                Op::OpenRound {
+                    game,
+                    chain,
+                    number,
+                },
+            )
+            .await?
+        {
             Reply::Round(round) => Ok(round),
             _ => unreachable!("open_round answers with a round"),
         }
@@ -197,11 +250,17 @@ impl Ledger {
 
     /// Records that a round's betting closed and play started.
     pub async fn start_running(&self, round: RoundId) -> Result<(), LedgerError> {
-        self.call(SYSTEM, Op::StartRunning { round }).await.map(|_| ())
+        self.call(SYSTEM, Op::StartRunning { round })
+            .await
+            .map(|_| ())
     }
 
     /// Holds a round bet's stake, durably, before answering.
-    pub async fn round_bet(&self, player: PlayerId, request: RoundBetRequest) -> Result<RoundBetReceipt, LedgerError> {
+    pub async fn round_bet(
+        &self,
+        player: PlayerId,
+        request: RoundBetRequest,
+    ) -> Result<RoundBetReceipt, LedgerError> {
         check_idempotency_key(&request.idem)?;
         match self.call(player, Op::RoundBet(request)).await? {
             Reply::RoundBet(receipt) => Ok(receipt),
@@ -210,8 +269,22 @@ impl Ledger {
     }
 
     /// Settles round bets and, with `end`, closes the round, in one transaction.
-    pub async fn settle(&self, round: RoundId, settlements: Vec<Settlement>, end: Option<RoundEnd>) -> Result<(), LedgerError> {
-        self.call(SYSTEM, Op::Settle { round, settlements, end }).await.map(|_| ())
+    pub async fn settle(
+        &self,
+        round: RoundId,
+        settlements: Vec<Settlement>,
+        end: Option<RoundEnd>,
+    ) -> Result<(), LedgerError> {
+        self.call(
+            SYSTEM,
+            Op::Settle {
+                round,
+                settlements,
+                end,
+            },
+        )
+        .await
+        .map(|_| ())
     }
 
     /// The player's committed balance and seed pair.

@@ -75,7 +75,12 @@ impl Engine {
     /// Opens the database at `database_url`, migrates it and starts the ledger writer, without
     /// round games.
     pub async fn start(database_url: &str) -> Result<Engine, StartError> {
-        Engine::start_with(EngineConfig { database_url: database_url.to_owned(), crash: None, wheel: None }).await
+        Engine::start_with(EngineConfig {
+            database_url: database_url.to_owned(),
+            crash: None,
+            wheel: None,
+        })
+        .await
     }
 
     /// Starts the engine as configured: database, ledger writer, recovery, round games.
@@ -88,15 +93,31 @@ impl Engine {
         rounds::recover(store.pool(), &ledger).await?;
         let accounts = accounts::Accounts::new(store.pool().clone(), ledger.clone(), hub.clone());
         let crash = match config.crash {
-            Some(timing) => Some(crash::Crash::start(store.pool().clone(), ledger.clone(), hub.clone(), timing).await?),
+            Some(timing) => Some(
+                crash::Crash::start(store.pool().clone(), ledger.clone(), hub.clone(), timing)
+                    .await?,
+            ),
             None => None,
         };
         let wheel = match config.wheel {
-            Some(timing) => Some(wheel::Wheel::start(store.pool().clone(), ledger.clone(), hub.clone(), timing).await?),
+            Some(timing) => Some(
+                wheel::Wheel::start(store.pool().clone(), ledger.clone(), hub.clone(), timing)
+                    .await?,
+            ),
             None => None,
         };
-        let inner = Inner { store, hub, ledger, accounts, crash, wheel, _checkpointer: checkpointer.drop_guard() };
-        Ok(Engine { inner: Arc::new(inner) })
+        let inner = Inner {
+            store,
+            hub,
+            ledger,
+            accounts,
+            crash,
+            wheel,
+            _checkpointer: checkpointer.drop_guard(),
+        };
+        Ok(Engine {
+            inner: Arc::new(inner),
+        })
     }
 
     /// The database.

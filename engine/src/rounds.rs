@@ -10,10 +10,10 @@ use crate::ledger::rounds::{BetOutcome, Game, RoundEnd, Settlement};
 use crate::ledger::{Ledger, LedgerError};
 use crate::store::now_ms;
 use protocol::chain::{self, ChainHash};
+use protocol::ids::{ChainId, RoundBetId, RoundId};
 use protocol::limits::{BET_CENTS_MAX, BET_CENTS_MIN};
 use protocol::wire::ErrorCode;
 use protocol::Cents;
-use protocol::ids::{ChainId, RoundBetId, RoundId};
 use rand::RngCore;
 use sqlx::{Row, SqlitePool};
 
@@ -84,9 +84,13 @@ impl RoundError {
             RoundError::BetOutOfRange => ErrorCode::BetTooLarge,
             RoundError::InvalidAutoCashout => ErrorCode::InvalidAutoCashout,
             RoundError::RoundLimit { .. } => ErrorCode::RoundLimit,
-            RoundError::Ledger(LedgerError::InsufficientFunds { .. }) => ErrorCode::InsufficientFunds,
+            RoundError::Ledger(LedgerError::InsufficientFunds { .. }) => {
+                ErrorCode::InsufficientFunds
+            }
             RoundError::Ledger(LedgerError::IdempotencyConflict) => ErrorCode::IdempotencyConflict,
-            RoundError::Ledger(LedgerError::InvalidIdempotencyKey) => ErrorCode::InvalidIdempotencyKey,
+            RoundError::Ledger(LedgerError::InvalidIdempotencyKey) => {
+                ErrorCode::InvalidIdempotencyKey
+            }
             RoundError::Ledger(_) | RoundError::Unavailable => ErrorCode::Internal,
         }
     }
@@ -103,7 +107,13 @@ pub struct BetAck {
 
 /// The checks every round game makes before holding a new bet: the window is `open`, the
 /// player has no bet yet, the stake is within the bet limits and the round's stake limit.
-pub fn check_new_bet(open: bool, already_bet: bool, amount: Cents, staked: i64, stake_limit: Cents) -> Result<(), RoundError> {
+pub fn check_new_bet(
+    open: bool,
+    already_bet: bool,
+    amount: Cents,
+    staked: i64,
+    stake_limit: Cents,
+) -> Result<(), RoundError> {
     if !open {
         return Err(RoundError::BettingClosed);
     }
@@ -115,7 +125,9 @@ pub fn check_new_bet(open: bool, already_bet: bool, amount: Cents, staked: i64, 
     }
     let remaining = stake_limit.0 - staked;
     if amount.0 > remaining {
-        return Err(RoundError::RoundLimit { remaining: Cents(remaining) });
+        return Err(RoundError::RoundLimit {
+            remaining: Cents(remaining),
+        });
     }
     Ok(())
 }
@@ -150,7 +162,14 @@ pub fn replay_bet(
     let (ledger, round) = (ledger.clone(), request.round);
     tokio::spawn(async move {
         let result = ledger.round_bet(player, request).await;
-        let _ = reply.send(result.map(|receipt| BetAck { round, balance: receipt.balance }).map_err(RoundError::from));
+        let _ = reply.send(
+            result
+                .map(|receipt| BetAck {
+                    round,
+                    balance: receipt.balance,
+                })
+                .map_err(RoundError::from),
+        );
     });
 }
 
@@ -171,7 +190,11 @@ impl Chain {
     /// the terminal hash for round 1).
     pub fn round(&self, number: i64) -> (ChainHash, ChainHash) {
         let index = (number - 1) as usize;
-        let previous = if index == 0 { self.terminal } else { self.hashes[index - 1] };
+        let previous = if index == 0 {
+            self.terminal
+        } else {
+            self.hashes[index - 1]
+        };
         (self.hashes[index], previous)
     }
 }
@@ -195,22 +218,38 @@ pub async fn resume_chain(
     .fetch_optional(pool)
     .await?;
     if let Some(row) = stored {
-        let (id, rounds, used): (i64, i64, i64) = (row.get("id"), row.get("rounds"), row.get("used"));
+        let (id, rounds, used): (i64, i64, i64) =
+            (row.get("id"), row.get("rounds"), row.get("used"));
         if used < rounds {
-            let seed = chain::parse_hash(&row.get::<String, _>("seed")).ok_or(RoundsError::BadChain(id))?;
+            let seed = chain::parse_hash(&row.get::<String, _>("seed"))
+                .ok_or(RoundsError::BadChain(id))?;
             let (hashes, terminal) = chain::build(seed, rounds as usize);
-            return Ok((Chain { id: ChainId(id), hashes, terminal, salt: row.get("salt") }, used + 1));
+            return Ok((
+                Chain {
+                    id: ChainId(id),
+                    hashes,
+                    terminal,
+                    salt: row.get("salt"),
+                },
+                used + 1,
+            ));
         }
     }
     let chain = match first_chain {
-        Some((seed, length)) => create_chain_from(pool, game, length, seed, KNOWN_CHAIN_SALT).await?,
+        Some((seed, length)) => {
+            create_chain_from(pool, game, length, seed, KNOWN_CHAIN_SALT).await?
+        }
         None => create_chain(pool, game, CHAIN_ROUNDS).await?,
     };
     Ok((chain, 1))
 }
 
 /// Creates and stores a new chain for `game` with a random secret seed and salt.
-pub async fn create_chain(pool: &SqlitePool, game: Game, rounds: usize) -> Result<Chain, RoundsError> {
+pub async fn create_chain(
+    pool: &SqlitePool,
+    game: Game,
+    rounds: usize,
+) -> Result<Chain, RoundsError> {
     let mut seed = [0u8; 32];
     let mut salt = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut seed);
@@ -240,14 +279,22 @@ pub async fn create_chain_from(
     .bind(now_ms())
     .fetch_one(pool)
     .await?;
-    Ok(Chain { id: ChainId(id), hashes, terminal, salt })
+    Ok(Chain {
+        id: ChainId(id),
+        hashes,
+        terminal,
+        salt,
+    })
 }
 
 /// Finished rounds to show on `/fair`, per game.
 pub const VERIFIABLE_ROUNDS_SHOWN: i64 = 20;
 
 /// The latest finished rounds of `game` with their chain's commitment and salt, newest first.
-pub async fn verifiable_rounds(pool: &SqlitePool, game: Game) -> Result<Vec<protocol::records::RoundRecord>, sqlx::Error> {
+pub async fn verifiable_rounds(
+    pool: &SqlitePool,
+    game: Game,
+) -> Result<Vec<protocol::records::RoundRecord>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT r.id, r.number, r.hash, r.outcome, c.terminal_hash, c.salt FROM rounds r \
          JOIN round_chains c ON c.id = r.chain_id \
@@ -272,10 +319,13 @@ pub async fn verifiable_rounds(pool: &SqlitePool, game: Game) -> Result<Vec<prot
 }
 
 /// Every chain ever generated, newest first: their terminal hashes and salts are public.
-pub async fn published_chains(pool: &SqlitePool) -> Result<Vec<protocol::records::ChainRecord>, sqlx::Error> {
-    let rows = sqlx::query("SELECT game, terminal_hash, salt, rounds FROM round_chains ORDER BY id DESC")
-        .fetch_all(pool)
-        .await?;
+pub async fn published_chains(
+    pool: &SqlitePool,
+) -> Result<Vec<protocol::records::ChainRecord>, sqlx::Error> {
+    let rows =
+        sqlx::query("SELECT game, terminal_hash, salt, rounds FROM round_chains ORDER BY id DESC")
+            .fetch_all(pool)
+            .await?;
     Ok(rows
         .into_iter()
         .map(|row| protocol::records::ChainRecord {
@@ -304,14 +354,15 @@ pub async fn recover(pool: &SqlitePool, ledger: &Ledger) -> Result<Recovery, Rou
     let mut recovery = Recovery::default();
     for round in open_rounds {
         let id = RoundId(round.get("id"));
-        let bets: Vec<(RoundBetId, i64)> =
-            sqlx::query("SELECT id, amount FROM round_bets WHERE round_id = ? AND status = 'open' ORDER BY id")
-                .bind(id.0)
-                .fetch_all(pool)
-                .await?
-                .into_iter()
-                .map(|row| (RoundBetId(row.get("id")), row.get("amount")))
-                .collect();
+        let bets: Vec<(RoundBetId, i64)> = sqlx::query(
+            "SELECT id, amount FROM round_bets WHERE round_id = ? AND status = 'open' ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|row| (RoundBetId(row.get("id")), row.get("amount")))
+        .collect();
         let refunded_cents: i64 = bets.iter().map(|(_, amount)| amount).sum();
         let detail = serde_json::json!({
             "round": id.0,
@@ -322,9 +373,28 @@ pub async fn recover(pool: &SqlitePool, ledger: &Ledger) -> Result<Recovery, Rou
             "refunded_cents": refunded_cents,
             "rule": "acknowledged cash-outs stand; open bets are voided",
         });
-        let settlements = bets.iter().map(|(bet, _)| Settlement { bet: *bet, outcome: BetOutcome::Voided }).collect();
-        ledger.settle(id, settlements, Some(RoundEnd::Interrupted { detail: detail.to_string() })).await?;
-        tracing::warn!(round = id.0, refunded_bets = bets.len(), refunded_cents, "interrupted round recovered");
+        let settlements = bets
+            .iter()
+            .map(|(bet, _)| Settlement {
+                bet: *bet,
+                outcome: BetOutcome::Voided,
+            })
+            .collect();
+        ledger
+            .settle(
+                id,
+                settlements,
+                Some(RoundEnd::Interrupted {
+                    detail: detail.to_string(),
+                }),
+            )
+            .await?;
+        tracing::warn!(
+            round = id.0,
+            refunded_bets = bets.len(),
+            refunded_cents,
+            "interrupted round recovered"
+        );
         recovery.rounds.push(id);
         recovery.refunded_bets += bets.len();
     }
@@ -339,13 +409,27 @@ mod tests {
     fn a_new_bet_is_checked_against_window_player_limits_and_round_limit() {
         let limit = Cents(10_000);
         assert_eq!(check_new_bet(true, false, Cents(100), 0, limit), Ok(()));
-        assert_eq!(check_new_bet(false, false, Cents(100), 0, limit), Err(RoundError::BettingClosed));
-        assert_eq!(check_new_bet(true, true, Cents(100), 0, limit), Err(RoundError::AlreadyBet));
-        assert_eq!(check_new_bet(true, false, Cents(0), 0, limit), Err(RoundError::BetOutOfRange));
-        assert_eq!(check_new_bet(true, false, Cents(BET_CENTS_MAX.0 + 1), 0, Cents(i64::MAX)), Err(RoundError::BetOutOfRange));
+        assert_eq!(
+            check_new_bet(false, false, Cents(100), 0, limit),
+            Err(RoundError::BettingClosed)
+        );
+        assert_eq!(
+            check_new_bet(true, true, Cents(100), 0, limit),
+            Err(RoundError::AlreadyBet)
+        );
+        assert_eq!(
+            check_new_bet(true, false, Cents(0), 0, limit),
+            Err(RoundError::BetOutOfRange)
+        );
+        assert_eq!(
+            check_new_bet(true, false, Cents(BET_CENTS_MAX.0 + 1), 0, Cents(i64::MAX)),
+            Err(RoundError::BetOutOfRange)
+        );
         assert_eq!(
             check_new_bet(true, false, Cents(100), 9_950, limit),
-            Err(RoundError::RoundLimit { remaining: Cents(50) })
+            Err(RoundError::RoundLimit {
+                remaining: Cents(50)
+            })
         );
         assert_eq!(check_new_bet(true, false, Cents(50), 9_950, limit), Ok(()));
     }

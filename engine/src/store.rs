@@ -59,7 +59,11 @@ impl Store {
     /// copy back into the main file would stall every group commit that triggers it);
     /// [`Store::spawn_checkpointer`] does that work beside it.
     pub async fn writer_connection(&self) -> Result<SqliteConnection, sqlx::Error> {
-        self.options.clone().pragma("wal_autocheckpoint", "0").connect().await
+        self.options
+            .clone()
+            .pragma("wal_autocheckpoint", "0")
+            .connect()
+            .await
     }
 
     /// Copies committed WAL pages back into the database file every

@@ -4,7 +4,9 @@
 //! ledger before the player is answered; betting closes once every hold in flight is answered.
 
 use crate::hub::{Hub, Outbox};
-use crate::ledger::rounds::{BetOutcome, Game, RoundBetReceipt, RoundBetRequest, RoundEnd, Settlement};
+use crate::ledger::rounds::{
+    BetOutcome, Game, RoundBetReceipt, RoundBetRequest, RoundEnd, Settlement,
+};
 use crate::ledger::{Ledger, LedgerError};
 use crate::limits::{ROUND_QUEUE_COMMANDS_MAX, WHEEL_BETTING_MS, WHEEL_SPIN_MS};
 use crate::rounds::{self, BetAck, Chain, RoundError, RoundsError};
@@ -37,16 +39,32 @@ pub struct WheelTiming {
 
 impl Default for WheelTiming {
     fn default() -> WheelTiming {
-        WheelTiming { betting_ms: WHEEL_BETTING_MS, spin_ms: WHEEL_SPIN_MS, first_chain: None }
+        WheelTiming {
+            betting_ms: WHEEL_BETTING_MS,
+            spin_ms: WHEEL_SPIN_MS,
+            first_chain: None,
+        }
     }
 }
 
 type Reply = oneshot::Sender<Result<BetAck, RoundError>>;
 
 enum Command {
-    Join { outbox: Outbox },
-    Bet { player: PlayerView, idem: String, amount: Cents, segment: Segment, reply: Reply },
-    HoldDone { player: PlayerId, result: Result<RoundBetReceipt, LedgerError>, reply: Reply },
+    Join {
+        outbox: Outbox,
+    },
+    Bet {
+        player: PlayerView,
+        idem: String,
+        amount: Cents,
+        segment: Segment,
+        reply: Reply,
+    },
+    HoldDone {
+        player: PlayerId,
+        result: Result<RoundBetReceipt, LedgerError>,
+        reply: Reply,
+    },
 }
 
 /// Handle to the wheel. Cheap to clone.
@@ -57,11 +75,27 @@ pub struct Wheel {
 
 impl Wheel {
     /// Starts the wheel task on the stored chain (or a new one).
-    pub async fn start(pool: SqlitePool, ledger: Ledger, hub: Hub, timing: WheelTiming) -> Result<Wheel, RoundsError> {
-        let (chain, next_number) = rounds::resume_chain(&pool, Game::Wheel, timing.first_chain).await?;
+    pub async fn start(
+        pool: SqlitePool,
+        ledger: Ledger,
+        hub: Hub,
+        timing: WheelTiming,
+    ) -> Result<Wheel, RoundsError> {
+        let (chain, next_number) =
+            rounds::resume_chain(&pool, Game::Wheel, timing.first_chain).await?;
         let history = recent_slots(&pool).await?.into_iter().collect();
         let (commands, queue) = mpsc::channel(ROUND_QUEUE_COMMANDS_MAX);
-        let task = WheelTask { pool, ledger, hub, timing, chain, next_number, history, queue, loopback: commands.downgrade() };
+        let task = WheelTask {
+            pool,
+            ledger,
+            hub,
+            timing,
+            chain,
+            next_number,
+            history,
+            queue,
+            loopback: commands.downgrade(),
+        };
         tokio::spawn(task.run());
         Ok(Wheel { commands })
     }
@@ -72,10 +106,25 @@ impl Wheel {
     }
 
     /// Bets on a segment in the current betting window.
-    pub async fn bet(&self, player: PlayerView, idem: String, amount: Cents, segment: Segment) -> Result<BetAck, RoundError> {
+    pub async fn bet(
+        &self,
+        player: PlayerView,
+        idem: String,
+        amount: Cents,
+        segment: Segment,
+    ) -> Result<BetAck, RoundError> {
         let (reply, answer) = oneshot::channel();
-        let command = Command::Bet { player, idem, amount, segment, reply };
-        self.commands.send(command).await.map_err(|_| RoundError::Unavailable)?;
+        let command = Command::Bet {
+            player,
+            idem,
+            amount,
+            segment,
+            reply,
+        };
+        self.commands
+            .send(command)
+            .await
+            .map_err(|_| RoundError::Unavailable)?;
         answer.await.map_err(|_| RoundError::Unavailable)?
     }
 }
@@ -86,7 +135,10 @@ pub async fn recent_slots(pool: &SqlitePool) -> Result<Vec<u32>, sqlx::Error> {
         .bind(WHEEL_HISTORY_ROUNDS as i64)
         .fetch_all(pool)
         .await?;
-    Ok(rows.into_iter().map(|row| row.get::<i64, _>("outcome") as u32).collect())
+    Ok(rows
+        .into_iter()
+        .map(|row| row.get::<i64, _>("outcome") as u32)
+        .collect())
 }
 
 struct LiveBet {
@@ -100,7 +152,12 @@ struct LiveBet {
 
 impl LiveBet {
     fn view(&self) -> WheelBetView {
-        WheelBetView { username: self.username.clone(), amount: Cents(self.stake), segment: self.segment, payout: self.payout.map(Cents) }
+        WheelBetView {
+            username: self.username.clone(),
+            amount: Cents(self.stake),
+            segment: self.segment,
+            payout: self.payout.map(Cents),
+        }
     }
 }
 
@@ -127,7 +184,9 @@ impl Round {
             number: self.number,
             phase: self.phase,
             betting_left_ms: self.betting_ends.saturating_duration_since(now).as_millis() as u64,
-            spin_left_ms: self.spin_ends.map_or(0, |end| end.saturating_duration_since(now).as_millis() as u64),
+            spin_left_ms: self.spin_ends.map_or(0, |end| {
+                end.saturating_duration_since(now).as_millis() as u64
+            }),
             slot: spinning.then_some(self.slot),
             hash: spinning.then(|| hex::encode(self.hash)),
             previous_hash: hex::encode(self.previous_hash),
@@ -135,7 +194,11 @@ impl Round {
     }
 
     fn bet_views(&self) -> Vec<WheelBetView> {
-        self.bets.values().filter(|b| b.id.is_some()).map(LiveBet::view).collect()
+        self.bets
+            .values()
+            .filter(|b| b.id.is_some())
+            .map(LiveBet::view)
+            .collect()
     }
 }
 
@@ -154,7 +217,9 @@ struct WheelTask {
 impl WheelTask {
     async fn run(mut self) {
         loop {
-            let Some(mut round) = self.open_round().await else { return };
+            let Some(mut round) = self.open_round().await else {
+                return;
+            };
             let closes = round.betting_ends;
             if !self.serve_until(&mut round, closes, true).await {
                 return;
@@ -179,7 +244,11 @@ impl WheelTask {
                 }
             }
             let number = self.next_number;
-            match self.ledger.open_round(Game::Wheel, self.chain.id, number).await {
+            match self
+                .ledger
+                .open_round(Game::Wheel, self.chain.id, number)
+                .await
+            {
                 Ok(id) => {
                     self.next_number += 1;
                     let (hash, previous_hash) = self.chain.round(number);
@@ -190,14 +259,21 @@ impl WheelTask {
                         previous_hash,
                         slot: wheel::slot(&self.chain.salt, &hash),
                         phase: WheelPhase::Betting,
-                        betting_ends: Instant::now() + Duration::from_millis(self.timing.betting_ms),
+                        betting_ends: Instant::now()
+                            + Duration::from_millis(self.timing.betting_ms),
                         spin_ends: None,
                         bets: HashMap::new(),
                         staked: 0,
                         in_flight: 0,
                     };
                     let view = round.view();
-                    self.hub.publish(WHEEL_TOPIC, |topic, seq| ServerMsg::WheelRound { topic, seq, round: view, bets: vec![] });
+                    self.hub
+                        .publish(WHEEL_TOPIC, |topic, seq| ServerMsg::WheelRound {
+                            topic,
+                            seq,
+                            round: view,
+                            bets: vec![],
+                        });
                     return Some(round);
                 }
                 Err(LedgerError::Unavailable) => return None,
@@ -233,14 +309,19 @@ impl WheelTask {
             let Some(id) = bet.id else { continue };
             let outcome = if bet.segment == landed {
                 bet.payout = Some(payout_cents(bet.stake, landed.multiplier_x100()));
-                BetOutcome::Won { multiplier_x100: landed.multiplier_x100() }
+                BetOutcome::Won {
+                    multiplier_x100: landed.multiplier_x100(),
+                }
             } else {
                 bet.payout = Some(0);
                 BetOutcome::Lost
             };
             settlements.push(Settlement { bet: id, outcome });
         }
-        let end = RoundEnd::Ended { hash: hex::encode(round.hash), outcome: i64::from(round.slot) };
+        let end = RoundEnd::Ended {
+            hash: hex::encode(round.hash),
+            outcome: i64::from(round.slot),
+        };
         if let Err(error) = self.ledger.settle(round.id, settlements, Some(end)).await {
             // Left open, the round is settled by the recovery rule at the next start.
             tracing::error!(%error, round = round.id.0, "settling a wheel round failed");
@@ -250,18 +331,51 @@ impl WheelTask {
         self.history.push_front(round.slot);
         self.history.truncate(WHEEL_HISTORY_ROUNDS);
         let (view, bets) = (round.view(), round.bet_views());
-        self.hub.publish(WHEEL_TOPIC, |topic, seq| ServerMsg::WheelRound { topic, seq, round: view, bets });
+        self.hub
+            .publish(WHEEL_TOPIC, |topic, seq| ServerMsg::WheelRound {
+                topic,
+                seq,
+                round: view,
+                bets,
+            });
     }
 
     fn handle(&mut self, round: &mut Round, command: Command) {
         match command {
             Command::Join { outbox } => {
-                let (view, bets, history) = (round.view(), round.bet_views(), self.history.iter().copied().collect());
-                self.hub.subscribe_with(WHEEL_TOPIC, &outbox, |topic, seq| ServerMsg::WheelState { topic, seq, round: view, bets, history });
+                let (view, bets, history) = (
+                    round.view(),
+                    round.bet_views(),
+                    self.history.iter().copied().collect(),
+                );
+                self.hub
+                    .subscribe_with(WHEEL_TOPIC, &outbox, |topic, seq| ServerMsg::WheelState {
+                        topic,
+                        seq,
+                        round: view,
+                        bets,
+                        history,
+                    });
             }
-            Command::Bet { player, idem, amount, segment, reply } => {
-                if round.bets.get(&player.id).is_some_and(|bet| bet.idem == idem) {
-                    let request = RoundBetRequest { round: round.id, idem, amount, auto_cashout_x100: None, segment: Some(segment) };
+            Command::Bet {
+                player,
+                idem,
+                amount,
+                segment,
+                reply,
+            } => {
+                if round
+                    .bets
+                    .get(&player.id)
+                    .is_some_and(|bet| bet.idem == idem)
+                {
+                    let request = RoundBetRequest {
+                        round: round.id,
+                        idem,
+                        amount,
+                        auto_cashout_x100: None,
+                        segment: Some(segment),
+                    };
                     rounds::replay_bet(&self.ledger, player.id, request, reply);
                     return;
                 }
@@ -280,22 +394,50 @@ impl WheelTask {
                     payout: None,
                 };
                 round.bets.insert(player.id, bet);
-                let request = RoundBetRequest { round: round.id, idem, amount, auto_cashout_x100: None, segment: Some(segment) };
+                let request = RoundBetRequest {
+                    round: round.id,
+                    idem,
+                    amount,
+                    auto_cashout_x100: None,
+                    segment: Some(segment),
+                };
                 let ledger = self.ledger.clone();
                 let player = player.id;
-                rounds::spawn_and_report(&self.loopback, async move { ledger.round_bet(player, request).await }, move |result| {
-                    Command::HoldDone { player, result, reply }
-                });
+                rounds::spawn_and_report(
+                    &self.loopback,
+                    async move { ledger.round_bet(player, request).await },
+                    move |result| Command::HoldDone {
+                        player,
+                        result,
+                        reply,
+                    },
+                );
             }
-            Command::HoldDone { player, result, reply } => {
+            Command::HoldDone {
+                player,
+                result,
+                reply,
+            } => {
                 round.in_flight -= 1;
                 match result {
                     Ok(receipt) => {
-                        let bet = round.bets.get_mut(&player).expect("a placing bet stays until answered");
+                        let bet = round
+                            .bets
+                            .get_mut(&player)
+                            .expect("a placing bet stays until answered");
                         bet.id = Some(receipt.bet);
                         let (id, view) = (round.id, bet.view());
-                        self.hub.publish(WHEEL_TOPIC, |topic, seq| ServerMsg::WheelBet { topic, seq, round: id, bet: view });
-                        let _ = reply.send(Ok(BetAck { round: round.id, balance: receipt.balance }));
+                        self.hub
+                            .publish(WHEEL_TOPIC, |topic, seq| ServerMsg::WheelBet {
+                                topic,
+                                seq,
+                                round: id,
+                                bet: view,
+                            });
+                        let _ = reply.send(Ok(BetAck {
+                            round: round.id,
+                            balance: receipt.balance,
+                        }));
                     }
                     Err(error) => {
                         if let Some(bet) = round.bets.remove(&player) {
@@ -311,5 +453,11 @@ impl WheelTask {
 
 fn check_bet(round: &Round, player: &PlayerView, amount: Cents) -> Result<(), RoundError> {
     let open = round.phase == WheelPhase::Betting && Instant::now() < round.betting_ends;
-    rounds::check_new_bet(open, round.bets.contains_key(&player.id), amount, round.staked, WHEEL_ROUND_STAKES_CENTS_MAX)
+    rounds::check_new_bet(
+        open,
+        round.bets.contains_key(&player.id),
+        amount,
+        round.staked,
+        WHEEL_ROUND_STAKES_CENTS_MAX,
+    )
 }

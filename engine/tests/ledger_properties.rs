@@ -8,9 +8,19 @@ use std::net::{IpAddr, Ipv4Addr};
 
 #[derive(Debug, Clone)]
 enum Cmd {
-    Bet { player: usize, key: u8, amount: i64, target: u32 },
-    Rotate { player: usize },
-    ClientSeed { player: usize, seed: String },
+    Bet {
+        player: usize,
+        key: u8,
+        amount: i64,
+        target: u32,
+    },
+    Rotate {
+        player: usize,
+    },
+    ClientSeed {
+        player: usize,
+        seed: String,
+    },
 }
 
 fn cmd() -> impl Strategy<Value = Cmd> {
@@ -24,11 +34,22 @@ fn cmd() -> impl Strategy<Value = Cmd> {
 
 async fn run(commands: Vec<Cmd>) {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::start(&format!("sqlite://{}/p.db", dir.path().display())).await.unwrap();
+    let engine = Engine::start(&format!("sqlite://{}/p.db", dir.path().display()))
+        .await
+        .unwrap();
     let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mut players: Vec<PlayerId> = Vec::new();
     for name in ["ann", "bob", "cyd"] {
-        players.push(engine.accounts().register(name, "password1", ip).await.unwrap().0.player.id);
+        players.push(
+            engine
+                .accounts()
+                .register(name, "password1", ip)
+                .await
+                .unwrap()
+                .0
+                .player
+                .id,
+        );
     }
     // Commands run concurrently in groups, so batches mix players, refusals and retries.
     for group in commands.chunks(8) {
@@ -39,11 +60,20 @@ async fn run(commands: Vec<Cmd>) {
             tasks.push(tokio::spawn(async move {
                 let ledger = engine.ledger();
                 let _ = match command {
-                    Cmd::Bet { player, key, amount, target } => {
-                        ledger.dice_bet(players[player], &format!("k{key}"), Cents(amount), target).await.map(|_| ())
-                    }
+                    Cmd::Bet {
+                        player,
+                        key,
+                        amount,
+                        target,
+                    } => ledger
+                        .dice_bet(players[player], &format!("k{key}"), Cents(amount), target)
+                        .await
+                        .map(|_| ()),
                     Cmd::Rotate { player } => ledger.rotate_seed(players[player]).await.map(|_| ()),
-                    Cmd::ClientSeed { player, seed } => ledger.set_client_seed(players[player], &seed).await.map(|_| ()),
+                    Cmd::ClientSeed { player, seed } => ledger
+                        .set_client_seed(players[player], &seed)
+                        .await
+                        .map(|_| ()),
                 };
             }));
         }

@@ -13,16 +13,35 @@ use std::net::{IpAddr, Ipv4Addr};
 const IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 async fn player(engine: &Engine, name: &str) -> PlayerId {
-    engine.accounts().register(name, "password1", IP).await.unwrap().0.player.id
+    engine
+        .accounts()
+        .register(name, "password1", IP)
+        .await
+        .unwrap()
+        .0
+        .player
+        .id
 }
 
 async fn open_round(engine: &Engine) -> RoundId {
-    let chain = engine::rounds::create_chain(engine.store().pool(), Game::Crash, 10).await.unwrap();
-    engine.ledger().open_round(Game::Crash, chain.id, 1).await.unwrap()
+    let chain = engine::rounds::create_chain(engine.store().pool(), Game::Crash, 10)
+        .await
+        .unwrap();
+    engine
+        .ledger()
+        .open_round(Game::Crash, chain.id, 1)
+        .await
+        .unwrap()
 }
 
 fn bet(round: RoundId, idem: &str, cents: i64, auto: Option<u64>) -> RoundBetRequest {
-    RoundBetRequest { round, idem: idem.into(), amount: Cents(cents), auto_cashout_x100: auto, segment: None }
+    RoundBetRequest {
+        round,
+        idem: idem.into(),
+        amount: Cents(cents),
+        auto_cashout_x100: auto,
+        segment: None,
+    }
 }
 
 async fn balance(engine: &Engine, player: PlayerId) -> i64 {
@@ -39,49 +58,121 @@ async fn assert_balanced(engine: &Engine) {
 #[tokio::test]
 async fn a_round_holds_stakes_pays_cash_outs_and_settles_the_rest_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::start(&format!("sqlite://{}/r.db", dir.path().display())).await.unwrap();
+    let engine = Engine::start(&format!("sqlite://{}/r.db", dir.path().display()))
+        .await
+        .unwrap();
     let (alice, bob) = (player(&engine, "alice").await, player(&engine, "bob").await);
     let round = open_round(&engine).await;
-    let a = engine.ledger().round_bet(alice, bet(round, "a1", 1_000, None)).await.unwrap();
-    let b = engine.ledger().round_bet(bob, bet(round, "b1", 2_000, Some(300))).await.unwrap();
+    let a = engine
+        .ledger()
+        .round_bet(alice, bet(round, "a1", 1_000, None))
+        .await
+        .unwrap();
+    let b = engine
+        .ledger()
+        .round_bet(bob, bet(round, "b1", 2_000, Some(300)))
+        .await
+        .unwrap();
     assert_eq!(a.balance.0, SIGNUP_GRANT_CENTS.0 - 1_000);
     assert_eq!(b.balance.0, SIGNUP_GRANT_CENTS.0 - 2_000);
     engine.ledger().start_running(round).await.unwrap();
 
     // Alice cashes out at 1.57x: 15.70 back at once.
-    let cash_out = Settlement { bet: a.bet, outcome: BetOutcome::CashedOut { multiplier_x100: 157 } };
-    engine.ledger().settle(round, vec![cash_out], None).await.unwrap();
-    assert_eq!(balance(&engine, alice).await, SIGNUP_GRANT_CENTS.0 - 1_000 + 1_570);
+    let cash_out = Settlement {
+        bet: a.bet,
+        outcome: BetOutcome::CashedOut {
+            multiplier_x100: 157,
+        },
+    };
+    engine
+        .ledger()
+        .settle(round, vec![cash_out], None)
+        .await
+        .unwrap();
+    assert_eq!(
+        balance(&engine, alice).await,
+        SIGNUP_GRANT_CENTS.0 - 1_000 + 1_570
+    );
     // A second cash-out of the same bet is refused and changes nothing.
-    assert_eq!(engine.ledger().settle(round, vec![cash_out], None).await, Err(LedgerError::BetNotOpen));
-    assert_eq!(balance(&engine, alice).await, SIGNUP_GRANT_CENTS.0 - 1_000 + 1_570);
+    assert_eq!(
+        engine.ledger().settle(round, vec![cash_out], None).await,
+        Err(LedgerError::BetNotOpen)
+    );
+    assert_eq!(
+        balance(&engine, alice).await,
+        SIGNUP_GRANT_CENTS.0 - 1_000 + 1_570
+    );
 
     // The round crashes at 2.10x: Bob's 3.00x auto cash-out loses, in one settlement with the end.
-    let lost = Settlement { bet: b.bet, outcome: BetOutcome::Lost };
-    engine.ledger().settle(round, vec![lost], Some(RoundEnd::Ended { hash: "ab".repeat(32), outcome: 210 })).await.unwrap();
+    let lost = Settlement {
+        bet: b.bet,
+        outcome: BetOutcome::Lost,
+    };
+    engine
+        .ledger()
+        .settle(
+            round,
+            vec![lost],
+            Some(RoundEnd::Ended {
+                hash: "ab".repeat(32),
+                outcome: 210,
+            }),
+        )
+        .await
+        .unwrap();
     assert_eq!(balance(&engine, bob).await, SIGNUP_GRANT_CENTS.0 - 2_000);
-    let row = sqlx::query("SELECT phase, outcome FROM rounds WHERE id = ?").bind(round.0).fetch_one(engine.store().pool()).await.unwrap();
-    assert_eq!((row.get::<String, _>("phase"), row.get::<i64, _>("outcome")), ("ended".to_owned(), 210));
+    let row = sqlx::query("SELECT phase, outcome FROM rounds WHERE id = ?")
+        .bind(round.0)
+        .fetch_one(engine.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<String, _>("phase"), row.get::<i64, _>("outcome")),
+        ("ended".to_owned(), 210)
+    );
     assert_balanced(&engine).await;
 }
 
 #[tokio::test]
 async fn round_bets_are_idempotent_and_refused_beyond_the_balance() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::start(&format!("sqlite://{}/r.db", dir.path().display())).await.unwrap();
+    let engine = Engine::start(&format!("sqlite://{}/r.db", dir.path().display()))
+        .await
+        .unwrap();
     let alice = player(&engine, "alice").await;
     let round = open_round(&engine).await;
-    let first = engine.ledger().round_bet(alice, bet(round, "k", 500, Some(200))).await.unwrap();
-    let retry = engine.ledger().round_bet(alice, bet(round, "k", 500, Some(200))).await.unwrap();
+    let first = engine
+        .ledger()
+        .round_bet(alice, bet(round, "k", 500, Some(200)))
+        .await
+        .unwrap();
+    let retry = engine
+        .ledger()
+        .round_bet(alice, bet(round, "k", 500, Some(200)))
+        .await
+        .unwrap();
     assert_eq!(first, retry);
     assert_eq!(
-        engine.ledger().round_bet(alice, bet(round, "k", 600, Some(200))).await,
+        engine
+            .ledger()
+            .round_bet(alice, bet(round, "k", 600, Some(200)))
+            .await,
         Err(LedgerError::IdempotencyConflict)
     );
     // The same key used for dice is a different command kind: no clash.
-    engine.ledger().dice_bet(alice, "k", Cents(100), 5_000).await.unwrap();
-    let refused = engine.ledger().round_bet(alice, bet(round, "big", SIGNUP_GRANT_CENTS.0, None)).await;
-    assert!(matches!(refused, Err(LedgerError::InsufficientFunds { .. })));
+    engine
+        .ledger()
+        .dice_bet(alice, "k", Cents(100), 5_000)
+        .await
+        .unwrap();
+    let refused = engine
+        .ledger()
+        .round_bet(alice, bet(round, "big", SIGNUP_GRANT_CENTS.0, None))
+        .await;
+    assert!(matches!(
+        refused,
+        Err(LedgerError::InsufficientFunds { .. })
+    ));
     assert_balanced(&engine).await;
 }
 
@@ -93,28 +184,73 @@ async fn after_a_restart_open_bets_are_refunded_and_acknowledged_cash_outs_stand
         let engine = Engine::start(&url).await.unwrap();
         let (alice, bob) = (player(&engine, "alice").await, player(&engine, "bob").await);
         let round = open_round(&engine).await;
-        let a = engine.ledger().round_bet(alice, bet(round, "a", 1_000, None)).await.unwrap();
-        engine.ledger().round_bet(bob, bet(round, "b", 3_000, Some(500))).await.unwrap();
+        let a = engine
+            .ledger()
+            .round_bet(alice, bet(round, "a", 1_000, None))
+            .await
+            .unwrap();
+        engine
+            .ledger()
+            .round_bet(bob, bet(round, "b", 3_000, Some(500)))
+            .await
+            .unwrap();
         engine.ledger().start_running(round).await.unwrap();
-        let cashed = Settlement { bet: a.bet, outcome: BetOutcome::CashedOut { multiplier_x100: 240 } };
-        engine.ledger().settle(round, vec![cashed], None).await.unwrap();
+        let cashed = Settlement {
+            bet: a.bet,
+            outcome: BetOutcome::CashedOut {
+                multiplier_x100: 240,
+            },
+        };
+        engine
+            .ledger()
+            .settle(round, vec![cashed], None)
+            .await
+            .unwrap();
         // The process "dies" here: the round never ends.
         (alice, bob, round)
     };
     let engine = Engine::start(&url).await.unwrap();
-    assert_eq!(balance(&engine, alice).await, SIGNUP_GRANT_CENTS.0 - 1_000 + 2_400);
+    assert_eq!(
+        balance(&engine, alice).await,
+        SIGNUP_GRANT_CENTS.0 - 1_000 + 2_400
+    );
     assert_eq!(balance(&engine, bob).await, SIGNUP_GRANT_CENTS.0);
     let pool = engine.store().pool();
-    let phase: String = sqlx::query_scalar("SELECT phase FROM rounds WHERE id = ?").bind(round.0).fetch_one(pool).await.unwrap();
+    let phase: String = sqlx::query_scalar("SELECT phase FROM rounds WHERE id = ?")
+        .bind(round.0)
+        .fetch_one(pool)
+        .await
+        .unwrap();
     assert_eq!(phase, "interrupted");
-    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rounds WHERE phase IN ('betting', 'running')").fetch_one(pool).await.unwrap();
+    let open: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM rounds WHERE phase IN ('betting', 'running')")
+            .fetch_one(pool)
+            .await
+            .unwrap();
     assert_eq!(open, 0);
-    let audit: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE kind = 'round_interrupted'").fetch_one(pool).await.unwrap();
+    let audit: String =
+        sqlx::query_scalar("SELECT detail FROM audit_log WHERE kind = 'round_interrupted'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
     let audit: serde_json::Value = serde_json::from_str(&audit).unwrap();
-    assert_eq!((audit["refunded_bets"].as_i64(), audit["refunded_cents"].as_i64()), (Some(1), Some(3_000)));
+    assert_eq!(
+        (
+            audit["refunded_bets"].as_i64(),
+            audit["refunded_cents"].as_i64()
+        ),
+        (Some(1), Some(3_000))
+    );
     assert_balanced(&engine).await;
     // A second restart finds nothing left to recover.
     drop(engine);
     let engine = Engine::start(&url).await.unwrap();
-    assert_eq!(engine::rounds::recover(engine.store().pool(), engine.ledger()).await.unwrap().rounds.len(), 0);
+    assert_eq!(
+        engine::rounds::recover(engine.store().pool(), engine.ledger())
+            .await
+            .unwrap()
+            .rounds
+            .len(),
+        0
+    );
 }

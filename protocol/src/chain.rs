@@ -89,7 +89,10 @@ mod tests {
     fn chain_vectors_are_stable() {
         let (chain, terminal) = build([0u8; 32], 3);
         // SHA-256 of 32 zero bytes, a published test value.
-        assert_eq!(hex::encode(chain[1]), "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925");
+        assert_eq!(
+            hex::encode(chain[1]),
+            "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925"
+        );
         assert_eq!(hex::encode(chain[2]), "0".repeat(64));
         assert!(links_to(&chain[0], &terminal));
         assert_eq!(parse_hash(&hex::encode(terminal)), Some(terminal));

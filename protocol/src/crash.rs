@@ -83,10 +83,14 @@ mod tests {
     #[test]
     fn crash_points_follow_the_published_rule() {
         let (chain, _) = build([1u8; 32], 4);
-        let points: Vec<u64> = chain.iter().map(|h| crash_point_x100("zerolag", h)).collect();
+        let points: Vec<u64> = chain
+            .iter()
+            .map(|h| crash_point_x100("zerolag", h))
+            .collect();
         for (hash, point) in chain.iter().zip(&points) {
             let bytes = crate::chain::outcome_bytes("zerolag", hash);
-            let x = (u64::from_be_bytes(bytes[..8].try_into().unwrap()) >> 12) as f64 / 2f64.powi(52);
+            let x =
+                (u64::from_be_bytes(bytes[..8].try_into().unwrap()) >> 12) as f64 / 2f64.powi(52);
             let float_rule = ((99.0 / (1.0 - x)).floor() as u64).max(100);
             assert_eq!(*point, float_rule);
         }
@@ -96,7 +100,10 @@ mod tests {
     fn crash_point_vectors_are_stable() {
         // Computed independently with Python's hashlib and hmac from the published rule.
         let (chain, _) = build([1u8; 32], 4);
-        let points: Vec<u64> = chain.iter().map(|h| crash_point_x100("zerolag", h)).collect();
+        let points: Vec<u64> = chain
+            .iter()
+            .map(|h| crash_point_x100("zerolag", h))
+            .collect();
         assert_eq!(points, vec![484, 112, 177, 361]);
     }
 
@@ -114,18 +121,27 @@ mod tests {
     fn return_to_player_is_99_percent_over_a_million_rounds() {
         const ROUNDS: usize = 1_000_000;
         let (chain, _) = build([42u8; 32], ROUNDS);
-        let points: Vec<u64> = chain.iter().map(|h| crash_point_x100("rtp-salt", h)).collect();
+        let points: Vec<u64> = chain
+            .iter()
+            .map(|h| crash_point_x100("rtp-salt", h))
+            .collect();
         for target in [101u64, 200, 1_000] {
             let m = target as f64 / 100.0;
             let wins = points.iter().filter(|&&p| p >= target).count() as f64;
             let rtp = wins * m / ROUNDS as f64;
             let p = 0.99 / m;
             let standard_error = (m * m * p * (1.0 - p) / ROUNDS as f64).sqrt();
-            assert!((rtp - 0.99).abs() < 5.0 * standard_error, "target {m}: rtp {rtp}, se {standard_error}");
+            assert!(
+                (rtp - 0.99).abs() < 5.0 * standard_error,
+                "target {m}: rtp {rtp}, se {standard_error}"
+            );
         }
         // Rounds over before the lowest cash-out (1.01x): 1 - 0.99 / 1.01.
         let instant = points.iter().filter(|&&p| p == 100).count() as f64 / ROUNDS as f64;
         let expected = 1.0 - 0.99 / 1.01;
-        assert!((instant - expected).abs() < 5.0 * (expected * (1.0 - expected) / ROUNDS as f64).sqrt(), "{instant}");
+        assert!(
+            (instant - expected).abs() < 5.0 * (expected * (1.0 - expected) / ROUNDS as f64).sqrt(),
+            "{instant}"
+        );
     }
 }

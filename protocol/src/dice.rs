@@ -89,7 +89,10 @@ pub fn is_win(roll: u32, target: u32) -> bool {
 
 /// The roll (0..=9999, shown as 0.00..=99.99) of bet `nonce` under a seed pair.
 pub fn roll(server_seed: &str, client_seed: &str, nonce: u64) -> u32 {
-    fair::uniform_from_bytes(&fair::outcome_bytes(server_seed, client_seed, nonce), DICE_OUTCOMES)
+    fair::uniform_from_bytes(
+        &fair::outcome_bytes(server_seed, client_seed, nonce),
+        DICE_OUTCOMES,
+    )
 }
 
 /// Formats a roll or target in hundredths as `42.07`.
@@ -169,12 +172,30 @@ mod tests {
 
     #[test]
     fn out_of_range_wagers_are_refused() {
-        assert_eq!(DiceWager::parse(Cents(0), 5_000), Err(DiceError::BetTooSmall));
-        assert_eq!(DiceWager::parse(Cents(-5), 5_000), Err(DiceError::BetTooSmall));
-        assert_eq!(DiceWager::parse(Cents(1_000_001), 5_000), Err(DiceError::BetTooLarge));
-        assert_eq!(DiceWager::parse(Cents(100), 99), Err(DiceError::InvalidTarget));
-        assert_eq!(DiceWager::parse(Cents(100), 9_801), Err(DiceError::InvalidTarget));
-        assert_eq!(DiceWager::parse(Cents(1_000_000), 100), Err(DiceError::PayoutTooLarge));
+        assert_eq!(
+            DiceWager::parse(Cents(0), 5_000),
+            Err(DiceError::BetTooSmall)
+        );
+        assert_eq!(
+            DiceWager::parse(Cents(-5), 5_000),
+            Err(DiceError::BetTooSmall)
+        );
+        assert_eq!(
+            DiceWager::parse(Cents(1_000_001), 5_000),
+            Err(DiceError::BetTooLarge)
+        );
+        assert_eq!(
+            DiceWager::parse(Cents(100), 99),
+            Err(DiceError::InvalidTarget)
+        );
+        assert_eq!(
+            DiceWager::parse(Cents(100), 9_801),
+            Err(DiceError::InvalidTarget)
+        );
+        assert_eq!(
+            DiceWager::parse(Cents(1_000_000), 100),
+            Err(DiceError::PayoutTooLarge)
+        );
     }
 
     #[test]

@@ -50,7 +50,10 @@ pub fn uniform_from_bytes(bytes: &[u8; 32], outcomes: u32) -> u32 {
 
 /// Whether `text` has the shape of a server seed (64 lowercase hex characters).
 pub fn is_server_seed(text: &str) -> bool {
-    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[cfg(test)]

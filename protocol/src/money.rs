@@ -6,7 +6,9 @@ use std::fmt;
 
 /// An amount of credits in minor units (hundredths). Arithmetic is checked by callers that
 /// can overflow; the ledger never stores an amount outside `i64`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Cents(pub i64);
 
@@ -129,7 +131,10 @@ mod tests {
         assert_eq!(Cents::parse("1.234"), Err(AmountError::TooPrecise));
         assert_eq!(Cents::parse("1e5"), Err(AmountError::NotANumber));
         assert_eq!(Cents::parse("."), Err(AmountError::NotANumber));
-        assert_eq!(Cents::parse("99999999999999999999"), Err(AmountError::TooLarge));
+        assert_eq!(
+            Cents::parse("99999999999999999999"),
+            Err(AmountError::TooLarge)
+        );
     }
 
     proptest! {

@@ -2,8 +2,8 @@
 //! browser.
 
 use crate::ids::BetId;
-use crate::wire::DiceBetView;
 use crate::money::Cents;
+use crate::wire::DiceBetView;
 use serde::{Deserialize, Serialize};
 
 /// One of a player's settled dice bets, with its server seed once revealed.

@@ -62,7 +62,12 @@ pub fn layout() -> [Segment; SLOTS as usize] {
         let (index, _) = Segment::ALL
             .iter()
             .enumerate()
-            .map(|(k, segment)| (k, (segment.slots() * position) as i64 - (placed[k] * SLOTS) as i64))
+            .map(|(k, segment)| {
+                (
+                    k,
+                    (segment.slots() * position) as i64 - (placed[k] * SLOTS) as i64,
+                )
+            })
             .rev()
             .max_by_key(|(_, deficit)| *deficit)
             .expect("four segments");
@@ -86,7 +91,10 @@ mod tests {
         let total: u32 = Segment::ALL.iter().map(|s| s.slots()).sum();
         assert_eq!(total, SLOTS);
         for segment in Segment::ALL {
-            assert_eq!(segment.multiplier_x100() * segment.slots() as u64, 99 * SLOTS as u64);
+            assert_eq!(
+                segment.multiplier_x100() * segment.slots() as u64,
+                99 * SLOTS as u64
+            );
         }
         assert_eq!(Segment::Gold.label(), "49.50x");
     }
@@ -95,7 +103,11 @@ mod tests {
     fn the_layout_has_each_segment_its_number_of_times() {
         let wheel = layout();
         for segment in Segment::ALL {
-            assert_eq!(wheel.iter().filter(|s| **s == segment).count() as u32, segment.slots(), "{segment:?}");
+            assert_eq!(
+                wheel.iter().filter(|s| **s == segment).count() as u32,
+                segment.slots(),
+                "{segment:?}"
+            );
         }
     }
 
@@ -115,6 +127,9 @@ mod tests {
             counts[slot("wheel-salt", hash) as usize] += 1;
         }
         // 1,000 expected per slot, standard deviation about 31.5; +-200 is over 6 sigma.
-        assert!(counts.iter().all(|c| (800..=1_200).contains(c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|c| (800..=1_200).contains(c)),
+            "{counts:?}"
+        );
     }
 }

@@ -496,7 +496,12 @@ mod tests {
         .unwrap();
         assert_eq!(
             msg,
-            ClientMsg::DiceBet { req: 7, idem: "k1".into(), amount: Cents(150), target: 5000 }
+            ClientMsg::DiceBet {
+                req: 7,
+                idem: "k1".into(),
+                amount: Cents(150),
+                target: 5000
+            }
         );
         assert_eq!(msg.req(), 7);
     }
@@ -520,6 +525,9 @@ mod tests {
             balance: Cents(100_000),
         })
         .unwrap();
-        assert_eq!(json, r#"{"type":"balance","topic":"player:1","seq":3,"balance":100000}"#);
+        assert_eq!(
+            json,
+            r#"{"type":"balance","topic":"player:1","seq":3,"balance":100000}"#
+        );
     }
 }

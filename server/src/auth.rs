@@ -51,7 +51,12 @@ fn time_from_ms(ms: i64) -> time::Duration {
     time::Duration::milliseconds(ms)
 }
 
-fn signed_in(jar: CookieJar, state: &AppState, headers: &HeaderMap, outcome: (Session, SessionToken)) -> Response {
+fn signed_in(
+    jar: CookieJar,
+    state: &AppState,
+    headers: &HeaderMap,
+    outcome: (Session, SessionToken),
+) -> Response {
     let (session, token) = outcome;
     let jar = jar.add(session_cookie(token, state.secure_cookies));
     if wants_json(headers) {
@@ -84,7 +89,12 @@ async fn register(
     jar: CookieJar,
     Form(form): Form<Credentials>,
 ) -> Response {
-    match state.engine.accounts().register(&form.username, &form.password, peer.ip()).await {
+    match state
+        .engine
+        .accounts()
+        .register(&form.username, &form.password, peer.ip())
+        .await
+    {
         Ok(outcome) => signed_in(jar, &state, &headers, outcome),
         Err(error) => refused(error, &headers, "/register"),
     }
@@ -101,7 +111,12 @@ async fn login(
     if let Some(old) = jar.get(SESSION_COOKIE) {
         let _ = state.engine.accounts().logout(old.value()).await;
     }
-    match state.engine.accounts().login(&form.username, &form.password, peer.ip()).await {
+    match state
+        .engine
+        .accounts()
+        .login(&form.username, &form.password, peer.ip())
+        .await
+    {
         Ok(outcome) => signed_in(jar, &state, &headers, outcome),
         Err(error) => refused(error, &headers, "/login"),
     }
@@ -124,5 +139,11 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, jar: CookieJa
 /// The session a request's cookie belongs to, if any.
 pub async fn session_of(state: &AppState, jar: &CookieJar) -> Option<Session> {
     let token = jar.get(SESSION_COOKIE)?;
-    state.engine.accounts().session(token.value()).await.ok().flatten()
+    state
+        .engine
+        .accounts()
+        .session(token.value())
+        .await
+        .ok()
+        .flatten()
 }

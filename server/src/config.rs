@@ -27,7 +27,11 @@ pub struct Config {
 
     /// Extra origins allowed to open WebSockets and post forms (e.g. `https://play.example.com`).
     /// The origin the server is reached at (its Host header) is always allowed.
-    #[arg(long = "allowed-origin", env = "ZEROLAG_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-origin",
+        env = "ZEROLAG_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
     pub allowed_origins: Vec<String>,
 
     /// Mark session cookies `Secure` (set this when served over https).

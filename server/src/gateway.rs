@@ -13,9 +13,9 @@ mod commands;
 
 use crate::auth::session_of;
 use crate::limits::{
-    CLOSE_GOING_AWAY, CLOSE_IDLE, CLOSE_SESSION_ENDED, CLOSE_SLOW_CONSUMER, CLOSE_TOO_BIG, WS_COMMANDS_BURST,
-    WS_COMMANDS_IN_FLIGHT_MAX, WS_COMMANDS_PER_SECOND, WS_CONNECTIONS_MAX, WS_FRAME_BYTES_HARD_MAX,
-    WS_IDLE_TIMEOUT_MS, WS_PING_INTERVAL_MS,
+    CLOSE_GOING_AWAY, CLOSE_IDLE, CLOSE_SESSION_ENDED, CLOSE_SLOW_CONSUMER, CLOSE_TOO_BIG,
+    WS_COMMANDS_BURST, WS_COMMANDS_IN_FLIGHT_MAX, WS_COMMANDS_PER_SECOND, WS_CONNECTIONS_MAX,
+    WS_FRAME_BYTES_HARD_MAX, WS_IDLE_TIMEOUT_MS, WS_PING_INTERVAL_MS,
 };
 use crate::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -78,7 +78,11 @@ async fn serve(socket: WebSocket, state: AppState, session: Option<Session>, res
             topics.push(hub::player_topic(session.player.id));
             hub.attach_session(&session.id, &outbox);
             match state.engine.ledger().snapshot(session.player.id).await {
-                Ok(snapshot) => (Some(session.player.clone()), Some(snapshot.balance), Some(snapshot.seed)),
+                Ok(snapshot) => (
+                    Some(session.player.clone()),
+                    Some(snapshot.balance),
+                    Some(snapshot.seed),
+                ),
                 Err(error) => {
                     tracing::error!(%error, "snapshot for welcome failed");
                     (Some(session.player.clone()), None, None)
@@ -90,10 +94,20 @@ async fn serve(socket: WebSocket, state: AppState, session: Option<Session>, res
     // Welcome first, then subscribe: every event after the snapshot reaches the client. The
     // feed replays what a resuming client missed, or its kept events to a new one.
     let epoch = hub.epoch();
-    outbox.send(&ServerMsg::Welcome { version: PROTOCOL_VERSION, epoch, player, balance, seed });
+    outbox.send(&ServerMsg::Welcome {
+        version: PROTOCOL_VERSION,
+        epoch,
+        player,
+        balance,
+        seed,
+    });
     let dice_after = resume.dice.filter(|_| resume.epoch == Some(epoch));
     for topic in &topics {
-        let after = if topic == hub::DICE_FEED_TOPIC { dice_after } else { None };
+        let after = if topic == hub::DICE_FEED_TOPIC {
+            dice_after
+        } else {
+            None
+        };
         hub.subscribe(topic, &outbox, after);
     }
     if let Some(crash) = state.engine.crash() {
@@ -109,7 +123,11 @@ async fn serve(socket: WebSocket, state: AppState, session: Option<Session>, res
     let (sink, stream) = socket.split();
     let closed = inbox.closed.clone();
     let writer = tokio::spawn(write_loop(sink, inbox));
-    let ctx = commands::Context { engine: state.engine.clone(), session: session.clone(), outbox: outbox.clone() };
+    let ctx = commands::Context {
+        engine: state.engine.clone(),
+        session: session.clone(),
+        outbox: outbox.clone(),
+    };
     read_loop(stream, ctx, closed.clone()).await;
     closed.cancel();
     let _ = writer.await;
@@ -118,7 +136,10 @@ async fn serve(socket: WebSocket, state: AppState, session: Option<Session>, res
 }
 
 fn close_frame(code: u16, reason: &'static str) -> Message {
-    Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    }))
 }
 
 async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut inbox: Inbox) {
@@ -160,7 +181,10 @@ async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut inbox: Inbox) {
     let _ = sink.send(close).await;
 }
 
-async fn feed_frame(sink: &mut SplitSink<WebSocket, Message>, frame: hub::Frame) -> Result<(), axum::Error> {
+async fn feed_frame(
+    sink: &mut SplitSink<WebSocket, Message>,
+    frame: hub::Frame,
+) -> Result<(), axum::Error> {
     // Frames are JSON from serde_json, hence UTF-8; the check is a fast scan and keeps the
     // bytes shared (no copy per connection).
     match Utf8Bytes::try_from(frame) {
@@ -169,7 +193,11 @@ async fn feed_frame(sink: &mut SplitSink<WebSocket, Message>, frame: hub::Frame)
     }
 }
 
-async fn read_loop(mut stream: SplitStream<WebSocket>, ctx: commands::Context, closed: CancellationToken) {
+async fn read_loop(
+    mut stream: SplitStream<WebSocket>,
+    ctx: commands::Context,
+    closed: CancellationToken,
+) {
     let limiter: Arc<DefaultDirectRateLimiter> = Arc::new(RateLimiter::direct(
         Quota::per_second(NonZeroU32::new(WS_COMMANDS_PER_SECOND).expect("non-zero"))
             .allow_burst(NonZeroU32::new(WS_COMMANDS_BURST).expect("non-zero")),
@@ -204,7 +232,11 @@ async fn read_loop(mut stream: SplitStream<WebSocket>, ctx: commands::Context, c
             }
         };
         if text.len() > WS_MESSAGE_BYTES_MAX {
-            ctx.error(None, ErrorCode::TooLarge, &format!("frames are limited to {WS_MESSAGE_BYTES_MAX} bytes"));
+            ctx.error(
+                None,
+                ErrorCode::TooLarge,
+                &format!("frames are limited to {WS_MESSAGE_BYTES_MAX} bytes"),
+            );
             continue;
         }
         let command = match commands::decode(&text) {
@@ -215,12 +247,18 @@ async fn read_loop(mut stream: SplitStream<WebSocket>, ctx: commands::Context, c
             }
         };
         if limiter.check().is_err() {
-            ctx.error(Some(command.req()), ErrorCode::RateLimited, "too many commands; slow down");
+            ctx.error(
+                Some(command.req()),
+                ErrorCode::RateLimited,
+                "too many commands; slow down",
+            );
             continue;
         }
         // At the in-flight cap, stop reading: the client's frames wait in TCP buffers
         // (backpressure) instead of being refused.
-        let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
+        let Ok(permit) = in_flight.clone().acquire_owned().await else {
+            return;
+        };
         let ctx = ctx.clone();
         tokio::spawn(async move {
             ctx.run(command, received).await;

@@ -58,15 +58,18 @@ impl Running {
 /// Opens the database, builds the router and starts serving on `config.addr`.
 pub async fn start(config: &Config) -> anyhow::Result<Running> {
     if config.database_url.is_none() {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("cannot create data directory {}", config.data_dir.display())
+        })?;
     }
     let engine_config = engine::EngineConfig {
         database_url: config.database_url(),
         crash: Some(config.crash_timing()),
         wheel: Some(config.wheel_timing()),
     };
-    let engine = Engine::start_with(engine_config).await.context("cannot start the engine")?;
+    let engine = Engine::start_with(engine_config)
+        .await
+        .context("cannot start the engine")?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
@@ -90,11 +93,19 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let stopping = shutdown.clone();
     let task = tokio::spawn(async move {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(error) = axum::serve(listener, service).with_graceful_shutdown(stopping.cancelled_owned()).await {
+        if let Err(error) = axum::serve(listener, service)
+            .with_graceful_shutdown(stopping.cancelled_owned())
+            .await
+        {
             tracing::error!(%error, "server failed");
         }
     });
-    Ok(Running { addr, engine, shutdown, task })
+    Ok(Running {
+        addr,
+        engine,
+        shutdown,
+        task,
+    })
 }
 
 fn router(state: state::AppState) -> Router {
@@ -106,9 +117,17 @@ fn router(state: state::AppState) -> Router {
         .route("/ws", get(gateway::upgrade))
         .route("/healthz", get(|| async { "ok" }))
         .merge(auth::routes())
-        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos.clone()))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<state::AppState, _>(context, shell))
-        .layer(axum::middleware::from_fn_with_state(state.allowlist.clone(), origin::refuse_cross_origin))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(leptos.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            state::AppState,
+            _,
+        >(context, shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.allowlist.clone(),
+            origin::refuse_cross_origin,
+        ))
         .layer(DefaultBodyLimit::max(limits::REQUEST_BODY_BYTES_MAX))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())

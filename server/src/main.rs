@@ -7,7 +7,9 @@ use zerolag::Config;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    tracing_subscriber::fmt().with_env_filter(EnvFilter::try_new(&config.log)?).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&config.log)?)
+        .init();
     let running = zerolag::start(&config).await?;
     tracing::info!(database = %config.database_url(), "Zerolag serving at http://{}", running.addr);
     tokio::select! {

@@ -22,18 +22,31 @@ impl Allowlist {
         let Ok(origin) = origin.to_str() else {
             return false;
         };
-        if self.0.iter().any(|allowed| allowed.trim_end_matches('/') == origin) {
+        if self
+            .0
+            .iter()
+            .any(|allowed| allowed.trim_end_matches('/') == origin)
+        {
             return true;
         }
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-        let origin_host = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+        let origin_host = origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"));
         matches!((host, origin_host), (Some(host), Some(origin_host)) if host.eq_ignore_ascii_case(origin_host))
     }
 }
 
 /// Middleware: refuses state-changing requests (anything but GET/HEAD/OPTIONS) from other origins.
-pub async fn refuse_cross_origin(State(allowlist): State<Allowlist>, request: Request, next: Next) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+pub async fn refuse_cross_origin(
+    State(allowlist): State<Allowlist>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if safe || allowlist.allows(request.headers()) {
         return next.run(request).await;
     }

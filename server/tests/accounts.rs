@@ -18,7 +18,10 @@ async fn the_same_username_cannot_register_twice_in_any_case() {
     let app = TestApp::spawn().await;
     app.register("alice").await;
     let (status, body, token) = app.auth("register", "ALICE", "password1").await;
-    assert_eq!((status, body["code"].as_str()), (409, Some("username_taken")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("username_taken"))
+    );
     assert!(token.is_none());
 }
 
@@ -27,12 +30,20 @@ async fn bad_usernames_and_passwords_are_refused_and_create_nothing() {
     let app = TestApp::spawn().await;
     for (username, password, code) in [
         ("ab", "password1", "invalid_username"),
-        ("robert'); DROP TABLE users;--", "password1", "invalid_username"),
+        (
+            "robert'); DROP TABLE users;--",
+            "password1",
+            "invalid_username",
+        ),
         ("<script>x</script>", "password1", "invalid_username"),
         ("good_name", "short", "weak_password"),
     ] {
         let (status, body, token) = app.auth("register", username, password).await;
-        assert_eq!((status, body["code"].as_str()), (422, Some(code)), "{username}");
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (422, Some(code)),
+            "{username}"
+        );
         assert!(token.is_none());
     }
     let users: i64 = sqlx_count(&app, "SELECT COUNT(*) FROM users").await;
@@ -41,7 +52,11 @@ async fn bad_usernames_and_passwords_are_refused_and_create_nothing() {
 
 async fn sqlx_count(app: &TestApp, sql: &str) -> i64 {
     use sqlx::Row;
-    sqlx::query(sql).fetch_one(app.running.engine.store().pool()).await.unwrap().get(0)
+    sqlx::query(sql)
+        .fetch_one(app.running.engine.store().pool())
+        .await
+        .unwrap()
+        .get(0)
 }
 
 #[tokio::test]
@@ -118,7 +133,10 @@ async fn form_posts_redirect_with_an_error_code_for_browsers() {
         .await
         .unwrap();
     assert_eq!(response.status(), 303);
-    assert_eq!(response.headers()["location"], "/login?error=invalid_credentials");
+    assert_eq!(
+        response.headers()["location"],
+        "/login?error=invalid_credentials"
+    );
 }
 
 #[tokio::test]
@@ -136,6 +154,11 @@ async fn pages_render_on_the_server_with_the_players_balance() {
     let html = page.text().await.unwrap();
     assert!(html.contains("1,000.00"), "balance rendered");
     assert!(html.contains("alice"));
-    let missing = app.http().get(app.url("/no-such-page")).send().await.unwrap();
+    let missing = app
+        .http()
+        .get(app.url("/no-such-page"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
 }

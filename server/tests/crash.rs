@@ -5,8 +5,8 @@
 mod common;
 
 use common::{TestApp, Ws};
-use protocol::chain;
 use engine::rounds::KNOWN_CHAIN_SALT;
+use protocol::chain;
 use protocol::crash::{crash_point_x100, elapsed_ms_for, payout_cents};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -15,7 +15,10 @@ const CHAIN_ROUNDS: usize = 32;
 
 fn crash_points(seed: [u8; 32]) -> Vec<u64> {
     let (hashes, _) = chain::build(seed, CHAIN_ROUNDS);
-    hashes.iter().map(|h| crash_point_x100(KNOWN_CHAIN_SALT, h)).collect()
+    hashes
+        .iter()
+        .map(|h| crash_point_x100(KNOWN_CHAIN_SALT, h))
+        .collect()
 }
 
 /// A chain seed whose round 1 ends fast (by 1.10x) and whose round 2 crashes within `range`,
@@ -47,11 +50,16 @@ async fn round_two_betting(ws: &mut Ws) -> Value {
 
 async fn start(range: std::ops::RangeInclusive<u64>) -> (TestApp, u64) {
     let (seed, point) = seed_for_round_two(range);
-    (TestApp::spawn_with_crash_chain(Some((seed, CHAIN_ROUNDS))).await, point)
+    (
+        TestApp::spawn_with_crash_chain(Some((seed, CHAIN_ROUNDS))).await,
+        point,
+    )
 }
 
 async fn balance_of(app: &TestApp, token: &str) -> i64 {
-    app.ws(Some(token)).await.welcome["balance"].as_i64().unwrap()
+    app.ws(Some(token)).await.welcome["balance"]
+        .as_i64()
+        .unwrap()
 }
 
 fn bet(cents: i64, auto: Option<u64>) -> Value {
@@ -59,7 +67,10 @@ fn bet(cents: i64, auto: Option<u64>) -> Value {
 }
 
 fn rand_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
 }
 
 #[tokio::test]
@@ -74,32 +85,62 @@ async fn two_players_share_a_round_with_manual_and_automatic_cash_outs() {
     let placed = b.call(bet(2_000, Some(110))).await;
     assert_eq!(placed["result"]["balance"], 100_000 - 2_000);
     // Each sees the other's bet in the feed.
-    b.until(|f| f["type"] == "crash_bet" && f["bet"]["username"] == "alice").await;
-    a.until(|f| f["type"] == "crash_bet" && f["bet"]["username"] == "bob").await;
+    b.until(|f| f["type"] == "crash_bet" && f["bet"]["username"] == "alice")
+        .await;
+    a.until(|f| f["type"] == "crash_bet" && f["bet"]["username"] == "bob")
+        .await;
 
     // Alice cashes out by hand once the multiplier passes 1.05x.
-    a.until(|f| f["type"] == "crash_tick" && f["round"] == round && f["multiplier_x100"].as_u64().unwrap() >= 105).await;
+    a.until(|f| {
+        f["type"] == "crash_tick"
+            && f["round"] == round
+            && f["multiplier_x100"].as_u64().unwrap() >= 105
+    })
+    .await;
     let cashed = a.call(json!({"type": "crash_cash_out"})).await;
     assert_eq!(cashed["type"], "ack", "{cashed}");
     let m = cashed["result"]["multiplier_x100"].as_u64().unwrap();
     assert!((105..point).contains(&m), "{m} vs crash {point}");
-    assert_eq!(cashed["result"]["payout"].as_i64().unwrap(), payout_cents(1_000, m));
+    assert_eq!(
+        cashed["result"]["payout"].as_i64().unwrap(),
+        payout_cents(1_000, m)
+    );
     // A second cash-out is refused.
-    assert_eq!(a.call(json!({"type": "crash_cash_out"})).await["code"], "already_cashed_out");
+    assert_eq!(
+        a.call(json!({"type": "crash_cash_out"})).await["code"],
+        "already_cashed_out"
+    );
 
     // Bob rides to his automatic 1.10x, seen by both.
     for ws in [&mut a, &mut b] {
-        let auto = ws.until(|f| f["type"] == "crash_bet" && f["bet"]["username"] == "bob" && !f["bet"]["cashed_out_x100"].is_null()).await;
-        assert_eq!((auto["bet"]["cashed_out_x100"].as_u64(), auto["bet"]["payout"].as_i64()), (Some(110), Some(2_200)));
+        let auto = ws
+            .until(|f| {
+                f["type"] == "crash_bet"
+                    && f["bet"]["username"] == "bob"
+                    && !f["bet"]["cashed_out_x100"].is_null()
+            })
+            .await;
+        assert_eq!(
+            (
+                auto["bet"]["cashed_out_x100"].as_u64(),
+                auto["bet"]["payout"].as_i64()
+            ),
+            (Some(110), Some(2_200))
+        );
     }
     // The round crashes where the chain says, and its revealed hash links to the previous one.
-    let crashed = b.until(|f| f["type"] == "crash_round" && f["round"]["phase"] == "crashed").await;
+    let crashed = b
+        .until(|f| f["type"] == "crash_round" && f["round"]["phase"] == "crashed")
+        .await;
     assert_eq!(crashed["round"]["crash_x100"].as_u64(), Some(point));
     let hash = chain::parse_hash(crashed["round"]["hash"].as_str().unwrap()).unwrap();
     let previous = chain::parse_hash(crashed["round"]["previous_hash"].as_str().unwrap()).unwrap();
     assert!(chain::links_to(&hash, &previous));
 
-    assert_eq!(balance_of(&app, &alice).await, 100_000 - 1_000 + payout_cents(1_000, m));
+    assert_eq!(
+        balance_of(&app, &alice).await,
+        100_000 - 1_000 + payout_cents(1_000, m)
+    );
     assert_eq!(balance_of(&app, &bob).await, 100_000 - 2_000 + 2_200);
     assert_eq!(app.running.engine.history().ledger_sum().await.unwrap(), 0);
 }
@@ -111,9 +152,13 @@ async fn a_cash_out_racing_the_crash_is_paid_only_if_it_arrived_first() {
     let mut a = app.ws(Some(&alice)).await;
     round_two_betting(&mut a).await;
     assert_eq!(a.call(bet(1_000, None)).await["type"], "ack");
-    a.until(|f| f["type"] == "crash_round" && f["round"]["phase"] == "running").await;
+    a.until(|f| f["type"] == "crash_round" && f["round"]["phase"] == "running")
+        .await;
     // Aim the cash-out at the crash instant itself.
-    tokio::time::sleep(Duration::from_millis(elapsed_ms_for(point).saturating_sub(5))).await;
+    tokio::time::sleep(Duration::from_millis(
+        elapsed_ms_for(point).saturating_sub(5),
+    ))
+    .await;
     let reply = a.call(json!({"type": "crash_cash_out"})).await;
     let expected = match reply["type"].as_str().unwrap() {
         "ack" => {
@@ -126,10 +171,16 @@ async fn a_cash_out_racing_the_crash_is_paid_only_if_it_arrived_first() {
             100_000 - 1_000
         }
     };
-    a.until(|f| f["type"] == "crash_round" && f["round"]["phase"] == "crashed").await;
+    a.until(|f| f["type"] == "crash_round" && f["round"]["phase"] == "crashed")
+        .await;
     // Too late for certain now.
     let late = a.call(json!({"type": "crash_cash_out"})).await;
-    assert!(late["code"] == "round_crashed" || late["code"] == "already_cashed_out" || late["code"] == "no_bet", "{late}");
+    assert!(
+        late["code"] == "round_crashed"
+            || late["code"] == "already_cashed_out"
+            || late["code"] == "no_bet",
+        "{late}"
+    );
     assert_eq!(balance_of(&app, &alice).await, expected);
     assert_eq!(app.running.engine.history().ledger_sum().await.unwrap(), 0);
 }
@@ -140,14 +191,27 @@ async fn crash_commands_outside_their_moment_are_refused_and_change_nothing() {
     let alice = app.register("alice").await;
     let mut a = app.ws(Some(&alice)).await;
     round_two_betting(&mut a).await;
-    assert_eq!(a.call(json!({"type": "crash_cash_out"})).await["code"], "no_bet");
-    assert_eq!(a.call(bet(1_000, Some(100))).await["code"], "invalid_auto_cashout");
-    assert_eq!(a.call(bet(1_000, Some(1_000_001))).await["code"], "invalid_auto_cashout");
+    assert_eq!(
+        a.call(json!({"type": "crash_cash_out"})).await["code"],
+        "no_bet"
+    );
+    assert_eq!(
+        a.call(bet(1_000, Some(100))).await["code"],
+        "invalid_auto_cashout"
+    );
+    assert_eq!(
+        a.call(bet(1_000, Some(1_000_001))).await["code"],
+        "invalid_auto_cashout"
+    );
     assert_eq!(a.call(bet(0, None)).await["code"], "bet_too_large");
-    assert_eq!(a.call(bet(100_001, None)).await["code"], "insufficient_funds");
+    assert_eq!(
+        a.call(bet(100_001, None)).await["code"],
+        "insufficient_funds"
+    );
     assert_eq!(a.call(bet(1_000, None)).await["type"], "ack");
     assert_eq!(a.call(bet(1_000, None)).await["code"], "already_bet");
-    a.until(|f| f["type"] == "crash_round" && f["round"]["phase"] == "running").await;
+    a.until(|f| f["type"] == "crash_round" && f["round"]["phase"] == "running")
+        .await;
     let mut b = app.ws(Some(&app.register("bob").await)).await;
     assert_eq!(b.call(bet(1_000, None)).await["code"], "betting_closed");
     assert_eq!(balance_of(&app, &alice).await, 100_000 - 1_000);

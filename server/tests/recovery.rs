@@ -22,14 +22,25 @@ struct Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn start(data: &std::path::Path) -> Server {
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let child = Command::new(env!("CARGO_BIN_EXE_zerolag"))
-        .args(["--addr", &addr, "--data-dir", data.to_str().unwrap(), "--log", "warn"])
+        .args([
+            "--addr",
+            &addr,
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--log",
+            "warn",
+        ])
         .env("ZEROLAG_CRASH_BETTING_MS", "1500")
         .env("ZEROLAG_CRASH_INTERMISSION_MS", "200")
         .stdout(Stdio::null())
@@ -38,7 +49,10 @@ async fn start(data: &std::path::Path) -> Server {
         .unwrap();
     let health = format!("http://{addr}/healthz");
     for _ in 0..600 {
-        if reqwest::get(&health).await.is_ok_and(|r| r.status().is_success()) {
+        if reqwest::get(&health)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             return Server { child, addr };
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -54,13 +68,27 @@ async fn register(server: &Server, name: &str) -> String {
         .send()
         .await
         .unwrap();
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
-    cookie.strip_prefix("zl_session=").unwrap().split(';').next().unwrap().to_owned()
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    cookie
+        .strip_prefix("zl_session=")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 async fn connect(server: &Server, token: &str) -> Ws {
-    let mut request = format!("ws://{}/ws", server.addr).into_client_request().unwrap();
-    request.headers_mut().insert("cookie", HeaderValue::from_str(&format!("zl_session={token}")).unwrap());
+    let mut request = format!("ws://{}/ws", server.addr)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "cookie",
+        HeaderValue::from_str(&format!("zl_session={token}")).unwrap(),
+    );
     let (stream, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     let mut ws = Ws::from_stream(stream);
     let welcome = ws.next().await;
@@ -70,30 +98,55 @@ async fn connect(server: &Server, token: &str) -> Ws {
 
 async fn pool(data: &std::path::Path) -> sqlx::SqlitePool {
     let url = format!("sqlite://{}/zerolag.db", data.display());
-    SqlitePoolOptions::new().max_connections(1).connect(&url).await.unwrap()
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .unwrap()
 }
 
 fn is_phase(frame: &Value, phase: &str) -> bool {
-    (frame["type"] == "crash_round" || frame["type"] == "crash_state") && frame["round"]["phase"] == phase
+    (frame["type"] == "crash_round" || frame["type"] == "crash_state")
+        && frame["round"]["phase"] == phase
 }
 
 #[tokio::test]
 async fn after_kill_9_acknowledged_cash_outs_stand_and_open_bets_are_refunded() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = start(dir.path()).await;
-    let (alice, bob) = (register(&server, "alice").await, register(&server, "bob").await);
+    let (alice, bob) = (
+        register(&server, "alice").await,
+        register(&server, "bob").await,
+    );
     let mut attempt = 0;
     let (round, cashed) = loop {
         attempt += 1;
         assert!(attempt <= ATTEMPTS_MAX, "no round outlived a cash-out");
         let (mut a, mut b) = (connect(&server, &alice).await, connect(&server, &bob).await);
-        let betting = a.until(|f| is_phase(f, "betting") && f["round"]["betting_left_ms"].as_u64().unwrap() > 500).await;
+        let betting = a
+            .until(|f| {
+                is_phase(f, "betting") && f["round"]["betting_left_ms"].as_u64().unwrap() > 500
+            })
+            .await;
         let round = betting["round"]["id"].clone();
         let idem = format!("a{attempt}");
-        assert_eq!(a.call(json!({"type": "crash_bet", "idem": idem, "amount": 1_000})).await["type"], "ack");
+        assert_eq!(
+            a.call(json!({"type": "crash_bet", "idem": idem, "amount": 1_000}))
+                .await["type"],
+            "ack"
+        );
         let idem = format!("b{attempt}");
-        assert_eq!(b.call(json!({"type": "crash_bet", "idem": idem, "amount": 3_000})).await["type"], "ack");
-        a.until(|f| f["type"] == "crash_round" && f["round"]["id"] == round && f["round"]["phase"] == "running").await;
+        assert_eq!(
+            b.call(json!({"type": "crash_bet", "idem": idem, "amount": 3_000}))
+                .await["type"],
+            "ack"
+        );
+        a.until(|f| {
+            f["type"] == "crash_round"
+                && f["round"]["id"] == round
+                && f["round"]["phase"] == "running"
+        })
+        .await;
         let cashed = a.call(json!({"type": "crash_cash_out"})).await;
         // Kill at once, before the round can end on its own.
         server.child.kill().unwrap();
@@ -118,7 +171,10 @@ async fn after_kill_9_acknowledged_cash_outs_stand_and_open_bets_are_refunded() 
     let b = connect(&server, &bob).await;
     let cash_outs_before: i64 = a.welcome["balance"].as_i64().unwrap();
     // Alice paid at most 10.00 in each earlier attempt and was paid this round's cash-out.
-    assert!(cash_outs_before >= 100_000 - 1_000 * attempt as i64 + payout, "{cash_outs_before}");
+    assert!(
+        cash_outs_before >= 100_000 - 1_000 * attempt as i64 + payout,
+        "{cash_outs_before}"
+    );
     let bob_refunded: String = sqlx::query_scalar(
         "SELECT status FROM round_bets b JOIN users u ON u.id = b.user_id WHERE u.username = 'bob' AND b.round_id = ?",
     )
@@ -135,17 +191,29 @@ async fn after_kill_9_acknowledged_cash_outs_stand_and_open_bets_are_refunded() 
     .await
     .unwrap();
     assert_eq!(alice_status, ("cashed".to_owned(), payout));
-    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rounds WHERE phase IN ('betting', 'running') AND id <= ?")
-        .bind(round.as_i64().unwrap())
+    let open: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM rounds WHERE phase IN ('betting', 'running') AND id <= ?",
+    )
+    .bind(round.as_i64().unwrap())
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(open, 0);
+    let audits: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE kind = 'round_interrupted'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(audits >= 1);
+    let sum: i64 = sqlx::query_scalar("SELECT SUM(balance) FROM accounts")
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(open, 0);
-    let audits: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE kind = 'round_interrupted'").fetch_one(&pool).await.unwrap();
-    assert!(audits >= 1);
-    let sum: i64 = sqlx::query_scalar("SELECT SUM(balance) FROM accounts").fetch_one(&pool).await.unwrap();
     assert_eq!(sum, 0);
-    let in_play: i64 = sqlx::query_scalar("SELECT balance FROM accounts WHERE kind = 'in_play'").fetch_one(&pool).await.unwrap();
+    let in_play: i64 = sqlx::query_scalar("SELECT balance FROM accounts WHERE kind = 'in_play'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     // Only bets of the round running now (after the restart) may be held.
     assert!(in_play >= 0);
     drop(b);

@@ -20,11 +20,21 @@ async fn a_dice_bet_is_acknowledged_and_the_balance_reaches_every_tab() {
     let payout = bet["payout"].as_i64().unwrap();
     let expected = 100_000 - 1_000 + payout;
     assert_eq!(ack["result"]["balance"], expected);
-    assert_eq!(payout, if bet["roll"].as_u64().unwrap() < 5_000 { 1_980 } else { 0 });
+    assert_eq!(
+        payout,
+        if bet["roll"].as_u64().unwrap() < 5_000 {
+            1_980
+        } else {
+            0
+        }
+    );
 
     let pushed = tab2.until(|f| f["type"] == "balance").await;
     assert_eq!(pushed["balance"], expected);
-    assert_eq!(pushed["topic"], format!("player:{}", tab2.welcome["player"]["id"]));
+    assert_eq!(
+        pushed["topic"],
+        format!("player:{}", tab2.welcome["player"]["id"])
+    );
     assert!(pushed["seq"].as_u64().unwrap() >= 1);
 
     // Everyone watching sees the bet in the public feed, the same frame for all.
@@ -45,7 +55,10 @@ async fn a_retried_bet_returns_the_original_result_and_moves_money_once() {
     assert_eq!(conflict["code"], "idempotency_conflict");
     // A fresh connection (say, after a reconnect) gets the same answer too.
     let mut other = app.ws(Some(&token)).await;
-    assert_eq!(other.call(dice_bet("same-key", 700, 3_000)).await["result"], first["result"]);
+    assert_eq!(
+        other.call(dice_bet("same-key", 700, 3_000)).await["result"],
+        first["result"]
+    );
     assert_eq!(other.welcome["balance"], first["result"]["balance"]);
 }
 
@@ -62,14 +75,19 @@ async fn insufficient_funds_and_out_of_range_bets_change_nothing() {
         (100, 99, "invalid_target"),
         (100, 9_801, "invalid_target"),
     ] {
-        let reply = ws.call(dice_bet(&format!("k{amount}-{target}"), amount, target)).await;
+        let reply = ws
+            .call(dice_bet(&format!("k{amount}-{target}"), amount, target))
+            .await;
         assert_eq!(reply["type"], "error");
         assert_eq!(reply["code"], code, "{reply}");
     }
     let mut fresh = app.ws(Some(&token)).await;
     assert_eq!(fresh.welcome["balance"], 100_000);
     assert_eq!(fresh.welcome["seed"]["next_nonce"], 0);
-    assert_eq!(fresh.call(json!({"type": "ping"})).await["result"]["kind"], "pong");
+    assert_eq!(
+        fresh.call(json!({"type": "ping"})).await["result"]["kind"],
+        "pong"
+    );
 }
 
 #[tokio::test]
@@ -79,7 +97,8 @@ async fn of_100_concurrent_all_in_bets_exactly_one_is_accepted() {
     let mut ws = app.ws(Some(&token)).await;
     // 1% chance: the accepted bet loses unless the seed says otherwise; a win is checked below.
     for i in 0..100 {
-        ws.send(dice_bet(&format!("all-in-{i}"), 100_000, 100)).await;
+        ws.send(dice_bet(&format!("all-in-{i}"), 100_000, 100))
+            .await;
     }
     let mut accepted = Vec::new();
     for req in 1..=100 {
@@ -96,7 +115,10 @@ async fn of_100_concurrent_all_in_bets_exactly_one_is_accepted() {
     let fresh = app.ws(Some(&token)).await;
     let history = app.running.engine.history();
     assert_eq!(history.ledger_sum().await.unwrap(), 0);
-    assert_eq!(fresh.welcome["balance"], accepted.last().unwrap()["balance"]);
+    assert_eq!(
+        fresh.welcome["balance"],
+        accepted.last().unwrap()["balance"]
+    );
 }
 
 #[tokio::test]
@@ -104,7 +126,9 @@ async fn a_cross_origin_upgrade_is_refused_with_403() {
     let app = TestApp::spawn().await;
     let refused = app.ws_with_origin(None, Some("http://evil.example")).await;
     match refused {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403)
+        }
         other => panic!("expected 403, got {:?}", other.map(|_| ())),
     }
     // Non-browser clients send no Origin and are allowed.
@@ -117,7 +141,8 @@ async fn an_oversized_frame_gets_an_error_and_the_connection_goes_on() {
     let token = app.register("alice").await;
     let mut ws = app.ws(Some(&token)).await;
     let padding = "x".repeat(20 * 1024);
-    ws.send_text(json!({"type": "ping", "req": 1, "pad": padding}).to_string()).await;
+    ws.send_text(json!({"type": "ping", "req": 1, "pad": padding}).to_string())
+        .await;
     let error = ws.until(|f| f["type"] == "error").await;
     assert_eq!(error["code"], "too_large");
     assert_eq!(ws.call(json!({"type": "ping"})).await["type"], "ack");
@@ -137,13 +162,24 @@ async fn malformed_and_unauthorised_commands_get_clear_errors() {
     let app = TestApp::spawn().await;
     let mut ws = app.ws(None).await;
     ws.send_text("{not json".into()).await;
-    assert_eq!(ws.until(|f| f["type"] == "error").await["code"], "bad_request");
-    assert_eq!(ws.call(json!({"type": "withdraw_all"})).await["code"], "unknown_type");
     assert_eq!(
-        ws.call(json!({"type": "dice_bet", "idem": "k", "amount": "100", "target": 5000})).await["code"],
+        ws.until(|f| f["type"] == "error").await["code"],
         "bad_request"
     );
-    assert_eq!(ws.call(json!({"type": "dice_bet", "idem": "k", "amount": 1.5, "target": 5000})).await["code"], "bad_request");
+    assert_eq!(
+        ws.call(json!({"type": "withdraw_all"})).await["code"],
+        "unknown_type"
+    );
+    assert_eq!(
+        ws.call(json!({"type": "dice_bet", "idem": "k", "amount": "100", "target": 5000}))
+            .await["code"],
+        "bad_request"
+    );
+    assert_eq!(
+        ws.call(json!({"type": "dice_bet", "idem": "k", "amount": 1.5, "target": 5000}))
+            .await["code"],
+        "bad_request"
+    );
     let logged_out = ws.call(dice_bet("k", 100, 5_000)).await;
     assert_eq!(logged_out["code"], "unauthorized");
     assert!(logged_out["message"].as_str().unwrap().len() > 5);
@@ -154,17 +190,30 @@ async fn seed_rotation_reveals_a_seed_that_reproduces_the_rolls() {
     let app = TestApp::spawn().await;
     let token = app.register("alice").await;
     let mut ws = app.ws(Some(&token)).await;
-    let commitment = ws.welcome["seed"]["commitment"].as_str().unwrap().to_owned();
-    let set = ws.call(json!({"type": "set_client_seed", "client_seed": "my lucky seed"})).await;
+    let commitment = ws.welcome["seed"]["commitment"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let set = ws
+        .call(json!({"type": "set_client_seed", "client_seed": "my lucky seed"}))
+        .await;
     assert_eq!(set["result"]["seed"]["client_seed"], "my lucky seed");
-    let bad = ws.call(json!({"type": "set_client_seed", "client_seed": ""})).await;
+    let bad = ws
+        .call(json!({"type": "set_client_seed", "client_seed": ""}))
+        .await;
     assert_eq!(bad["code"], "invalid_seed");
     let bet = ws.call(dice_bet("v1", 100, 5_000)).await["result"]["bet"].clone();
     let rotated = ws.call(json!({"type": "rotate_seed"})).await;
     let revealed = &rotated["result"]["revealed"];
     assert_eq!(revealed["commitment"], commitment);
     let server_seed = revealed["server_seed"].as_str().unwrap();
-    let roll = protocol::dice::verify(server_seed, &commitment, "my lucky seed", 0, bet["roll"].as_u64().unwrap() as u32);
+    let roll = protocol::dice::verify(
+        server_seed,
+        &commitment,
+        "my lucky seed",
+        0,
+        bet["roll"].as_u64().unwrap() as u32,
+    );
     assert!(roll.is_ok(), "{roll:?}");
     assert_ne!(rotated["result"]["seed"]["commitment"], commitment);
 }
@@ -196,14 +245,19 @@ async fn a_reconnecting_client_receives_exactly_the_feed_events_it_missed() {
     let epoch = watcher.welcome["epoch"].as_u64().unwrap();
     let mut bet_ids = Vec::new();
     for i in 0..3 {
-        let ack = player.call(dice_bet(&format!("feed-{i}"), 100, 5_000)).await;
+        let ack = player
+            .call(dice_bet(&format!("feed-{i}"), 100, 5_000))
+            .await;
         bet_ids.push(ack["result"]["bet"]["id"].clone());
     }
     let first = watcher.until(|f| f["type"] == "dice_feed").await;
     let seen_seq = first["seq"].as_u64().unwrap();
 
     // Resume after the first event: only the two later bets arrive, then live events.
-    let mut resumed = app.ws_at(&format!("/ws?epoch={epoch}&dice={seen_seq}"), None, None).await.unwrap();
+    let mut resumed = app
+        .ws_at(&format!("/ws?epoch={epoch}&dice={seen_seq}"), None, None)
+        .await
+        .unwrap();
     for expected in &bet_ids[1..] {
         let event = resumed.until(|f| f["type"] == "dice_feed").await;
         assert_eq!(&event["bet"]["id"], expected);
@@ -213,7 +267,10 @@ async fn a_reconnecting_client_receives_exactly_the_feed_events_it_missed() {
     assert_eq!(event["bet"]["id"], live["result"]["bet"]["id"]);
 
     // A client from another server run (unknown epoch) gets the kept events as a snapshot.
-    let mut stranger = app.ws_at(&format!("/ws?epoch={}&dice=2", epoch + 1), None, None).await.unwrap();
+    let mut stranger = app
+        .ws_at(&format!("/ws?epoch={}&dice=2", epoch + 1), None, None)
+        .await
+        .unwrap();
     let snapshot_first = stranger.until(|f| f["type"] == "dice_feed").await;
     assert_eq!(snapshot_first["bet"]["id"], bet_ids[0]);
 }

@@ -41,17 +41,35 @@ async fn everyone_sees_the_same_slot_and_only_the_right_segment_wins() {
     assert_eq!(a.call(bet("a", 1_000, segment)).await["type"], "ack");
     let placed = b.call(bet("b", 2_000, other)).await;
     assert_eq!(placed["result"]["balance"], 100_000 - 2_000);
-    assert_eq!(b.call(bet("b2", 2_000, segment)).await["code"], "already_bet");
+    assert_eq!(
+        b.call(bet("b2", 2_000, segment)).await["code"],
+        "already_bet"
+    );
     // A retry of the same bet (say, after a reconnect) gets the original answer.
-    assert_eq!(b.call(bet("b", 2_000, other)).await["result"], placed["result"]);
-    assert_eq!(b.call(bet("b", 2_500, other)).await["code"], "idempotency_conflict");
+    assert_eq!(
+        b.call(bet("b", 2_000, other)).await["result"],
+        placed["result"]
+    );
+    assert_eq!(
+        b.call(bet("b", 2_500, other)).await["code"],
+        "idempotency_conflict"
+    );
 
     let mut results = Vec::new();
     for ws in [&mut a, &mut b] {
-        let spin = ws.until(|f| f["type"] == "wheel_round" && f["round"]["id"] == round && f["round"]["phase"] == "spinning").await;
+        let spin = ws
+            .until(|f| {
+                f["type"] == "wheel_round"
+                    && f["round"]["id"] == round
+                    && f["round"]["phase"] == "spinning"
+            })
+            .await;
         results.push(spin);
     }
-    assert_eq!(results[0], results[1], "one encoding, the same result for everyone");
+    assert_eq!(
+        results[0], results[1],
+        "one encoding, the same result for everyone"
+    );
     let spin = &results[0];
     assert_eq!(spin["round"]["slot"].as_u64(), Some(u64::from(slot)));
     let hash = chain::parse_hash(spin["round"]["hash"].as_str().unwrap()).unwrap();
@@ -62,18 +80,37 @@ async fn everyone_sees_the_same_slot_and_only_the_right_segment_wins() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|b| (b["username"].as_str().unwrap().to_owned(), b["payout"].as_i64().unwrap()))
+        .map(|b| {
+            (
+                b["username"].as_str().unwrap().to_owned(),
+                b["payout"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert!(payouts.contains(&("alice".to_owned(), win)), "{payouts:?}");
     assert!(payouts.contains(&("bob".to_owned(), 0)), "{payouts:?}");
 
-    assert_eq!(app.ws(Some(&alice)).await.welcome["balance"], 100_000 - 1_000 + win);
+    assert_eq!(
+        app.ws(Some(&alice)).await.welcome["balance"],
+        100_000 - 1_000 + win
+    );
     assert_eq!(app.ws(Some(&bob)).await.welcome["balance"], 100_000 - 2_000);
     assert_eq!(app.running.engine.history().ledger_sum().await.unwrap(), 0);
 
     // The chain's commitment is published on /fair, in the server-rendered page.
     let (_, terminal) = chain::build(SEED, CHAIN_ROUNDS);
-    let fair = app.http().get(app.url("/fair")).send().await.unwrap().text().await.unwrap();
-    assert!(fair.contains(&hex::encode(terminal)), "terminal hash published");
+    let fair = app
+        .http()
+        .get(app.url("/fair"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        fair.contains(&hex::encode(terminal)),
+        "terminal hash published"
+    );
     assert!(fair.contains(KNOWN_CHAIN_SALT));
 }

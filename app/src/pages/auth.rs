@@ -18,7 +18,12 @@ fn message(code: &str) -> &'static str {
 }
 
 #[component]
-fn AuthForm(action: &'static str, title: &'static str, submit: &'static str, new_password: bool) -> impl IntoView {
+fn AuthForm(
+    action: &'static str,
+    title: &'static str,
+    submit: &'static str,
+    new_password: bool,
+) -> impl IntoView {
     let query = use_query_map();
     let error = move || query.read().get("error").map(|code| message(&code));
     view! {

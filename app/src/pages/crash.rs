@@ -43,10 +43,17 @@ pub fn CrashPage() -> impl IntoView {
 
 /// The multiplier now, as this client shows it: the server's last tick carried forward along
 /// the shared curve, or the crash point once crashed.
-fn shown_multiplier(state: &CrashLive, tick: Option<crate::live::CrashTickSeen>, now_ms: f64) -> (u64, u64) {
+fn shown_multiplier(
+    state: &CrashLive,
+    tick: Option<crate::live::CrashTickSeen>,
+    now_ms: f64,
+) -> (u64, u64) {
     match state.round.phase {
         CrashPhase::Betting => (100, 0),
-        CrashPhase::Crashed => (state.round.crash_x100.unwrap_or(100), state.round.elapsed_ms),
+        CrashPhase::Crashed => (
+            state.round.crash_x100.unwrap_or(100),
+            state.round.elapsed_ms,
+        ),
         CrashPhase::Running => {
             let elapsed = match tick.filter(|t| t.round == state.round.id) {
                 Some(t) => t.elapsed_ms + (now_ms - t.received_ms).max(0.0) as u64,
@@ -78,7 +85,14 @@ fn CrashStage() -> impl IntoView {
     }
     let shown = move || {
         let now = frame_ms.get();
-        live.crash.with(|state| state.as_ref().map(|s| (s.round.phase, shown_multiplier(s, live.crash_tick.get(), now))))
+        live.crash.with(|state| {
+            state.as_ref().map(|s| {
+                (
+                    s.round.phase,
+                    shown_multiplier(s, live.crash_tick.get(), now),
+                )
+            })
+        })
     };
     let status = move || {
         live.crash.with(|state| match state {
@@ -94,7 +108,9 @@ fn CrashStage() -> impl IntoView {
         })
     };
     let path = move || {
-        let Some((phase, (_, elapsed))) = shown() else { return String::new() };
+        let Some((phase, (_, elapsed))) = shown() else {
+            return String::new();
+        };
         if phase == CrashPhase::Betting {
             return String::new();
         }
@@ -141,7 +157,10 @@ fn CrashControls() -> impl IntoView {
     let pending = RwSignal::new(false);
     let my_bet = move || {
         let me = live.player.get()?.username;
-        live.crash.with(|s| s.as_ref().and_then(|s| s.bets.iter().find(|b| b.username == me).cloned()))
+        live.crash.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.bets.iter().find(|b| b.username == me).cloned())
+        })
     };
     let phase = move || live.crash.with(|s| s.as_ref().map(|s| s.round.phase));
     let place = move |ev: leptos::ev::SubmitEvent| {
@@ -161,7 +180,12 @@ fn CrashControls() -> impl IntoView {
         };
         pending.set(true);
         let idem = new_idempotency_key();
-        let build = move |req| ClientMsg::CrashBet { req, idem, amount: stake, auto_cashout_x100 };
+        let build = move |req| ClientMsg::CrashBet {
+            req,
+            idem,
+            amount: stake,
+            auto_cashout_x100,
+        };
         live.request(build, true, move |reply| {
             pending.set(false);
             message.set(match reply {
@@ -173,18 +197,30 @@ fn CrashControls() -> impl IntoView {
     };
     let cash_out = move |_| {
         pending.set(true);
-        live.request(|req| ClientMsg::CrashCashOut { req }, false, move |reply| {
-            pending.set(false);
-            message.set(match reply {
-                Ok(AckResult::CrashCashOut { multiplier_x100, payout }) => {
-                    format!("Cashed out at {} for {payout}.", format_x(multiplier_x100))
-                }
-                Ok(_) => String::new(),
-                Err((_, text)) => text,
-            });
-        });
+        live.request(
+            |req| ClientMsg::CrashCashOut { req },
+            false,
+            move |reply| {
+                pending.set(false);
+                message.set(match reply {
+                    Ok(AckResult::CrashCashOut {
+                        multiplier_x100,
+                        payout,
+                    }) => {
+                        format!("Cashed out at {} for {payout}.", format_x(multiplier_x100))
+                    }
+                    Ok(_) => String::new(),
+                    Err((_, text)) => text,
+                });
+            },
+        );
     };
-    let can_bet = move || live.is_live() && !pending.get() && phase() == Some(CrashPhase::Betting) && my_bet().is_none();
+    let can_bet = move || {
+        live.is_live()
+            && !pending.get()
+            && phase() == Some(CrashPhase::Betting)
+            && my_bet().is_none()
+    };
     let can_cash_out = move || {
         live.is_live()
             && !pending.get()
@@ -216,7 +252,9 @@ fn CrashControls() -> impl IntoView {
 fn CrashPlayers() -> impl IntoView {
     let live = expect_context::<Live>();
     let rows = Signal::derive(move || {
-        let bets = live.crash.with(|s| s.as_ref().map(|s| s.bets.clone()).unwrap_or_default());
+        let bets = live
+            .crash
+            .with(|s| s.as_ref().map(|s| s.bets.clone()).unwrap_or_default());
         bets.into_iter()
             .map(|bet| {
                 let cells = [

@@ -55,7 +55,12 @@ fn DiceTable() -> impl IntoView {
         };
         pending.set(true);
         let idem = new_idempotency_key();
-        let build = move |req| ClientMsg::DiceBet { req, idem, amount: chosen.amount, target: chosen.target };
+        let build = move |req| ClientMsg::DiceBet {
+            req,
+            idem,
+            amount: chosen.amount,
+            target: chosen.target,
+        };
         live.request(build, true, move |reply| {
             pending.set(false);
             outcome.set(Some(match reply {
@@ -122,22 +127,33 @@ fn SeedPanel() -> impl IntoView {
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let wanted = client_seed.get_untracked();
-        live.request(move |req| ClientMsg::SetClientSeed { req, client_seed: wanted }, false, move |reply| {
-            status.set(match reply {
-                Ok(_) => "Client seed saved.".into(),
-                Err((_, message)) => message,
-            })
-        });
+        live.request(
+            move |req| ClientMsg::SetClientSeed {
+                req,
+                client_seed: wanted,
+            },
+            false,
+            move |reply| {
+                status.set(match reply {
+                    Ok(_) => "Client seed saved.".into(),
+                    Err((_, message)) => message,
+                })
+            },
+        );
     };
     let rotate = move |_| {
-        live.request(|req| ClientMsg::RotateSeed { req }, false, move |reply| match reply {
-            Ok(AckResult::Seed { revealed: seed, .. }) => {
-                revealed.set(seed);
-                status.set("Server seed revealed; a new one is committed.".into());
-            }
-            Ok(_) => {}
-            Err((_, message)) => status.set(message),
-        });
+        live.request(
+            |req| ClientMsg::RotateSeed { req },
+            false,
+            move |reply| match reply {
+                Ok(AckResult::Seed { revealed: seed, .. }) => {
+                    revealed.set(seed);
+                    status.set("Server seed revealed; a new one is committed.".into());
+                }
+                Ok(_) => {}
+                Err((_, message)) => status.set(message),
+            },
+        );
     };
     view! {
         <section class="card seeds" aria-label="Provably fair seeds">

@@ -3,9 +3,9 @@
 
 use crate::api::{get_published_chains, get_verifiable_bets, get_verifiable_rounds, AppError};
 use leptos::prelude::*;
-use protocol::dice::{self, format_hundredths};
 use protocol::chain;
 use protocol::crash::crash_point_x100;
+use protocol::dice::{self, format_hundredths};
 use protocol::records::{BetRecord, ChainRecord, RoundRecord};
 use protocol::wheel;
 
@@ -151,13 +151,21 @@ fn RoundVerifyRow(round: RoundRecord) -> impl IntoView {
     let check = {
         let round = round.clone();
         move |_| {
-            let result = match (chain::parse_hash(&round.hash), chain::parse_hash(&round.terminal_hash)) {
-                (Some(hash), Some(terminal)) if chain::is_round_of(&hash, round.number, &terminal) => {
+            let result = match (
+                chain::parse_hash(&round.hash),
+                chain::parse_hash(&round.terminal_hash),
+            ) {
+                (Some(hash), Some(terminal))
+                    if chain::is_round_of(&hash, round.number, &terminal) =>
+                {
                     let outcome = recompute(&round.game, &round.salt, &hash);
                     if outcome == round.outcome {
                         Ok(format!("Verified: {}", describe(&round.game, outcome)))
                     } else {
-                        Err(format!("outcome mismatch: computed {}", describe(&round.game, outcome)))
+                        Err(format!(
+                            "outcome mismatch: computed {}",
+                            describe(&round.game, outcome)
+                        ))
                     }
                 }
                 _ => Err("the hash is not at this place in the published chain".to_string()),
@@ -188,9 +196,17 @@ fn VerifyRow(record: BetRecord) -> impl IntoView {
         let bet = bet.clone();
         move |_| {
             let server_seed = record.server_seed.clone().unwrap_or_default();
-            let result = dice::verify(&server_seed, &bet.seed_commitment, &bet.client_seed, bet.nonce, bet.roll);
+            let result = dice::verify(
+                &server_seed,
+                &bet.seed_commitment,
+                &bet.client_seed,
+                bet.nonce,
+                bet.roll,
+            );
             verdict.set(Some(
-                result.map(|roll| format!("Verified: {}", format_hundredths(roll))).map_err(|e| e.to_string()),
+                result
+                    .map(|roll| format!("Verified: {}", format_hundredths(roll)))
+                    .map_err(|e| e.to_string()),
             ));
         }
     };
@@ -218,7 +234,11 @@ fn ManualVerifier() -> impl IntoView {
         let nonce = nonce.get().trim().parse::<u64>().ok()?;
         (!seed.is_empty()).then(|| {
             let roll = dice::roll(&seed, &client_seed.get(), nonce);
-            format!("Roll {} · seed hash {}", format_hundredths(roll), protocol::fair::seed_commitment(&seed))
+            format!(
+                "Roll {} · seed hash {}",
+                format_hundredths(roll),
+                protocol::fair::seed_commitment(&seed)
+            )
         })
     };
     view! {
@@ -244,10 +264,14 @@ fn ManualRoundVerifier(chains: Vec<ChainRecord>) -> impl IntoView {
         let game = game.get();
         let found = chains.iter().filter(|c| c.game == game).find_map(|c| {
             let terminal = chain::parse_hash(&c.terminal_hash)?;
-            (number <= c.rounds && chain::is_round_of(&hash, number, &terminal)).then(|| c.salt.clone())
+            (number <= c.rounds && chain::is_round_of(&hash, number, &terminal))
+                .then(|| c.salt.clone())
         });
         Some(match found {
-            Some(salt) => format!("In the published {game} chain at round {number}: {}", describe(&game, recompute(&game, &salt, &hash))),
+            Some(salt) => format!(
+                "In the published {game} chain at round {number}: {}",
+                describe(&game, recompute(&game, &salt, &hash))
+            ),
             None => format!("Not round {number} of any published {game} chain"),
         })
     };
@@ -270,7 +294,10 @@ fn ManualRoundVerifier(chains: Vec<ChainRecord>) -> impl IntoView {
 
 /// The outcome of a check: green when verified, red with the reason otherwise.
 #[component]
-fn Verdict(verdict: RwSignal<Option<Result<String, String>>>, testid: &'static str) -> impl IntoView {
+fn Verdict(
+    verdict: RwSignal<Option<Result<String, String>>>,
+    testid: &'static str,
+) -> impl IntoView {
     view! {
         <span data-testid=testid class="verdict" class:ok=move || matches!(verdict.get(), Some(Ok(_)))>
             {move || match verdict.get() {

@@ -43,7 +43,10 @@ pub fn WheelPage() -> impl IntoView {
 
 fn slot_path(index: usize) -> String {
     let slots = SLOTS as f64;
-    let (a0, a1) = (index as f64 / slots * std::f64::consts::TAU, (index + 1) as f64 / slots * std::f64::consts::TAU);
+    let (a0, a1) = (
+        index as f64 / slots * std::f64::consts::TAU,
+        (index + 1) as f64 / slots * std::f64::consts::TAU,
+    );
     let point = |a: f64, r: f64| (50.0 + r * a.sin(), 50.0 - r * a.cos());
     let (x0, y0) = point(a0, 48.0);
     let (x1, y1) = point(a1, 48.0);
@@ -65,11 +68,19 @@ fn WheelStage() -> impl IntoView {
                     let centre = (slot as f64 + 0.5) / SLOTS as f64 * 360.0;
                     SPIN_TURNS * 360.0 * (state.round.number as f64) - centre
                 }
-                None => -(state.history.first().map_or(0.0, |s| (*s as f64 + 0.5) / SLOTS as f64 * 360.0)),
+                None => {
+                    -(state
+                        .history
+                        .first()
+                        .map_or(0.0, |s| (*s as f64 + 0.5) / SLOTS as f64 * 360.0))
+                }
             }
         })
     };
-    let spin_ms = move || live.wheel.with(|s| s.as_ref().map_or(0, |s| s.round.spin_left_ms));
+    let spin_ms = move || {
+        live.wheel
+            .with(|s| s.as_ref().map_or(0, |s| s.round.spin_left_ms))
+    };
     let status = move || {
         live.wheel.with(|state| match state {
             None => "Connecting to the wheel…".to_string(),
@@ -84,7 +95,12 @@ fn WheelStage() -> impl IntoView {
             let state = state.as_ref()?;
             let slot = state.round.slot?;
             let segment = layout()[slot as usize];
-            Some(format!("Round {}: {} ({})", state.round.number, segment.label(), segment_name(segment)))
+            Some(format!(
+                "Round {}: {} ({})",
+                state.round.number,
+                segment.label(),
+                segment_name(segment)
+            ))
         })
     };
     view! {
@@ -130,12 +146,18 @@ fn WheelControls() -> impl IntoView {
     let pending = RwSignal::new(false);
     let my_bet = move || {
         let me = live.player.get()?.username;
-        live.wheel.with(|s| s.as_ref().and_then(|s| s.bets.iter().find(|b| b.username == me).cloned()))
+        live.wheel.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.bets.iter().find(|b| b.username == me).cloned())
+        })
     };
     let can_bet = move || {
         live.is_live()
             && !pending.get()
-            && live.wheel.with(|s| s.as_ref().is_some_and(|s| s.round.phase == WheelPhase::Betting))
+            && live.wheel.with(|s| {
+                s.as_ref()
+                    .is_some_and(|s| s.round.phase == WheelPhase::Betting)
+            })
             && my_bet().is_none()
     };
     let place = move |segment: Segment| {
@@ -145,14 +167,25 @@ fn WheelControls() -> impl IntoView {
         };
         pending.set(true);
         let idem = new_idempotency_key();
-        live.request(move |req| ClientMsg::WheelBet { req, idem, amount: stake, segment }, true, move |reply| {
-            pending.set(false);
-            message.set(match reply {
-                Ok(AckResult::WheelBet { .. }) => format!("Bet {stake} on {}.", segment.label()),
-                Ok(_) => String::new(),
-                Err((_, text)) => text,
-            });
-        });
+        live.request(
+            move |req| ClientMsg::WheelBet {
+                req,
+                idem,
+                amount: stake,
+                segment,
+            },
+            true,
+            move |reply| {
+                pending.set(false);
+                message.set(match reply {
+                    Ok(AckResult::WheelBet { .. }) => {
+                        format!("Bet {stake} on {}.", segment.label())
+                    }
+                    Ok(_) => String::new(),
+                    Err((_, text)) => text,
+                });
+            },
+        );
     };
     view! {
         <section class="card">
@@ -184,12 +217,22 @@ fn WheelControls() -> impl IntoView {
 fn WheelBets() -> impl IntoView {
     let live = expect_context::<Live>();
     let rows = Signal::derive(move || {
-        let bets = live.wheel.with(|s| s.as_ref().map(|s| s.bets.clone()).unwrap_or_default());
+        let bets = live
+            .wheel
+            .with(|s| s.as_ref().map(|s| s.bets.clone()).unwrap_or_default());
         bets.into_iter()
             .map(|bet| {
                 let won = bet.payout.is_some_and(|p| p.0 > 0);
                 let payout = bet.payout.map(|p| p.to_string()).unwrap_or_default();
-                (won, [bet.username, bet.amount.to_string(), bet.segment.label(), payout])
+                (
+                    won,
+                    [
+                        bet.username,
+                        bet.amount.to_string(),
+                        bet.segment.label(),
+                        payout,
+                    ],
+                )
             })
             .collect()
     });

@@ -15,8 +15,13 @@ const ARGON2_ITERATIONS: u32 = 2;
 const ARGON2_PARALLELISM: u32 = 1;
 
 fn argon2() -> Argon2<'static> {
-    let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, ARGON2_PARALLELISM, None)
-        .expect("OWASP Argon2 parameters are valid");
+    let params = Params::new(
+        ARGON2_MEMORY_KIB,
+        ARGON2_ITERATIONS,
+        ARGON2_PARALLELISM,
+        None,
+    )
+    .expect("OWASP Argon2 parameters are valid");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
@@ -24,20 +29,26 @@ fn hash_now(password: &str) -> Result<String, AuthError> {
     let mut salt = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(|_| AuthError::Internal)?;
-    let hash = argon2().hash_password(password.as_bytes(), &salt).map_err(|_| AuthError::Internal)?;
+    let hash = argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|_| AuthError::Internal)?;
     Ok(hash.to_string())
 }
 
 /// Hashes a password into a PHC string.
 pub async fn hash(password: String) -> Result<String, AuthError> {
-    tokio::task::spawn_blocking(move || hash_now(&password)).await.map_err(|_| AuthError::Internal)?
+    tokio::task::spawn_blocking(move || hash_now(&password))
+        .await
+        .map_err(|_| AuthError::Internal)?
 }
 
 /// Checks a password against a PHC string.
 pub async fn verify(password: String, stored: String) -> Result<bool, AuthError> {
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&stored).map_err(|_| AuthError::Internal)?;
-        Ok(argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+        Ok(argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
     })
     .await
     .map_err(|_| AuthError::Internal)?
@@ -62,7 +73,9 @@ mod tests {
     async fn a_hash_verifies_its_password_only() {
         let stored = hash("correct horse".into()).await.unwrap();
         assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(verify("correct horse".into(), stored.clone()).await.unwrap());
+        assert!(verify("correct horse".into(), stored.clone())
+            .await
+            .unwrap());
         assert!(!verify("wrong horse".into(), stored).await.unwrap());
     }
 }

@@ -2,7 +2,9 @@
 //! SHA-256, so a leaked database does not log anyone in. Sessions end after
 //! [`SESSION_IDLE_MS`] without use or [`SESSION_ABSOLUTE_MS`] after login.
 
-use crate::limits::{SESSION_ABSOLUTE_MS, SESSION_IDLE_MS, SESSION_TOKEN_BYTES, SESSION_TOUCH_INTERVAL_MS};
+use crate::limits::{
+    SESSION_ABSOLUTE_MS, SESSION_IDLE_MS, SESSION_TOKEN_BYTES, SESSION_TOUCH_INTERVAL_MS,
+};
 use crate::store::now_ms;
 use protocol::wire::PlayerView;
 use protocol::PlayerId;
@@ -33,19 +35,24 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-pub async fn create(pool: &SqlitePool, player: PlayerView) -> Result<(Session, SessionToken), sqlx::Error> {
+pub async fn create(
+    pool: &SqlitePool,
+    player: PlayerView,
+) -> Result<(Session, SessionToken), sqlx::Error> {
     let mut bytes = [0u8; SESSION_TOKEN_BYTES];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
     let id = token_hash(&token);
     let now = now_ms();
-    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)")
-        .bind(&id)
-        .bind(player.id.0)
-        .bind(now)
-        .bind(now)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(player.id.0)
+    .bind(now)
+    .bind(now)
+    .execute(pool)
+    .await?;
     Ok((Session { id, player }, SessionToken(token)))
 }
 
@@ -68,7 +75,10 @@ pub async fn find(pool: &SqlitePool, token: &str) -> Result<Option<Session>, sql
     let created: i64 = row.get("created_at");
     let last_seen: i64 = row.get("last_seen_at");
     if now - last_seen > SESSION_IDLE_MS || now - created > SESSION_ABSOLUTE_MS {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(&id).execute(pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(&id)
+            .execute(pool)
+            .await?;
         return Ok(None);
     }
     if now - last_seen > SESSION_TOUCH_INTERVAL_MS {
@@ -78,13 +88,19 @@ pub async fn find(pool: &SqlitePool, token: &str) -> Result<Option<Session>, sql
             .execute(pool)
             .await?;
     }
-    let player = PlayerView { id: PlayerId(row.get("user_id")), username: row.get("username") };
+    let player = PlayerView {
+        id: PlayerId(row.get("user_id")),
+        username: row.get("username"),
+    };
     Ok(Some(Session { id, player }))
 }
 
 /// Deletes a session; returns its id if it existed.
 pub async fn delete(pool: &SqlitePool, token: &str) -> Result<Option<String>, sqlx::Error> {
     let id = token_hash(token);
-    let deleted = sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(&id).execute(pool).await?;
+    let deleted = sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+        .bind(&id)
+        .execute(pool)
+        .await?;
     Ok((deleted.rows_affected() > 0).then_some(id))
 }

@@ -6,8 +6,8 @@
 
 use super::AuthError;
 use crate::limits::{
-    LOGIN_ACCOUNT_BURST, LOGIN_ACCOUNT_REFILL_MS, LOGIN_IP_BURST, LOGIN_IP_REFILL_MS, LOGIN_PAIR_BURST,
-    LOGIN_PAIR_REFILL_MS, LOGIN_THROTTLE_KEYS_MAX,
+    LOGIN_ACCOUNT_BURST, LOGIN_ACCOUNT_REFILL_MS, LOGIN_IP_BURST, LOGIN_IP_REFILL_MS,
+    LOGIN_PAIR_BURST, LOGIN_PAIR_REFILL_MS, LOGIN_THROTTLE_KEYS_MAX,
 };
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -39,13 +39,19 @@ impl LoginThrottle {
         }
     }
 
-    fn check<K: Clone + Hash + Eq>(&self, limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), AuthError> {
+    fn check<K: Clone + Hash + Eq>(
+        &self,
+        limiter: &DefaultKeyedRateLimiter<K>,
+        key: &K,
+    ) -> Result<(), AuthError> {
         if limiter.len() > LOGIN_THROTTLE_KEYS_MAX {
             limiter.retain_recent();
         }
         limiter.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
-            AuthError::Throttled { retry_after_secs: wait.as_secs().max(1) }
+            AuthError::Throttled {
+                retry_after_secs: wait.as_secs().max(1),
+            }
         })
     }
 
@@ -72,7 +78,10 @@ mod tests {
         for _ in 0..LOGIN_PAIR_BURST {
             throttle.check_login("alice", attacker).unwrap();
         }
-        assert!(matches!(throttle.check_login("alice", attacker), Err(AuthError::Throttled { .. })));
+        assert!(matches!(
+            throttle.check_login("alice", attacker),
+            Err(AuthError::Throttled { .. })
+        ));
         assert!(throttle.check_login("alice", owner).is_ok());
     }
 }

@@ -114,7 +114,13 @@ impl Work<'_> {
     pub(super) fn open_round(&mut self, game: Game, chain: ChainId, number: i64) -> RoundId {
         let id = RoundId(self.next.round);
         self.next.round += 1;
-        self.rows.rounds.push(RoundRow { id, game: game.as_str(), chain, number, at_ms: self.now_ms });
+        self.rows.rounds.push(RoundRow {
+            id,
+            game: game.as_str(),
+            chain,
+            number,
+            at_ms: self.now_ms,
+        });
         id
     }
 
@@ -122,10 +128,17 @@ impl Work<'_> {
         if self.settled_bets.contains(&bet) {
             return None;
         }
-        self.opened_bets.get(&bet).or_else(|| self.open_bets.get(&bet)).copied()
+        self.opened_bets
+            .get(&bet)
+            .or_else(|| self.open_bets.get(&bet))
+            .copied()
     }
 
-    pub(super) fn round_bet(&mut self, player: PlayerId, request: RoundBetRequest) -> Result<RoundBetReceipt, LedgerError> {
+    pub(super) fn round_bet(
+        &mut self,
+        player: PlayerId,
+        request: RoundBetRequest,
+    ) -> Result<RoundBetReceipt, LedgerError> {
         let key = scoped_key(player, "round", &request.idem);
         let fingerprint = format!(
             "round:{}:{}:{:?}:{:?}",
@@ -143,7 +156,10 @@ impl Work<'_> {
         let now_ms = self.now_ms;
         let state = self.player(player).ok_or(LedgerError::NoWallet)?;
         if state.balance < request.amount.0 {
-            return Err(LedgerError::InsufficientFunds { balance: Cents(state.balance), needed: request.amount });
+            return Err(LedgerError::InsufficientFunds {
+                balance: Cents(state.balance),
+                needed: request.amount,
+            });
         }
         let account = state.account;
         let bet = RoundBetId(self.next.round_bet);
@@ -158,22 +174,57 @@ impl Work<'_> {
             at_ms: now_ms,
         });
         let hold = self.new_tx_for(TxKind::BetHold, player, None, Some(bet));
-        self.post(hold, &[(account, -request.amount.0), (IN_PLAY, request.amount.0)]);
-        self.opened_bets.insert(bet, OpenBet { player, round: request.round, stake: request.amount });
-        let receipt = RoundBetReceipt { bet, balance: Cents(self.players[&player].balance) };
-        self.rows.idempotency.push((key.clone(), fingerprint.clone(), format!("{}:{}", bet.0, receipt.balance.0), now_ms));
-        self.keys.insert(key, super::state::KnownKey { fingerprint, receipt: KnownReceipt::Round(receipt) });
+        self.post(
+            hold,
+            &[(account, -request.amount.0), (IN_PLAY, request.amount.0)],
+        );
+        self.opened_bets.insert(
+            bet,
+            OpenBet {
+                player,
+                round: request.round,
+                stake: request.amount,
+            },
+        );
+        let receipt = RoundBetReceipt {
+            bet,
+            balance: Cents(self.players[&player].balance),
+        };
+        self.rows.idempotency.push((
+            key.clone(),
+            fingerprint.clone(),
+            format!("{}:{}", bet.0, receipt.balance.0),
+            now_ms,
+        ));
+        self.keys.insert(
+            key,
+            super::state::KnownKey {
+                fingerprint,
+                receipt: KnownReceipt::Round(receipt),
+            },
+        );
         self.events.push(Event::Balance { player });
         Ok(receipt)
     }
 
     /// Settles bets (all checked first: one bad settlement refuses the whole command) and
     /// optionally ends the round.
-    pub(super) fn settle(&mut self, round: RoundId, settlements: Vec<Settlement>, end: Option<RoundEnd>) -> Result<(), LedgerError> {
+    pub(super) fn settle(
+        &mut self,
+        round: RoundId,
+        settlements: Vec<Settlement>,
+        end: Option<RoundEnd>,
+    ) -> Result<(), LedgerError> {
         let mut checked = Vec::with_capacity(settlements.len());
         for settlement in &settlements {
-            let open = self.open_bet(settlement.bet).ok_or(LedgerError::BetNotOpen)?;
-            if open.round != round || checked.iter().any(|(s, _): &(Settlement, OpenBet)| s.bet == settlement.bet) {
+            let open = self
+                .open_bet(settlement.bet)
+                .ok_or(LedgerError::BetNotOpen)?;
+            if open.round != round
+                || checked
+                    .iter()
+                    .any(|(s, _): &(Settlement, OpenBet)| s.bet == settlement.bet)
+            {
                 return Err(LedgerError::BetNotOpen);
             }
             if self.player(open.player).is_none() {
@@ -185,18 +236,31 @@ impl Work<'_> {
         for (settlement, open) in checked {
             let stake = open.stake.0;
             let (status, multiplier, payout, kind) = match settlement.outcome {
-                BetOutcome::CashedOut { multiplier_x100 } => {
-                    ("cashed", Some(multiplier_x100), payout_cents(stake, multiplier_x100), TxKind::BetSettle)
-                }
-                BetOutcome::Won { multiplier_x100 } => {
-                    ("won", Some(multiplier_x100), payout_cents(stake, multiplier_x100), TxKind::BetSettle)
-                }
+                BetOutcome::CashedOut { multiplier_x100 } => (
+                    "cashed",
+                    Some(multiplier_x100),
+                    payout_cents(stake, multiplier_x100),
+                    TxKind::BetSettle,
+                ),
+                BetOutcome::Won { multiplier_x100 } => (
+                    "won",
+                    Some(multiplier_x100),
+                    payout_cents(stake, multiplier_x100),
+                    TxKind::BetSettle,
+                ),
                 BetOutcome::Lost => ("lost", None, 0, TxKind::BetSettle),
                 BetOutcome::Voided => ("voided", None, stake, TxKind::BetVoid),
             };
             let account = self.players[&open.player].account;
             let tx = self.new_tx_for(kind, open.player, None, Some(settlement.bet));
-            self.post(tx, &[(IN_PLAY, -stake), (HOUSE, stake - payout), (account, payout)]);
+            self.post(
+                tx,
+                &[
+                    (IN_PLAY, -stake),
+                    (HOUSE, stake - payout),
+                    (account, payout),
+                ],
+            );
             self.rows.round_bets_settled.push(RoundBetSettled {
                 id: settlement.bet,
                 status,
@@ -206,21 +270,33 @@ impl Work<'_> {
             });
             self.settled_bets.insert(settlement.bet);
             if payout > 0 {
-                self.events.push(Event::Balance { player: open.player });
+                self.events.push(Event::Balance {
+                    player: open.player,
+                });
             }
         }
         match end {
             None => {}
-            Some(RoundEnd::Ended { hash, outcome }) => self.rows.round_updates.push(RoundUpdate::Ended {
-                round,
-                phase: "ended",
-                hash: Some(hash),
-                outcome: Some(outcome),
-                at_ms: now_ms,
-            }),
+            Some(RoundEnd::Ended { hash, outcome }) => {
+                self.rows.round_updates.push(RoundUpdate::Ended {
+                    round,
+                    phase: "ended",
+                    hash: Some(hash),
+                    outcome: Some(outcome),
+                    at_ms: now_ms,
+                })
+            }
             Some(RoundEnd::Interrupted { detail }) => {
-                self.rows.round_updates.push(RoundUpdate::Ended { round, phase: "interrupted", hash: None, outcome: None, at_ms: now_ms });
-                self.rows.audit.push(("round_interrupted".into(), detail, now_ms));
+                self.rows.round_updates.push(RoundUpdate::Ended {
+                    round,
+                    phase: "interrupted",
+                    hash: None,
+                    outcome: None,
+                    at_ms: now_ms,
+                });
+                self.rows
+                    .audit
+                    .push(("round_interrupted".into(), detail, now_ms));
             }
         }
         Ok(())

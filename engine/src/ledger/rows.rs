@@ -48,8 +48,17 @@ pub struct RoundRow {
 }
 
 pub enum RoundUpdate {
-    Running { round: RoundId, at_ms: i64 },
-    Ended { round: RoundId, phase: &'static str, hash: Option<String>, outcome: Option<i64>, at_ms: i64 },
+    Running {
+        round: RoundId,
+        at_ms: i64,
+    },
+    Ended {
+        round: RoundId,
+        phase: &'static str,
+        hash: Option<String>,
+        outcome: Option<i64>,
+        at_ms: i64,
+    },
 }
 
 pub struct RoundBetRow {
@@ -145,9 +154,13 @@ impl Rows {
     /// Writes every row inside the caller's open transaction.
     pub async fn write(&self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
         for chunk in self.accounts.chunks(SQL_BIND_PARAMS_MAX / 2) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO accounts (id, kind, user_id, balance) ");
+            let mut q =
+                QueryBuilder::<Sqlite>::new("INSERT INTO accounts (id, kind, user_id, balance) ");
             q.push_values(chunk, |mut b, (account, player)| {
-                b.push_bind(account.0).push_bind("player").push_bind(player.0).push_bind(0i64);
+                b.push_bind(account.0)
+                    .push_bind("player")
+                    .push_bind(player.0)
+                    .push_bind(0i64);
             });
             q.build().execute(&mut *conn).await?;
         }
@@ -199,9 +212,12 @@ impl Rows {
             q.build().execute(&mut *conn).await?;
         }
         for chunk in self.entries.chunks(SQL_BIND_PARAMS_MAX / 3) {
-            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO entries (tx_id, account_id, amount) ");
+            let mut q =
+                QueryBuilder::<Sqlite>::new("INSERT INTO entries (tx_id, account_id, amount) ");
             q.push_values(chunk, |mut b, row| {
-                b.push_bind(row.tx).push_bind(row.account.0).push_bind(row.amount);
+                b.push_bind(row.tx)
+                    .push_bind(row.account.0)
+                    .push_bind(row.amount);
             });
             q.build().execute(&mut *conn).await?;
         }
@@ -226,15 +242,21 @@ impl Rows {
             q.build().execute(&mut *conn).await?;
         }
         for chunk in self.idempotency.chunks(SQL_BIND_PARAMS_MAX / 4) {
-            let mut q =
-                QueryBuilder::<Sqlite>::new("INSERT INTO idempotency (scoped_key, fingerprint, result, created_at) ");
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO idempotency (scoped_key, fingerprint, result, created_at) ",
+            );
             q.push_values(chunk, |mut b, (key, fingerprint, result, at_ms)| {
-                b.push_bind(key).push_bind(fingerprint).push_bind(result).push_bind(at_ms);
+                b.push_bind(key)
+                    .push_bind(fingerprint)
+                    .push_bind(result)
+                    .push_bind(at_ms);
             });
             q.build().execute(&mut *conn).await?;
         }
         for chunk in self.round_bets_settled.chunks(SQL_BIND_PARAMS_MAX / 5) {
-            let mut q = QueryBuilder::<Sqlite>::new("WITH v(id, status, multiplier_x100, payout, settled_at) AS (");
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "WITH v(id, status, multiplier_x100, payout, settled_at) AS (",
+            );
             q.push_values(chunk, |mut b, row| {
                 b.push_bind(row.id.0)
                     .push_bind(row.status)
@@ -297,7 +319,13 @@ impl Rows {
                         .execute(&mut *conn)
                         .await?;
                 }
-                RoundUpdate::Ended { round, phase, hash, outcome, at_ms } => {
+                RoundUpdate::Ended {
+                    round,
+                    phase,
+                    hash,
+                    outcome,
+                    at_ms,
+                } => {
                     sqlx::query("UPDATE rounds SET phase = ?, hash = ?, outcome = ?, ended_at = ? WHERE id = ?")
                         .bind(phase)
                         .bind(hash)

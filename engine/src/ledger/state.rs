@@ -129,7 +129,10 @@ impl<'a> Work<'a> {
             Op::OpenWallet { username } => Ok(Reply::Snapshot(self.open_wallet(player, username))),
             Op::Snapshot => {
                 let state = self.player(player).ok_or(LedgerError::NoWallet)?;
-                Ok(Reply::Snapshot(WalletSnapshot { balance: Cents(state.balance), seed: state.seed.view() }))
+                Ok(Reply::Snapshot(WalletSnapshot {
+                    balance: Cents(state.balance),
+                    seed: state.seed.view(),
+                }))
             }
             Op::Dice { idem, wager } => self.dice(player, idem, wager).map(Reply::Dice),
             Op::SetClientSeed { client_seed } => {
@@ -137,45 +140,84 @@ impl<'a> Work<'a> {
                 state.seed.client_seed = client_seed;
                 let (id, seed) = (state.seed.id, state.seed.view());
                 self.rows.set_client_seed(id, seed.client_seed.clone());
-                Ok(Reply::Seed(SeedChange { seed, revealed: None }))
+                Ok(Reply::Seed(SeedChange {
+                    seed,
+                    revealed: None,
+                }))
             }
             Op::RotateSeed => self.rotate(player).map(Reply::Seed),
-            Op::OpenRound { game, chain, number } => Ok(Reply::Round(self.open_round(game, chain, number))),
+            Op::OpenRound {
+                game,
+                chain,
+                number,
+            } => Ok(Reply::Round(self.open_round(game, chain, number))),
             Op::StartRunning { round } => {
-                self.rows.round_updates.push(super::rows::RoundUpdate::Running { round, at_ms: self.now_ms });
+                self.rows
+                    .round_updates
+                    .push(super::rows::RoundUpdate::Running {
+                        round,
+                        at_ms: self.now_ms,
+                    });
                 Ok(Reply::Done)
             }
             Op::RoundBet(bet) => self.round_bet(player, bet).map(Reply::RoundBet),
-            Op::Settle { round, settlements, end } => self.settle(round, settlements, end).map(|()| Reply::Done),
+            Op::Settle {
+                round,
+                settlements,
+                end,
+            } => self.settle(round, settlements, end).map(|()| Reply::Done),
         }
     }
 
     fn open_wallet(&mut self, player: PlayerId, username: String) -> WalletSnapshot {
         if let Some(state) = self.player(player) {
-            return WalletSnapshot { balance: Cents(state.balance), seed: state.seed.view() };
+            return WalletSnapshot {
+                balance: Cents(state.balance),
+                seed: state.seed.view(),
+            };
         }
         let account = AccountId(self.next.account);
         self.next.account += 1;
         self.rows.accounts.push((account, player));
         let seed = self.new_seed(player, CLIENT_SEED_DEFAULT.to_owned());
         self.owners.insert(account, player);
-        self.players.insert(player, PlayerState { account, username, balance: 0, seed });
+        self.players.insert(
+            player,
+            PlayerState {
+                account,
+                username,
+                balance: 0,
+                seed,
+            },
+        );
         let grant = SIGNUP_GRANT_CENTS.0;
         let tx = self.new_tx(TxKind::Grant, player, None);
         self.post(tx, &[(TREASURY, -grant), (account, grant)]);
         let key = scoped_key(player, "signup", "");
-        self.rows.idempotency.push((key, "signup".into(), grant.to_string(), self.now_ms));
+        self.rows
+            .idempotency
+            .push((key, "signup".into(), grant.to_string(), self.now_ms));
         self.events.push(Event::Balance { player });
         let state = &self.players[&player];
-        WalletSnapshot { balance: Cents(state.balance), seed: state.seed.view() }
+        WalletSnapshot {
+            balance: Cents(state.balance),
+            seed: state.seed.view(),
+        }
     }
 
-    fn dice(&mut self, player: PlayerId, idem: String, wager: DiceWager) -> Result<DiceReceipt, LedgerError> {
+    fn dice(
+        &mut self,
+        player: PlayerId,
+        idem: String,
+        wager: DiceWager,
+    ) -> Result<DiceReceipt, LedgerError> {
         let key = scoped_key(player, "dice", &idem);
         let fingerprint = dice_fingerprint(&wager);
         if let Some(known) = self.keys.get(&key) {
             return match &known.receipt {
-                KnownReceipt::Dice(receipt) if known.fingerprint == fingerprint => Ok(receipt.clone()),
+                KnownReceipt::Dice(receipt) if known.fingerprint == fingerprint => {
+                    Ok(receipt.clone())
+                }
                 _ => Err(LedgerError::IdempotencyConflict),
             };
         }
@@ -208,17 +250,43 @@ impl<'a> Work<'a> {
         let seed_id = seed.id;
         self.next.bet += 1;
         let hold = self.new_tx(TxKind::BetHold, player, Some(bet.id));
-        self.post(hold, &[(account, -wager.amount.0), (IN_PLAY, wager.amount.0)]);
+        self.post(
+            hold,
+            &[(account, -wager.amount.0), (IN_PLAY, wager.amount.0)],
+        );
         let settle = self.new_tx(TxKind::BetSettle, player, Some(bet.id));
         let house_net = wager.amount.0 - payout.0;
-        self.post(settle, &[(IN_PLAY, -wager.amount.0), (HOUSE, house_net), (account, payout.0)]);
+        self.post(
+            settle,
+            &[
+                (IN_PLAY, -wager.amount.0),
+                (HOUSE, house_net),
+                (account, payout.0),
+            ],
+        );
         let balance = Cents(self.players[&player].balance);
-        self.rows.bets.push(BetRow { player, seed: seed_id, view: bet.clone(), at_ms: now_ms });
-        let receipt = DiceReceipt { bet: bet.clone(), balance };
+        self.rows.bets.push(BetRow {
+            player,
+            seed: seed_id,
+            view: bet.clone(),
+            at_ms: now_ms,
+        });
+        let receipt = DiceReceipt {
+            bet: bet.clone(),
+            balance,
+        };
         // The bet row holds the result; the key only needs to point at it.
         let stored = dice_result_ref(bet.id, balance);
-        self.rows.idempotency.push((key.clone(), fingerprint.clone(), stored, now_ms));
-        self.keys.insert(key, KnownKey { fingerprint, receipt: KnownReceipt::Dice(receipt.clone()) });
+        self.rows
+            .idempotency
+            .push((key.clone(), fingerprint.clone(), stored, now_ms));
+        self.keys.insert(
+            key,
+            KnownKey {
+                fingerprint,
+                receipt: KnownReceipt::Dice(receipt.clone()),
+            },
+        );
         self.events.push(Event::Balance { player });
         self.events.push(Event::DiceFeed(FeedBet {
             id: bet.id,
@@ -233,7 +301,11 @@ impl<'a> Work<'a> {
 
     fn rotate(&mut self, player: PlayerId) -> Result<SeedChange, LedgerError> {
         let now_ms = self.now_ms;
-        let old = self.player(player).ok_or(LedgerError::NoWallet)?.seed.clone();
+        let old = self
+            .player(player)
+            .ok_or(LedgerError::NoWallet)?
+            .seed
+            .clone();
         self.rows.reveal_seed(old.id, now_ms, old.next_nonce);
         let fresh = self.new_seed(player, old.client_seed.clone());
         let seed = fresh.view();
@@ -244,7 +316,10 @@ impl<'a> Work<'a> {
             client_seed: old.client_seed,
             bets: old.next_nonce,
         };
-        Ok(SeedChange { seed, revealed: Some(revealed) })
+        Ok(SeedChange {
+            seed,
+            revealed: Some(revealed),
+        })
     }
 
     fn new_seed(&mut self, player: PlayerId, client_seed: String) -> ActiveSeed {
@@ -259,7 +334,12 @@ impl<'a> Work<'a> {
             next_nonce: 0,
         };
         self.next.seed += 1;
-        self.rows.seeds.push(SeedRow { player, seed: seed.clone(), created_ms: self.now_ms, revealed: None });
+        self.rows.seeds.push(SeedRow {
+            player,
+            seed: seed.clone(),
+            created_ms: self.now_ms,
+            revealed: None,
+        });
         seed
     }
 
@@ -276,23 +356,42 @@ impl<'a> Work<'a> {
     ) -> i64 {
         let id = self.next.tx;
         self.next.tx += 1;
-        self.rows.txs.push(TxRow { id, kind, player, bet, round_bet, at_ms: self.now_ms });
+        self.rows.txs.push(TxRow {
+            id,
+            kind,
+            player,
+            bet,
+            round_bet,
+            at_ms: self.now_ms,
+        });
         id
     }
 
     /// Records a transaction's entries and moves the balances. Entries must sum to zero.
     pub(super) fn post(&mut self, tx: i64, entries: &[(AccountId, i64)]) {
-        assert_eq!(entries.iter().map(|(_, amount)| amount).sum::<i64>(), 0, "unbalanced ledger transaction");
+        assert_eq!(
+            entries.iter().map(|(_, amount)| amount).sum::<i64>(),
+            0,
+            "unbalanced ledger transaction"
+        );
         for &(account, amount) in entries {
             if amount == 0 {
                 continue;
             }
-            self.rows.entries.push(EntryRow { tx, account, amount });
+            self.rows.entries.push(EntryRow {
+                tx,
+                account,
+                amount,
+            });
             let balance = if let Some(balance) = self.system.get_mut(&account) {
                 balance
             } else {
                 let owner = self.owners[&account];
-                &mut self.players.get_mut(&owner).expect("owners index loaded players").balance
+                &mut self
+                    .players
+                    .get_mut(&owner)
+                    .expect("owners index loaded players")
+                    .balance
             };
             *balance += amount;
             self.rows.balances.insert(account, *balance);
@@ -349,13 +448,19 @@ pub fn publish(hub: &hub::Hub, events: Vec<Event>, players: &HashMap<PlayerId, P
                     if let Some(state) = players.get(&player) {
                         let balance = Cents(state.balance);
                         hub.publish(&hub::player_topic(player), |topic, seq| {
-                            protocol::ServerMsg::Balance { topic, seq, balance }
+                            protocol::ServerMsg::Balance {
+                                topic,
+                                seq,
+                                balance,
+                            }
                         });
                     }
                 }
             }
             Event::DiceFeed(bet) => {
-                hub.publish(hub::DICE_FEED_TOPIC, |topic, seq| protocol::ServerMsg::DiceFeed { topic, seq, bet });
+                hub.publish(hub::DICE_FEED_TOPIC, |topic, seq| {
+                    protocol::ServerMsg::DiceFeed { topic, seq, bet }
+                });
             }
         }
     }
@@ -379,34 +484,60 @@ mod tests {
             client_seed: "client".into(),
             next_nonce: 0,
         };
-        let state = PlayerState { account: AccountId(10), username: "alice".into(), balance, seed };
+        let state = PlayerState {
+            account: AccountId(10),
+            username: "alice".into(),
+            balance,
+            seed,
+        };
         HashMap::from([(ALICE, state)])
     }
 
     fn work(cache: &HashMap<PlayerId, PlayerState>) -> Work<'_> {
         let system = HashMap::from([(TREASURY, -100_000), (HOUSE, 0), (IN_PLAY, 0)]);
-        let next = NextIds { tx: 1, bet: 1, seed: 2, account: 11, round: 1, round_bet: 1 };
+        let next = NextIds {
+            tx: 1,
+            bet: 1,
+            seed: 2,
+            account: 11,
+            round: 1,
+            round_bet: 1,
+        };
         Work::new(cache, system, next, HashMap::new(), &NO_OPEN_BETS, 0)
     }
 
     fn bet(idem: &str, amount: i64, target: u32) -> Op {
-        Op::Dice { idem: idem.into(), wager: DiceWager::parse(Cents(amount), target).unwrap() }
+        Op::Dice {
+            idem: idem.into(),
+            wager: DiceWager::parse(Cents(amount), target).unwrap(),
+        }
     }
 
     #[test]
     fn a_bet_posts_balanced_hold_and_settlement_entries() {
         let cache = cache_with(100_000);
         let mut work = work(&cache);
-        let Ok(Reply::Dice(receipt)) = work.apply(ALICE, bet("k", 1_000, 5_000)) else { panic!("bet refused") };
+        let Ok(Reply::Dice(receipt)) = work.apply(ALICE, bet("k", 1_000, 5_000)) else {
+            panic!("bet refused")
+        };
         assert_eq!(work.rows.txs.len(), 2);
         for tx in [1, 2] {
-            let sum: i64 = work.rows.entries.iter().filter(|e| e.tx == tx).map(|e| e.amount).sum();
+            let sum: i64 = work
+                .rows
+                .entries
+                .iter()
+                .filter(|e| e.tx == tx)
+                .map(|e| e.amount)
+                .sum();
             assert_eq!(sum, 0, "transaction {tx}");
         }
         let total: i64 = work.system.values().sum::<i64>() + work.players[&ALICE].balance;
         assert_eq!(total, 0, "the sum of all accounts stays zero");
         assert_eq!(receipt.balance.0, 100_000 - 1_000 + receipt.bet.payout.0);
-        assert_eq!(work.system[&IN_PLAY], 0, "nothing stays in play after settlement");
+        assert_eq!(
+            work.system[&IN_PLAY], 0,
+            "nothing stays in play after settlement"
+        );
     }
 
     #[test]
@@ -414,7 +545,10 @@ mod tests {
         let cache = cache_with(500);
         let mut work = work(&cache);
         let refused = work.apply(ALICE, bet("k", 501, 5_000));
-        assert!(matches!(refused, Err(LedgerError::InsufficientFunds { .. })));
+        assert!(matches!(
+            refused,
+            Err(LedgerError::InsufficientFunds { .. })
+        ));
         assert!(work.rows.is_empty());
         assert!(work.events.is_empty());
         assert_eq!(work.next.bet, 1);
@@ -424,11 +558,18 @@ mod tests {
     fn a_key_reused_in_the_same_batch_replays_or_conflicts() {
         let cache = cache_with(100_000);
         let mut work = work(&cache);
-        let Ok(Reply::Dice(first)) = work.apply(ALICE, bet("k", 100, 5_000)) else { panic!() };
-        let Ok(Reply::Dice(again)) = work.apply(ALICE, bet("k", 100, 5_000)) else { panic!() };
+        let Ok(Reply::Dice(first)) = work.apply(ALICE, bet("k", 100, 5_000)) else {
+            panic!()
+        };
+        let Ok(Reply::Dice(again)) = work.apply(ALICE, bet("k", 100, 5_000)) else {
+            panic!()
+        };
         assert_eq!(first, again);
         assert_eq!(work.rows.bets.len(), 1);
-        assert!(matches!(work.apply(ALICE, bet("k", 200, 5_000)), Err(LedgerError::IdempotencyConflict)));
+        assert!(matches!(
+            work.apply(ALICE, bet("k", 200, 5_000)),
+            Err(LedgerError::IdempotencyConflict)
+        ));
     }
 
     #[test]
@@ -436,12 +577,18 @@ mod tests {
         let cache = cache_with(100_000);
         let mut work = work(&cache);
         for (i, expected) in [0, 1, 2].into_iter().enumerate() {
-            let Ok(Reply::Dice(r)) = work.apply(ALICE, bet(&format!("k{i}"), 100, 5_000)) else { panic!() };
+            let Ok(Reply::Dice(r)) = work.apply(ALICE, bet(&format!("k{i}"), 100, 5_000)) else {
+                panic!()
+            };
             assert_eq!(r.bet.nonce, expected);
         }
-        let Ok(Reply::Seed(change)) = work.apply(ALICE, Op::RotateSeed) else { panic!() };
+        let Ok(Reply::Seed(change)) = work.apply(ALICE, Op::RotateSeed) else {
+            panic!()
+        };
         assert_eq!(change.revealed.unwrap().bets, 3);
-        let Ok(Reply::Dice(r)) = work.apply(ALICE, bet("after", 100, 5_000)) else { panic!() };
+        let Ok(Reply::Dice(r)) = work.apply(ALICE, bet("after", 100, 5_000)) else {
+            panic!()
+        };
         assert_eq!(r.bet.nonce, 0);
         assert_eq!(r.bet.seed_commitment, change.seed.commitment);
     }

@@ -2,13 +2,15 @@
 //! copy, commits it in one transaction, then adopts the copy, answers and publishes.
 
 use super::rounds::{OpenBet, RoundBetReceipt};
-use super::state::{self, ActiveSeed, KnownKey, KnownReceipt, NextIds, PlayerState, Work, HOUSE, IN_PLAY, TREASURY};
+use super::state::{
+    self, ActiveSeed, KnownKey, KnownReceipt, NextIds, PlayerState, Work, HOUSE, IN_PLAY, TREASURY,
+};
 use super::{DiceReceipt, LedgerError, Reply, Request};
+use crate::history::{dice_bet_view, DICE_BET_COLUMNS};
 use crate::hub::Hub;
 use crate::limits::{LEDGER_CACHE_PLAYERS_MAX, LEDGER_GATHER_YIELDS_MAX, SQL_BIND_PARAMS_MAX};
 use crate::store::{now_ms, Store};
 use protocol::ids::{AccountId, RoundBetId, RoundId, SeedId};
-use crate::history::{dice_bet_view, DICE_BET_COLUMNS};
 use protocol::{BetId, Cents, PlayerId};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use std::collections::{HashMap, HashSet};
@@ -37,27 +39,48 @@ impl Writer {
         }
         let next_id = |table: &'static str| format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}");
         let next = NextIds {
-            tx: sqlx::query_scalar(&next_id("ledger_txs")).fetch_one(&mut conn).await?,
-            bet: sqlx::query_scalar(&next_id("dice_bets")).fetch_one(&mut conn).await?,
-            seed: sqlx::query_scalar(&next_id("server_seeds")).fetch_one(&mut conn).await?,
-            account: sqlx::query_scalar(&next_id("accounts")).fetch_one(&mut conn).await?,
-            round: sqlx::query_scalar(&next_id("rounds")).fetch_one(&mut conn).await?,
-            round_bet: sqlx::query_scalar(&next_id("round_bets")).fetch_one(&mut conn).await?,
+            tx: sqlx::query_scalar(&next_id("ledger_txs"))
+                .fetch_one(&mut conn)
+                .await?,
+            bet: sqlx::query_scalar(&next_id("dice_bets"))
+                .fetch_one(&mut conn)
+                .await?,
+            seed: sqlx::query_scalar(&next_id("server_seeds"))
+                .fetch_one(&mut conn)
+                .await?,
+            account: sqlx::query_scalar(&next_id("accounts"))
+                .fetch_one(&mut conn)
+                .await?,
+            round: sqlx::query_scalar(&next_id("rounds"))
+                .fetch_one(&mut conn)
+                .await?,
+            round_bet: sqlx::query_scalar(&next_id("round_bets"))
+                .fetch_one(&mut conn)
+                .await?,
         };
-        let open_bets = sqlx::query("SELECT id, user_id, round_id, amount FROM round_bets WHERE status = 'open'")
-            .fetch_all(&mut conn)
-            .await?
-            .into_iter()
-            .map(|row| {
-                let bet = OpenBet {
-                    player: PlayerId(row.get("user_id")),
-                    round: RoundId(row.get("round_id")),
-                    stake: Cents(row.get("amount")),
-                };
-                (RoundBetId(row.get("id")), bet)
-            })
-            .collect();
-        Ok(Writer { conn, hub, players: HashMap::new(), system, next, open_bets })
+        let open_bets = sqlx::query(
+            "SELECT id, user_id, round_id, amount FROM round_bets WHERE status = 'open'",
+        )
+        .fetch_all(&mut conn)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let bet = OpenBet {
+                player: PlayerId(row.get("user_id")),
+                round: RoundId(row.get("round_id")),
+                stake: Cents(row.get("amount")),
+            };
+            (RoundBetId(row.get("id")), bet)
+        })
+        .collect();
+        Ok(Writer {
+            conn,
+            hub,
+            players: HashMap::new(),
+            system,
+            next,
+            open_bets,
+        })
     }
 
     pub async fn run(mut self, mut queue: mpsc::Receiver<Request>, batch_max: usize) {
@@ -95,9 +118,10 @@ impl Writer {
         let touched: Vec<PlayerId> = batch
             .iter()
             .flat_map(|request| match &request.op {
-                super::Op::Settle { settlements, .. } => {
-                    settlements.iter().filter_map(|s| self.open_bets.get(&s.bet).map(|b| b.player)).collect()
-                }
+                super::Op::Settle { settlements, .. } => settlements
+                    .iter()
+                    .filter_map(|s| self.open_bets.get(&s.bet).map(|b| b.player))
+                    .collect(),
                 _ => vec![request.player],
             })
             .collect();
@@ -134,14 +158,36 @@ impl Writer {
             }
         };
 
-        let mut work = Work::new(&self.players, self.system.clone(), self.next, known, &self.open_bets, now_ms());
-        let mut replies: Vec<(oneshot::Sender<Result<Reply, LedgerError>>, Result<Reply, LedgerError>)> =
-            Vec::with_capacity(batch.len());
+        let mut work = Work::new(
+            &self.players,
+            self.system.clone(),
+            self.next,
+            known,
+            &self.open_bets,
+            now_ms(),
+        );
+        let mut replies: Vec<(
+            oneshot::Sender<Result<Reply, LedgerError>>,
+            Result<Reply, LedgerError>,
+        )> = Vec::with_capacity(batch.len());
         for Request { player, op, reply } in batch {
-            let result = if unavailable.contains(&player) { Err(LedgerError::Storage) } else { work.apply(player, op) };
+            let result = if unavailable.contains(&player) {
+                Err(LedgerError::Storage)
+            } else {
+                work.apply(player, op)
+            };
             replies.push((reply, result));
         }
-        let Work { players, system, next, rows, events, opened_bets, settled_bets, .. } = work;
+        let Work {
+            players,
+            system,
+            next,
+            rows,
+            events,
+            opened_bets,
+            settled_bets,
+            ..
+        } = work;
         if !rows.is_empty() {
             if let Err(error) = self.commit(&rows).await {
                 tracing::error!(%error, commands = replies.len(), "ledger batch failed; nothing was written");
@@ -151,7 +197,11 @@ impl Writer {
                 return;
             }
         }
-        tracing::debug!(commands = replies.len(), elapsed_us = started.elapsed().as_micros() as u64, "ledger batch committed");
+        tracing::debug!(
+            commands = replies.len(),
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "ledger batch committed"
+        );
         // Durable now: adopt the working copy, answer, publish.
         self.players.extend(players);
         self.system = system;
@@ -165,7 +215,9 @@ impl Writer {
     }
 
     async fn commit(&mut self, rows: &super::rows::Rows) -> Result<(), sqlx::Error> {
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut self.conn).await?;
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut self.conn)
+            .await?;
         match rows.write(&mut self.conn).await {
             Ok(()) => {
                 sqlx::query("COMMIT").execute(&mut self.conn).await?;
@@ -213,7 +265,10 @@ impl Writer {
     }
 
     /// Keys of this batch already stored, with the receipts they produced.
-    async fn known_keys(&mut self, keys: &[String]) -> Result<HashMap<String, KnownKey>, sqlx::Error> {
+    async fn known_keys(
+        &mut self,
+        keys: &[String],
+    ) -> Result<HashMap<String, KnownKey>, sqlx::Error> {
         let mut found: Vec<(String, String, BetId, Cents)> = Vec::new();
         let mut rounds_known = HashMap::new();
         for chunk in keys.chunks(SQL_BIND_PARAMS_MAX) {
@@ -230,12 +285,23 @@ impl Writer {
                 let key: String = row.get("scoped_key");
                 let Some((bet, balance)) = state::parse_dice_result_ref(&result) else {
                     tracing::error!(%result, "unreadable idempotency result");
-                    return Err(sqlx::Error::Protocol("unreadable idempotency result".into()));
+                    return Err(sqlx::Error::Protocol(
+                        "unreadable idempotency result".into(),
+                    ));
                 };
                 if key.contains(":round:") {
-                    let receipt = RoundBetReceipt { bet: RoundBetId(bet.0), balance };
+                    let receipt = RoundBetReceipt {
+                        bet: RoundBetId(bet.0),
+                        balance,
+                    };
                     let fingerprint = row.get("fingerprint");
-                    rounds_known.insert(key, KnownKey { fingerprint, receipt: KnownReceipt::Round(receipt) });
+                    rounds_known.insert(
+                        key,
+                        KnownKey {
+                            fingerprint,
+                            receipt: KnownReceipt::Round(receipt),
+                        },
+                    );
                     continue;
                 }
                 found.push((key, row.get("fingerprint"), bet, balance));
@@ -247,9 +313,18 @@ impl Writer {
             let sql = format!(
                 "SELECT {DICE_BET_COLUMNS} FROM dice_bets b JOIN server_seeds s ON s.id = b.seed_id WHERE b.id = ?"
             );
-            let row = sqlx::query(&sql).bind(bet.0).fetch_one(&mut self.conn).await?;
+            let row = sqlx::query(&sql)
+                .bind(bet.0)
+                .fetch_one(&mut self.conn)
+                .await?;
             let view = dice_bet_view(&row);
-            known.insert(key, KnownKey { fingerprint, receipt: KnownReceipt::Dice(DiceReceipt { bet: view, balance }) });
+            known.insert(
+                key,
+                KnownKey {
+                    fingerprint,
+                    receipt: KnownReceipt::Dice(DiceReceipt { bet: view, balance }),
+                },
+            );
         }
         Ok(known)
     }

@@ -29,7 +29,10 @@ impl TestApp {
     }
 
     /// With chains of known seeds, so a test knows every outcome in advance.
-    pub async fn spawn_with_chains(chain: Option<([u8; 32], usize)>, wheel_chain: Option<([u8; 32], usize)>) -> TestApp {
+    pub async fn spawn_with_chains(
+        chain: Option<([u8; 32], usize)>,
+        wheel_chain: Option<([u8; 32], usize)>,
+    ) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let config = Config {
             addr: "127.0.0.1:0".parse().unwrap(),
@@ -48,7 +51,11 @@ impl TestApp {
         };
         let running = zerolag::start(&config).await.unwrap();
         let base = format!("http://{}", running.addr);
-        TestApp { running, base, _dir: dir }
+        TestApp {
+            running,
+            base,
+            _dir: dir,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -57,11 +64,19 @@ impl TestApp {
 
     /// A client that does not follow redirects, so tests can see them.
     pub fn http(&self) -> reqwest::Client {
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 
     /// Posts an auth form as JSON-accepting client; returns the status, body and session token.
-    pub async fn auth(&self, action: &str, username: &str, password: &str) -> (u16, Value, Option<String>) {
+    pub async fn auth(
+        &self,
+        action: &str,
+        username: &str,
+        password: &str,
+    ) -> (u16, Value, Option<String>) {
         let response = self
             .http()
             .post(self.url(&format!("/auth/{action}")))
@@ -76,7 +91,10 @@ impl TestApp {
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find_map(|v| v.strip_prefix("zl_session=").map(|rest| rest.split(';').next().unwrap().to_owned()))
+            .find_map(|v| {
+                v.strip_prefix("zl_session=")
+                    .map(|rest| rest.split(';').next().unwrap().to_owned())
+            })
             .filter(|t| !t.is_empty());
         let body = response.json().await.unwrap_or(Value::Null);
         (status, body, token)
@@ -90,7 +108,9 @@ impl TestApp {
     }
 
     pub async fn ws(&self, token: Option<&str>) -> Ws {
-        self.ws_with_origin(token, Some(&self.base)).await.expect("upgrade accepted")
+        self.ws_with_origin(token, Some(&self.base))
+            .await
+            .expect("upgrade accepted")
     }
 
     pub async fn ws_with_origin(
@@ -107,15 +127,27 @@ impl TestApp {
         token: Option<&str>,
         origin: Option<&str>,
     ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
-        let mut request = format!("ws://{}{path}", self.running.addr).into_client_request().unwrap();
+        let mut request = format!("ws://{}{path}", self.running.addr)
+            .into_client_request()
+            .unwrap();
         if let Some(token) = token {
-            request.headers_mut().insert("cookie", HeaderValue::from_str(&format!("zl_session={token}")).unwrap());
+            request.headers_mut().insert(
+                "cookie",
+                HeaderValue::from_str(&format!("zl_session={token}")).unwrap(),
+            );
         }
         if let Some(origin) = origin {
-            request.headers_mut().insert("origin", HeaderValue::from_str(origin).unwrap());
+            request
+                .headers_mut()
+                .insert("origin", HeaderValue::from_str(origin).unwrap());
         }
         let (stream, _) = tokio_tungstenite::connect_async(request).await?;
-        let mut ws = Ws { stream, next_req: 0, welcome: Value::Null, unclaimed: Vec::new() };
+        let mut ws = Ws {
+            stream,
+            next_req: 0,
+            welcome: Value::Null,
+            unclaimed: Vec::new(),
+        };
         let welcome = ws.next().await;
         assert_eq!(welcome["type"], "welcome", "{welcome}");
         ws.welcome = welcome;
@@ -124,7 +156,9 @@ impl TestApp {
 }
 
 pub struct Ws {
-    pub stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    pub stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
     next_req: u64,
     pub welcome: Value,
     /// Frames read while waiting for another one; replies may arrive in any order.
@@ -134,9 +168,16 @@ pub struct Ws {
 impl Ws {
     /// Wraps an open connection whose `welcome` the caller reads.
     pub fn from_stream(
-        stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+        stream: tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+        >,
     ) -> Ws {
-        Ws { stream, next_req: 0, welcome: Value::Null, unclaimed: Vec::new() }
+        Ws {
+            stream,
+            next_req: 0,
+            welcome: Value::Null,
+            unclaimed: Vec::new(),
+        }
     }
 
     pub async fn send_text(&mut self, text: String) {
@@ -186,7 +227,8 @@ impl Ws {
 
     /// The `ack` or `error` for `req`.
     pub async fn reply(&mut self, req: u64) -> Value {
-        self.until(|f| (f["type"] == "ack" || f["type"] == "error") && f["req"] == json!(req)).await
+        self.until(|f| (f["type"] == "ack" || f["type"] == "error") && f["req"] == json!(req))
+            .await
     }
 
     /// Sends a command and waits for its reply.
@@ -198,7 +240,10 @@ impl Ws {
     /// Waits for the connection to be closed by the server; returns the close code.
     pub async fn closed(&mut self) -> Option<u16> {
         loop {
-            match tokio::time::timeout(FRAME_WAIT, self.stream.next()).await.expect("close arrives") {
+            match tokio::time::timeout(FRAME_WAIT, self.stream.next())
+                .await
+                .expect("close arrives")
+            {
                 Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => return None,
