@@ -243,10 +243,7 @@ impl Live {
                     let Some(state) = state.as_mut().filter(|s| s.round.id == round) else {
                         return;
                     };
-                    match state.bets.iter_mut().find(|b| b.username == bet.username) {
-                        Some(existing) => *existing = bet,
-                        None => state.bets.push(bet),
-                    }
+                    upsert_by_username(&mut state.bets, bet, |b| &b.username);
                 });
                 None
             }
@@ -285,10 +282,7 @@ impl Live {
                     let Some(state) = state.as_mut().filter(|s| s.round.id == round) else {
                         return;
                     };
-                    match state.bets.iter_mut().find(|b| b.username == bet.username) {
-                        Some(existing) => *existing = bet,
-                        None => state.bets.push(bet),
-                    }
+                    upsert_by_username(&mut state.bets, bet, |b| &b.username);
                 });
                 None
             }
@@ -304,6 +298,15 @@ impl Live {
                 None
             }
         }
+    }
+}
+
+/// Replaces the bet of the same player, or adds it.
+#[cfg(feature = "hydrate")]
+fn upsert_by_username<T>(bets: &mut Vec<T>, bet: T, username: impl Fn(&T) -> &String) {
+    match bets.iter().position(|b| username(b) == username(&bet)) {
+        Some(i) => bets[i] = bet,
+        None => bets.push(bet),
     }
 }
 

@@ -44,6 +44,16 @@ impl Segment {
         99 * SLOTS as u64 / self.slots() as u64
     }
 
+    /// Lowercase name (`grey`, `blue`, `green`, `gold`), as stored and as sent on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            Segment::Grey => "grey",
+            Segment::Blue => "blue",
+            Segment::Green => "green",
+            Segment::Gold => "gold",
+        }
+    }
+
     /// Display label, e.g. `1.98x`.
     pub fn label(self) -> String {
         let m = self.multiplier_x100();

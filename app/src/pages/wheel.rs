@@ -13,15 +13,6 @@ use protocol::{Cents, ClientMsg};
 /// Full turns the wheel makes before stopping on its slot.
 const SPIN_TURNS: f64 = 5.0;
 
-fn segment_name(segment: Segment) -> &'static str {
-    match segment {
-        Segment::Grey => "grey",
-        Segment::Blue => "blue",
-        Segment::Green => "green",
-        Segment::Gold => "gold",
-    }
-}
-
 /// `/wheel`
 #[component]
 pub fn WheelPage() -> impl IntoView {
@@ -99,7 +90,7 @@ fn WheelStage() -> impl IntoView {
                 "Round {}: {} ({})",
                 state.round.number,
                 segment.label(),
-                segment_name(segment)
+                segment.name()
             ))
         })
     };
@@ -117,7 +108,7 @@ fn WheelStage() -> impl IntoView {
                     {wheel
                         .iter()
                         .enumerate()
-                        .map(|(i, segment)| view! { <path d=slot_path(i) class=format!("slot {}", segment_name(*segment))/> })
+                        .map(|(i, segment)| view! { <path d=slot_path(i) class=format!("slot {}", segment.name())/> })
                         .collect_view()}
                 </svg>
             </div>
@@ -130,7 +121,7 @@ fn WheelStage() -> impl IntoView {
                     .into_iter()
                     .map(|slot| {
                         let segment = layout()[slot as usize];
-                        view! { <li class=format!("seg {}", segment_name(segment))>{segment.label()}</li> }
+                        view! { <li class=format!("seg {}", segment.name())>{segment.label()}</li> }
                     })
                     .collect_view()}
             </ol>
@@ -199,7 +190,7 @@ fn WheelControls() -> impl IntoView {
                     .map(|segment| view! {
                         <button
                             type="button"
-                            class=format!("seg {}", segment_name(segment))
+                            class=format!("seg {}", segment.name())
                             disabled=move || !can_bet()
                             on:click=move |_| place(segment)
                         >

@@ -170,7 +170,7 @@ impl Work<'_> {
             player,
             amount: request.amount.0,
             auto_cashout_x100: request.auto_cashout_x100.map(|m| m as i64),
-            segment: request.segment.map(segment_name),
+            segment: request.segment.map(Segment::name),
             at_ms: now_ms,
         });
         let hold = self.new_tx_for(TxKind::BetHold, player, None, Some(bet));
@@ -300,15 +300,5 @@ impl Work<'_> {
             }
         }
         Ok(())
-    }
-}
-
-/// The `segment` column's value.
-pub fn segment_name(segment: Segment) -> &'static str {
-    match segment {
-        Segment::Grey => "grey",
-        Segment::Blue => "blue",
-        Segment::Green => "green",
-        Segment::Gold => "gold",
     }
 }

@@ -115,16 +115,17 @@ impl Writer {
             self.players.clear();
         }
         let mut unavailable = HashSet::new();
-        let touched: Vec<PlayerId> = batch
-            .iter()
-            .flat_map(|request| match &request.op {
-                super::Op::Settle { settlements, .. } => settlements
-                    .iter()
-                    .filter_map(|s| self.open_bets.get(&s.bet).map(|b| b.player))
-                    .collect(),
-                _ => vec![request.player],
-            })
-            .collect();
+        let mut touched: Vec<PlayerId> = Vec::with_capacity(batch.len());
+        for request in &batch {
+            match &request.op {
+                super::Op::Settle { settlements, .. } => touched.extend(
+                    settlements
+                        .iter()
+                        .filter_map(|s| self.open_bets.get(&s.bet).map(|b| b.player)),
+                ),
+                _ => touched.push(request.player),
+            }
+        }
         for player in touched {
             if self.players.contains_key(&player) || unavailable.contains(&player) {
                 continue;
