@@ -5,6 +5,13 @@
 use crate::ids::{BetId, PlayerId, RoundId};
 use crate::money::Cents;
 use crate::wheel::Segment;
+
+mod rounds;
+
+pub use rounds::{
+    CrashBetView, CrashHistoryItem, CrashPhase, CrashRoundView, WheelBetView, WheelPhase,
+    WheelRoundView,
+};
 use serde::{Deserialize, Serialize};
 
 /// The protocol version this build speaks; sent in `welcome`.
@@ -219,105 +226,6 @@ pub enum ServerMsg {
         /// The bet, as anyone may see it.
         bet: FeedBet,
     },
-}
-
-/// Crash round phases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CrashPhase {
-    /// Taking bets.
-    Betting,
-    /// The multiplier is growing.
-    Running,
-    /// Over; the next round opens soon.
-    Crashed,
-}
-
-/// A crash round as everyone sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CrashRoundView {
-    /// Round id.
-    pub id: RoundId,
-    /// Position in its hash chain.
-    pub number: i64,
-    /// Phase.
-    pub phase: CrashPhase,
-    /// Betting: milliseconds until betting closes.
-    pub betting_left_ms: u64,
-    /// Running or crashed: milliseconds since the multiplier started.
-    pub elapsed_ms: u64,
-    /// Crashed: the crash point in hundredths.
-    pub crash_x100: Option<u64>,
-    /// Crashed: the round's chain hash, which proves the crash point.
-    pub hash: Option<String>,
-    /// The previous round's hash (already public): this round's hash must hash to it.
-    pub previous_hash: String,
-}
-
-/// A bet in a crash round as everyone sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CrashBetView {
-    /// Who.
-    pub username: String,
-    /// Stake.
-    pub amount: Cents,
-    /// Cash-out multiplier in hundredths, once cashed out.
-    pub cashed_out_x100: Option<u64>,
-    /// Payout, once cashed out.
-    pub payout: Option<Cents>,
-}
-
-/// A past crash round.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CrashHistoryItem {
-    /// Round id.
-    pub id: RoundId,
-    /// Crash point in hundredths.
-    pub crash_x100: u64,
-}
-
-/// Wheel round phases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WheelPhase {
-    /// Taking bets.
-    Betting,
-    /// The wheel turns towards its slot (already decided and settled).
-    Spinning,
-}
-
-/// A wheel round as everyone sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WheelRoundView {
-    /// Round id.
-    pub id: RoundId,
-    /// Position in its hash chain.
-    pub number: i64,
-    /// Phase.
-    pub phase: WheelPhase,
-    /// Betting: milliseconds until betting closes.
-    pub betting_left_ms: u64,
-    /// Spinning: milliseconds until the wheel stops.
-    pub spin_left_ms: u64,
-    /// Spinning: the slot the wheel stops on.
-    pub slot: Option<u32>,
-    /// Spinning: the round's chain hash, which proves the slot.
-    pub hash: Option<String>,
-    /// The previous round's hash: this round's hash must hash to it.
-    pub previous_hash: String,
-}
-
-/// A bet in a wheel round as everyone sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WheelBetView {
-    /// Who.
-    pub username: String,
-    /// Stake.
-    pub amount: Cents,
-    /// Segment bet on.
-    pub segment: Segment,
-    /// Payout once settled (zero for a loss).
-    pub payout: Option<Cents>,
 }
 
 /// Results carried by an `ack`.
