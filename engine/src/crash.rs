@@ -82,13 +82,7 @@ enum Command {
     Join {
         outbox: Outbox,
     },
-    Bet {
-        player: PlayerView,
-        idem: String,
-        amount: Cents,
-        auto_cashout_x100: Option<u64>,
-        reply: Reply<BetAck>,
-    },
+    Bet(BetCommand),
     CashOut {
         player: PlayerId,
         received: Instant,
@@ -104,6 +98,14 @@ enum Command {
         result: Result<(), LedgerError>,
         reply: Option<Reply<CashOutAck>>,
     },
+}
+
+struct BetCommand {
+    player: PlayerView,
+    idem: String,
+    amount: Cents,
+    auto_cashout_x100: Option<u64>,
+    reply: Reply<BetAck>,
 }
 
 /// Handle to the crash game. Cheap to clone.
@@ -153,13 +155,13 @@ impl Crash {
         auto_cashout_x100: Option<u64>,
     ) -> Result<BetAck, RoundError> {
         let (reply, answer) = oneshot::channel();
-        let command = Command::Bet {
+        let command = Command::Bet(BetCommand {
             player,
             idem,
             amount,
             auto_cashout_x100,
             reply,
-        };
+        });
         self.commands
             .send(command)
             .await

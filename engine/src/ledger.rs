@@ -114,6 +114,7 @@ enum Op {
         round: RoundId,
     },
     RoundBet(RoundBetRequest),
+    FindRoundBet(RoundBetRequest),
     Settle {
         round: RoundId,
         settlements: Vec<Settlement>,
@@ -127,6 +128,7 @@ enum Reply {
     Seed(SeedChange),
     Round(RoundId),
     RoundBet(RoundBetReceipt),
+    FoundRoundBet(Option<RoundBetReceipt>),
     Done,
 }
 
@@ -255,7 +257,8 @@ impl Ledger {
             .map(|_| ())
     }
 
-    /// Holds a round bet's stake, durably, before answering.
+    /// Holds a round bet's stake, durably, before answering. A key already used answers with
+    /// the original bet (`replayed`, wherever it stands now) and holds nothing.
     pub async fn round_bet(
         &self,
         player: PlayerId,
@@ -265,6 +268,21 @@ impl Ledger {
         match self.call(player, Op::RoundBet(request)).await? {
             Reply::RoundBet(receipt) => Ok(receipt),
             _ => unreachable!("round_bet answers with a receipt"),
+        }
+    }
+
+    /// The bet an earlier `round_bet` with the same key placed (in any round), with where it
+    /// stands now; `None` if the key is unused; [`LedgerError::IdempotencyConflict`] if it was
+    /// used for a different command. Holds nothing.
+    pub async fn find_round_bet(
+        &self,
+        player: PlayerId,
+        request: RoundBetRequest,
+    ) -> Result<Option<RoundBetReceipt>, LedgerError> {
+        check_idempotency_key(&request.idem)?;
+        match self.call(player, Op::FindRoundBet(request)).await? {
+            Reply::FoundRoundBet(found) => Ok(found),
+            _ => unreachable!("find_round_bet answers with what it found"),
         }
     }
 

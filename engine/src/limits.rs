@@ -54,6 +54,9 @@ pub const CRASH_TICK_MS: u64 = 66;
 pub const CRASH_INTERMISSION_MS: u64 = 3_000;
 /// Commands waiting for a round game's task.
 pub const ROUND_QUEUE_COMMANDS_MAX: usize = 4_096;
+/// Retried bet commands a round game keeps waiting for the answer to their original hold;
+/// beyond it a retry is refused with `rate_limited`.
+pub const ROUND_RETRIES_WAITING_MAX: usize = 4_096;
 
 /// Wheel betting window (15 s).
 pub const WHEEL_BETTING_MS: u64 = 15_000;

@@ -6,13 +6,15 @@
 //! remaining open bets voided (stakes returned) and is marked `interrupted` in the same
 //! transaction, with an audit-log entry. No round is left open and the ledger still sums to zero.
 
+pub mod bets;
+
 use crate::ledger::rounds::{BetOutcome, Game, RoundEnd, Settlement};
 use crate::ledger::{Ledger, LedgerError};
 use crate::store::now_ms;
 use protocol::chain::{self, ChainHash};
 use protocol::ids::{ChainId, RoundBetId, RoundId};
-use protocol::limits::{BET_CENTS_MAX, BET_CENTS_MIN};
-use protocol::wire::ErrorCode;
+use protocol::money::{check_stake, StakeError};
+use protocol::wire::{ErrorCode, RoundBetStatus};
 use protocol::Cents;
 use rand::RngCore;
 use sqlx::{Row, SqlitePool};
@@ -53,8 +55,8 @@ pub enum RoundError {
     #[error("the round crashed before your cash-out arrived")]
     RoundCrashed,
     /// Stake outside the bet limits.
-    #[error("bets are from {BET_CENTS_MIN} to {BET_CENTS_MAX}")]
-    BetOutOfRange,
+    #[error(transparent)]
+    Stake(#[from] StakeError),
     /// Auto cash-out outside its range.
     #[error("auto cash-out must be from 1.01x to 10,000.00x")]
     InvalidAutoCashout,
@@ -67,6 +69,9 @@ pub enum RoundError {
     /// The ledger refused or failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// Too many retries are waiting for bets being placed; try again shortly.
+    #[error("too many retries are waiting; try again shortly")]
+    Busy,
     /// The game is not running (shutting down).
     #[error("the game is not available")]
     Unavailable,
@@ -81,7 +86,8 @@ impl RoundError {
             RoundError::NoBet => ErrorCode::NoBet,
             RoundError::AlreadyCashedOut => ErrorCode::AlreadyCashedOut,
             RoundError::RoundCrashed => ErrorCode::RoundCrashed,
-            RoundError::BetOutOfRange => ErrorCode::BetTooLarge,
+            RoundError::Stake(stake) => (*stake).into(),
+            RoundError::Busy => ErrorCode::RateLimited,
             RoundError::InvalidAutoCashout => ErrorCode::InvalidAutoCashout,
             RoundError::RoundLimit { .. } => ErrorCode::RoundLimit,
             RoundError::Ledger(LedgerError::InsufficientFunds { .. }) => {
@@ -96,13 +102,17 @@ impl RoundError {
     }
 }
 
-/// A bet placed in a round (its stake held).
+/// A bet placed in a round (its stake held), or the original bet answering a retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BetAck {
-    /// The round joined.
+    /// The round the bet was placed in.
     pub round: RoundId,
-    /// Balance after the hold.
+    /// Balance right after the hold.
     pub balance: Cents,
+    /// Where the bet stands (`Open` for a new bet).
+    pub status: RoundBetStatus,
+    /// What it paid, once settled.
+    pub payout: Option<Cents>,
 }
 
 /// The checks every round game makes before holding a new bet: the window is `open`, the
@@ -120,9 +130,7 @@ pub fn check_new_bet(
     if already_bet {
         return Err(RoundError::AlreadyBet);
     }
-    if amount < BET_CENTS_MIN || amount > BET_CENTS_MAX {
-        return Err(RoundError::BetOutOfRange);
-    }
+    check_stake(amount)?;
     let remaining = stake_limit.0 - staked;
     if amount.0 > remaining {
         return Err(RoundError::RoundLimit {
@@ -148,28 +156,6 @@ pub fn spawn_and_report<C, T>(
         if let Some(task) = loopback.upgrade() {
             let _ = task.send(report(result)).await;
         }
-    });
-}
-
-/// Answers a retried bet (same idempotency key as the player's bet in this round) from the
-/// ledger's record: the original receipt, or a conflict if the retry asks for something else.
-pub fn replay_bet(
-    ledger: &Ledger,
-    player: protocol::PlayerId,
-    request: crate::ledger::rounds::RoundBetRequest,
-    reply: tokio::sync::oneshot::Sender<Result<BetAck, RoundError>>,
-) {
-    let (ledger, round) = (ledger.clone(), request.round);
-    tokio::spawn(async move {
-        let result = ledger.round_bet(player, request).await;
-        let _ = reply.send(
-            result
-                .map(|receipt| BetAck {
-                    round,
-                    balance: receipt.balance,
-                })
-                .map_err(RoundError::from),
-        );
     });
 }
 
@@ -344,9 +330,65 @@ pub struct Recovery {
     pub rounds: Vec<RoundId>,
     /// Bets whose stakes were returned.
     pub refunded_bets: usize,
+    /// Open bets found in rounds that had already finished, voided (there should be none).
+    pub repaired_bets: usize,
 }
 
-/// Applies the recovery rule to every round left open by a previous run.
+/// Open bets of rounds that have finished (ended or interrupted), by round. The invariant is
+/// that there are none: a finished round's every bet is settled with its end.
+pub async fn open_bets_in_finished_rounds(
+    pool: &SqlitePool,
+) -> Result<Vec<(RoundId, RoundBetId, Cents)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT b.round_id, b.id, b.amount FROM round_bets b JOIN rounds r ON r.id = b.round_id \
+         WHERE b.status = 'open' AND r.phase IN ('ended', 'interrupted') ORDER BY b.round_id, b.id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            (
+                RoundId(row.get("round_id")),
+                RoundBetId(row.get("id")),
+                Cents(row.get("amount")),
+            )
+        })
+        .collect())
+}
+
+/// Voids the open bets of finished rounds (the void rule: stakes returned), logging each
+/// round loudly and recording it in the audit log. Returns how many bets it voided.
+async fn repair_finished_rounds(pool: &SqlitePool, ledger: &Ledger) -> Result<usize, RoundsError> {
+    let stray = open_bets_in_finished_rounds(pool).await?;
+    let mut rounds: Vec<RoundId> = stray.iter().map(|(round, _, _)| *round).collect();
+    rounds.dedup();
+    for round in rounds {
+        let bets: Vec<_> = stray.iter().filter(|(r, _, _)| *r == round).collect();
+        let voided_cents: i64 = bets.iter().map(|(_, _, stake)| stake.0).sum();
+        tracing::error!(
+            round = round.0,
+            open_bets = bets.len(),
+            voided_cents,
+            "a finished round still held open bets; voiding them"
+        );
+        let detail = serde_json::json!({
+            "round": round.0,
+            "voided_bets": bets.iter().map(|(_, bet, _)| bet.0).collect::<Vec<_>>(),
+            "voided_cents": voided_cents,
+            "rule": "a finished round holds no open bet; any found at start-up is voided",
+        });
+        let end = RoundEnd::Repaired {
+            detail: detail.to_string(),
+        };
+        // Ending a round settles every bet the ledger holds for it: these are voided.
+        ledger.settle(round, Vec::new(), Some(end)).await?;
+    }
+    Ok(stray.len())
+}
+
+/// Applies the recovery rule to every round left open by a previous run, then checks that no
+/// finished round holds an open bet (repairing any it finds).
 pub async fn recover(pool: &SqlitePool, ledger: &Ledger) -> Result<Recovery, RoundsError> {
     let open_rounds = sqlx::query("SELECT id, game, number, phase FROM rounds WHERE phase IN ('betting', 'running') ORDER BY id")
         .fetch_all(pool)
@@ -398,6 +440,7 @@ pub async fn recover(pool: &SqlitePool, ledger: &Ledger) -> Result<Recovery, Rou
         recovery.rounds.push(id);
         recovery.refunded_bets += bets.len();
     }
+    recovery.repaired_bets = repair_finished_rounds(pool, ledger).await?;
     Ok(recovery)
 }
 
@@ -419,11 +462,18 @@ mod tests {
         );
         assert_eq!(
             check_new_bet(true, false, Cents(0), 0, limit),
-            Err(RoundError::BetOutOfRange)
+            Err(RoundError::Stake(StakeError::TooSmall))
         );
         assert_eq!(
-            check_new_bet(true, false, Cents(BET_CENTS_MAX.0 + 1), 0, Cents(i64::MAX)),
-            Err(RoundError::BetOutOfRange)
+            check_new_bet(true, false, Cents(-1), 0, limit)
+                .unwrap_err()
+                .code(),
+            ErrorCode::BetTooSmall
+        );
+        let too_large = Cents(protocol::limits::BET_CENTS_MAX.0 + 1);
+        assert_eq!(
+            check_new_bet(true, false, too_large, 0, Cents(i64::MAX)),
+            Err(RoundError::Stake(StakeError::TooLarge))
         );
         assert_eq!(
             check_new_bet(true, false, Cents(100), 9_950, limit),

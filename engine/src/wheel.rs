@@ -9,6 +9,7 @@ use crate::ledger::rounds::{
 };
 use crate::ledger::{Ledger, LedgerError};
 use crate::limits::{ROUND_QUEUE_COMMANDS_MAX, WHEEL_BETTING_MS, WHEEL_SPIN_MS};
+use crate::rounds::bets::{self, BetRoute, Waiting};
 use crate::rounds::{self, BetAck, Chain, RoundError, RoundsError};
 use protocol::chain::ChainHash;
 use protocol::crash::payout_cents;
@@ -53,18 +54,20 @@ enum Command {
     Join {
         outbox: Outbox,
     },
-    Bet {
-        player: PlayerView,
-        idem: String,
-        amount: Cents,
-        segment: Segment,
-        reply: Reply,
-    },
+    Bet(BetCommand),
     HoldDone {
         player: PlayerId,
         result: Result<RoundBetReceipt, LedgerError>,
         reply: Reply,
     },
+}
+
+struct BetCommand {
+    player: PlayerView,
+    idem: String,
+    amount: Cents,
+    segment: Segment,
+    reply: Reply,
 }
 
 /// Handle to the wheel. Cheap to clone.
@@ -114,13 +117,13 @@ impl Wheel {
         segment: Segment,
     ) -> Result<BetAck, RoundError> {
         let (reply, answer) = oneshot::channel();
-        let command = Command::Bet {
+        let command = Command::Bet(BetCommand {
             player,
             idem,
             amount,
             segment,
             reply,
-        };
+        });
         self.commands
             .send(command)
             .await
@@ -173,6 +176,8 @@ struct Round {
     bets: HashMap<PlayerId, LiveBet>,
     staked: i64,
     in_flight: usize,
+    /// Retries waiting for their original hold's answer.
+    waiting: Waiting<BetCommand>,
 }
 
 impl Round {
@@ -265,6 +270,7 @@ impl WheelTask {
                         bets: HashMap::new(),
                         staked: 0,
                         in_flight: 0,
+                        waiting: Waiting::default(),
                     };
                     let view = round.view();
                     self.hub
@@ -357,62 +363,7 @@ impl WheelTask {
                         history,
                     });
             }
-            Command::Bet {
-                player,
-                idem,
-                amount,
-                segment,
-                reply,
-            } => {
-                if round
-                    .bets
-                    .get(&player.id)
-                    .is_some_and(|bet| bet.idem == idem)
-                {
-                    let request = RoundBetRequest {
-                        round: round.id,
-                        idem,
-                        amount,
-                        auto_cashout_x100: None,
-                        segment: Some(segment),
-                    };
-                    rounds::replay_bet(&self.ledger, player.id, request, reply);
-                    return;
-                }
-                if let Err(error) = check_bet(round, &player, amount) {
-                    let _ = reply.send(Err(error));
-                    return;
-                }
-                round.staked += amount.0;
-                round.in_flight += 1;
-                let bet = LiveBet {
-                    id: None,
-                    idem: idem.clone(),
-                    username: player.username.clone(),
-                    stake: amount.0,
-                    segment,
-                    payout: None,
-                };
-                round.bets.insert(player.id, bet);
-                let request = RoundBetRequest {
-                    round: round.id,
-                    idem,
-                    amount,
-                    auto_cashout_x100: None,
-                    segment: Some(segment),
-                };
-                let ledger = self.ledger.clone();
-                let player = player.id;
-                rounds::spawn_and_report(
-                    &self.loopback,
-                    async move { ledger.round_bet(player, request).await },
-                    move |result| Command::HoldDone {
-                        player,
-                        result,
-                        reply,
-                    },
-                );
-            }
+            Command::Bet(command) => self.bet(round, command),
             Command::HoldDone {
                 player,
                 result,
@@ -420,7 +371,7 @@ impl WheelTask {
             } => {
                 round.in_flight -= 1;
                 match result {
-                    Ok(receipt) => {
+                    Ok(receipt) if !receipt.replayed => {
                         let bet = round
                             .bets
                             .get_mut(&player)
@@ -434,20 +385,88 @@ impl WheelTask {
                                 round: id,
                                 bet: view,
                             });
-                        let _ = reply.send(Ok(BetAck {
-                            round: round.id,
-                            balance: receipt.balance,
-                        }));
+                        let _ = reply.send(Ok(receipt.into()));
                     }
-                    Err(error) => {
+                    answer => {
+                        // Refused, or the key placed a bet in an earlier round: nothing was
+                        // held for this one.
                         if let Some(bet) = round.bets.remove(&player) {
                             round.staked -= bet.stake;
                         }
-                        let _ = reply.send(Err(error.into()));
+                        let _ = reply.send(answer.map(BetAck::from).map_err(RoundError::from));
                     }
+                }
+                for retry in round.waiting.take(player) {
+                    self.bet(round, retry);
                 }
             }
         }
+    }
+
+    fn bet(&mut self, round: &mut Round, command: BetCommand) {
+        let current = round
+            .bets
+            .get(&command.player.id)
+            .map(|bet| (bet.idem.as_str(), bet.id.is_none()));
+        let route = bets::route(current, &command.idem);
+        if route == BetRoute::Wait {
+            if let Err(refused) = round.waiting.add(command.player.id, command) {
+                let _ = refused.reply.send(Err(RoundError::Busy));
+            }
+            return;
+        }
+        let BetCommand {
+            player,
+            idem,
+            amount,
+            segment,
+            reply,
+        } = command;
+        let request = RoundBetRequest {
+            game: Game::Wheel,
+            round: round.id,
+            idem,
+            amount,
+            auto_cashout_x100: None,
+            segment: Some(segment),
+        };
+        let refusal = match route {
+            BetRoute::Replay => Some(RoundError::AlreadyBet),
+            _ => check_bet(round, &player, amount).err(),
+        };
+        match refusal {
+            Some(refusal) if bets::may_be_retry(&refusal) => {
+                bets::answer_from_ledger(&self.ledger, player.id, request, refusal, reply);
+                return;
+            }
+            Some(refusal) => {
+                let _ = reply.send(Err(refusal));
+                return;
+            }
+            None => {}
+        }
+        round.staked += amount.0;
+        round.in_flight += 1;
+        let bet = LiveBet {
+            id: None,
+            idem: request.idem.clone(),
+            username: player.username.clone(),
+            stake: amount.0,
+            segment,
+            payout: None,
+        };
+        round.bets.insert(player.id, bet);
+        let ledger = self.ledger.clone();
+        let player = player.id;
+        rounds::spawn_and_report(
+            &self.loopback,
+            async move { ledger.round_bet(player, request).await },
+            move |result| Command::HoldDone {
+                player,
+                result,
+                reply,
+            },
+        );
     }
 }
 

@@ -1,7 +1,9 @@
 //! Round bets in the ledger (holds, cash-outs, settlement) and the recovery rule after a
 //! restart, against a real SQLite database.
 
-use engine::ledger::rounds::{BetOutcome, Game, RoundBetRequest, RoundEnd, Settlement};
+use engine::ledger::rounds::{
+    BetOutcome, Game, RoundBetReceipt, RoundBetRequest, RoundEnd, Settlement,
+};
 use engine::ledger::LedgerError;
 use engine::Engine;
 use protocol::ids::RoundId;
@@ -36,6 +38,7 @@ async fn open_round(engine: &Engine) -> RoundId {
 
 fn bet(round: RoundId, idem: &str, cents: i64, auto: Option<u64>) -> RoundBetRequest {
     RoundBetRequest {
+        game: Game::Crash,
         round,
         idem: idem.into(),
         amount: Cents(cents),
@@ -53,6 +56,10 @@ async fn assert_balanced(engine: &Engine) {
     assert_eq!(history.ledger_sum().await.unwrap(), 0);
     assert_eq!(history.unbalanced_transactions().await.unwrap(), 0);
     assert!(history.balances_match_entries().await.unwrap());
+    let stray = engine::rounds::open_bets_in_finished_rounds(engine.store().pool())
+        .await
+        .unwrap();
+    assert!(stray.is_empty(), "open bets in finished rounds: {stray:?}");
 }
 
 #[tokio::test]
@@ -151,7 +158,13 @@ async fn round_bets_are_idempotent_and_refused_beyond_the_balance() {
         .round_bet(alice, bet(round, "k", 500, Some(200)))
         .await
         .unwrap();
-    assert_eq!(first, retry);
+    assert_eq!(
+        retry,
+        RoundBetReceipt {
+            replayed: true,
+            ..first
+        }
+    );
     assert_eq!(
         engine
             .ledger()
@@ -253,4 +266,167 @@ async fn after_a_restart_open_bets_are_refunded_and_acknowledged_cash_outs_stand
             .len(),
         0
     );
+}
+
+#[tokio::test]
+async fn ending_a_round_voids_every_open_bet_its_game_did_not_settle() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::start(&format!("sqlite://{}/r.db", dir.path().display()))
+        .await
+        .unwrap();
+    let (alice, bob) = (player(&engine, "alice").await, player(&engine, "bob").await);
+    let round = open_round(&engine).await;
+    let listed = engine
+        .ledger()
+        .round_bet(alice, bet(round, "a", 1_000, None))
+        .await
+        .unwrap();
+    // Bob's bet is held by the ledger, but the game's settlement does not list it.
+    engine
+        .ledger()
+        .round_bet(bob, bet(round, "b", 2_500, None))
+        .await
+        .unwrap();
+    let lost = Settlement {
+        bet: listed.bet,
+        outcome: BetOutcome::Lost,
+    };
+    let end = RoundEnd::Ended {
+        hash: "00".repeat(32),
+        outcome: 150,
+    };
+    engine
+        .ledger()
+        .settle(round, vec![lost], Some(end))
+        .await
+        .unwrap();
+    assert_eq!(balance(&engine, alice).await, SIGNUP_GRANT_CENTS.0 - 1_000);
+    assert_eq!(balance(&engine, bob).await, SIGNUP_GRANT_CENTS.0);
+    let status: String = sqlx::query_scalar("SELECT status FROM round_bets WHERE user_id = ?")
+        .bind(bob.0)
+        .fetch_one(engine.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(status, "voided");
+    assert_balanced(&engine).await;
+}
+
+#[tokio::test]
+async fn an_open_bet_found_in_a_finished_round_at_start_up_is_voided_and_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/r.db", dir.path().display());
+    let (alice, round) = {
+        let engine = Engine::start(&url).await.unwrap();
+        let alice = player(&engine, "alice").await;
+        let round = open_round(&engine).await;
+        engine
+            .ledger()
+            .round_bet(alice, bet(round, "a", 4_000, None))
+            .await
+            .unwrap();
+        // A finished round with an open bet: the state an earlier defect could leave behind.
+        sqlx::query("UPDATE rounds SET phase = 'ended', outcome = 120 WHERE id = ?")
+            .bind(round.0)
+            .execute(engine.store().pool())
+            .await
+            .unwrap();
+        (alice, round)
+    };
+    let engine = Engine::start(&url).await.unwrap();
+    assert_eq!(balance(&engine, alice).await, SIGNUP_GRANT_CENTS.0);
+    let pool = engine.store().pool();
+    let phase: String = sqlx::query_scalar("SELECT phase FROM rounds WHERE id = ?")
+        .bind(round.0)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(phase, "ended", "a repair keeps the round's phase");
+    let audit: String =
+        sqlx::query_scalar("SELECT detail FROM audit_log WHERE kind = 'round_repaired'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let audit: serde_json::Value = serde_json::from_str(&audit).unwrap();
+    assert_eq!(audit["voided_cents"], 4_000);
+    assert_balanced(&engine).await;
+}
+
+#[tokio::test]
+async fn a_round_bet_retried_after_its_round_returns_the_original_bet_and_where_it_stands() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::start(&format!("sqlite://{}/r.db", dir.path().display()))
+        .await
+        .unwrap();
+    let alice = player(&engine, "alice").await;
+    let chain = engine::rounds::create_chain(engine.store().pool(), Game::Crash, 10)
+        .await
+        .unwrap();
+    let first_round = engine
+        .ledger()
+        .open_round(Game::Crash, chain.id, 1)
+        .await
+        .unwrap();
+    let placed = engine
+        .ledger()
+        .round_bet(alice, bet(first_round, "k", 700, None))
+        .await
+        .unwrap();
+    let end = RoundEnd::Ended {
+        hash: "00".repeat(32),
+        outcome: 100,
+    };
+    let lost = Settlement {
+        bet: placed.bet,
+        outcome: BetOutcome::Lost,
+    };
+    engine
+        .ledger()
+        .settle(first_round, vec![lost], Some(end))
+        .await
+        .unwrap();
+    let next_round = engine
+        .ledger()
+        .open_round(Game::Crash, chain.id, 2)
+        .await
+        .unwrap();
+    let retry = engine
+        .ledger()
+        .round_bet(alice, bet(next_round, "k", 700, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        retry,
+        RoundBetReceipt {
+            status: protocol::wire::RoundBetStatus::Lost,
+            payout: Some(Cents(0)),
+            replayed: true,
+            ..placed
+        }
+    );
+    assert_eq!(retry.round, first_round);
+    assert_eq!(balance(&engine, alice).await, SIGNUP_GRANT_CENTS.0 - 700);
+    assert_eq!(
+        engine
+            .ledger()
+            .find_round_bet(alice, bet(next_round, "k", 800, None))
+            .await,
+        Err(LedgerError::IdempotencyConflict)
+    );
+    assert_eq!(
+        engine
+            .ledger()
+            .find_round_bet(alice, bet(next_round, "new", 800, None))
+            .await,
+        Ok(None)
+    );
+    let wheel = RoundBetRequest {
+        game: Game::Wheel,
+        ..bet(next_round, "k", 700, None)
+    };
+    assert_eq!(
+        engine.ledger().round_bet(alice, wheel).await,
+        Err(LedgerError::IdempotencyConflict),
+        "the same key for another game is a different command"
+    );
+    assert_balanced(&engine).await;
 }

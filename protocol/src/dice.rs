@@ -4,21 +4,17 @@
 
 use crate::fair;
 use crate::limits::{
-    BET_CENTS_MAX, BET_CENTS_MIN, DICE_OUTCOMES, DICE_RTP_PERCENT, DICE_TARGET_MAX,
-    DICE_TARGET_MIN, PAYOUT_CENTS_MAX,
+    DICE_OUTCOMES, DICE_RTP_PERCENT, DICE_TARGET_MAX, DICE_TARGET_MIN, PAYOUT_CENTS_MAX,
 };
-use crate::money::Cents;
+use crate::money::{check_stake, Cents, StakeError};
 use serde::{Deserialize, Serialize};
 
 /// Why a dice bet was refused before anything happened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DiceError {
-    /// The amount is below the minimum bet.
-    #[error("the smallest bet is {BET_CENTS_MIN}")]
-    BetTooSmall,
-    /// The amount is above the maximum bet.
-    #[error("the largest bet is {BET_CENTS_MAX}")]
-    BetTooLarge,
+    /// The amount is outside the bet limits.
+    #[error(transparent)]
+    Stake(#[from] StakeError),
     /// The target is outside 1.00..=98.00.
     #[error("roll under must be between 1.00 and 98.00")]
     InvalidTarget,
@@ -39,12 +35,7 @@ pub struct DiceWager {
 impl DiceWager {
     /// Checks amount, target and maximum payout; every refusal changes nothing.
     pub fn parse(amount: Cents, target: u32) -> Result<DiceWager, DiceError> {
-        if amount < BET_CENTS_MIN {
-            return Err(DiceError::BetTooSmall);
-        }
-        if amount > BET_CENTS_MAX {
-            return Err(DiceError::BetTooLarge);
-        }
+        check_stake(amount)?;
         if !(DICE_TARGET_MIN..=DICE_TARGET_MAX).contains(&target) {
             return Err(DiceError::InvalidTarget);
         }
@@ -174,15 +165,15 @@ mod tests {
     fn out_of_range_wagers_are_refused() {
         assert_eq!(
             DiceWager::parse(Cents(0), 5_000),
-            Err(DiceError::BetTooSmall)
+            Err(DiceError::Stake(StakeError::TooSmall))
         );
         assert_eq!(
             DiceWager::parse(Cents(-5), 5_000),
-            Err(DiceError::BetTooSmall)
+            Err(DiceError::Stake(StakeError::TooSmall))
         );
         assert_eq!(
             DiceWager::parse(Cents(1_000_001), 5_000),
-            Err(DiceError::BetTooLarge)
+            Err(DiceError::Stake(StakeError::TooLarge))
         );
         assert_eq!(
             DiceWager::parse(Cents(100), 99),

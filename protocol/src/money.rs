@@ -1,6 +1,7 @@
 //! Exact money: integer cents, never floats. Parsing accepts what a person types ("10",
 //! "10.5", "1,000.00"); formatting always gives two decimals and thousands separators.
 
+use crate::limits::{BET_CENTS_MAX, BET_CENTS_MIN};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -27,6 +28,29 @@ pub enum AmountError {
     /// Larger than any amount the platform handles.
     #[error("amount is too large")]
     TooLarge,
+}
+
+/// Why a stake is outside the bet limits. Every game checks stakes with [`check_stake`], so
+/// one amount always gets the same refusal whatever the game.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StakeError {
+    /// Below [`BET_CENTS_MIN`] (zero and negative amounts included).
+    #[error("the smallest bet is {BET_CENTS_MIN}")]
+    TooSmall,
+    /// Above [`BET_CENTS_MAX`].
+    #[error("the largest bet is {BET_CENTS_MAX}")]
+    TooLarge,
+}
+
+/// Checks a stake against the bet limits shared by every game.
+pub fn check_stake(amount: Cents) -> Result<(), StakeError> {
+    if amount < BET_CENTS_MIN {
+        return Err(StakeError::TooSmall);
+    }
+    if amount > BET_CENTS_MAX {
+        return Err(StakeError::TooLarge);
+    }
+    Ok(())
 }
 
 impl Cents {

@@ -9,8 +9,8 @@ use crate::wheel::Segment;
 mod rounds;
 
 pub use rounds::{
-    CrashBetView, CrashHistoryItem, CrashPhase, CrashRoundView, WheelBetView, WheelPhase,
-    WheelRoundView,
+    CrashBetView, CrashHistoryItem, CrashPhase, CrashRoundView, RoundBetStatus, WheelBetView,
+    WheelPhase, WheelRoundView,
 };
 use serde::{Deserialize, Serialize};
 
@@ -246,12 +246,16 @@ pub enum AckResult {
         /// The seed just revealed by a rotation.
         revealed: Option<RevealedSeed>,
     },
-    /// A crash bet placed (stake held).
+    /// A crash bet placed (stake held), or the original bet when the command was a retry.
     CrashBet {
-        /// The round joined.
+        /// The round the bet was placed in.
         round: RoundId,
-        /// Balance after the stake was held.
+        /// Balance right after the stake was held.
         balance: Cents,
+        /// Where the bet stands now (`open` for a new bet).
+        status: RoundBetStatus,
+        /// What the bet paid, once settled; `null` while open.
+        payout: Option<Cents>,
     },
     /// A crash cash-out accepted and paid.
     CrashCashOut {
@@ -260,12 +264,16 @@ pub enum AckResult {
         /// Payout.
         payout: Cents,
     },
-    /// A wheel bet placed (stake held).
+    /// A wheel bet placed (stake held), or the original bet when the command was a retry.
     WheelBet {
-        /// The round joined.
+        /// The round the bet was placed in.
         round: RoundId,
-        /// Balance after the stake was held.
+        /// Balance right after the stake was held.
         balance: Cents,
+        /// Where the bet stands now (`open` for a new bet).
+        status: RoundBetStatus,
+        /// What the bet paid, once settled; `null` while open.
+        payout: Option<Cents>,
     },
     /// Answer to `ping`.
     Pong,
@@ -317,6 +325,15 @@ pub enum ErrorCode {
     TooLarge,
     /// Something failed on the server; nothing was changed.
     Internal,
+}
+
+impl From<crate::money::StakeError> for ErrorCode {
+    fn from(error: crate::money::StakeError) -> ErrorCode {
+        match error {
+            crate::money::StakeError::TooSmall => ErrorCode::BetTooSmall,
+            crate::money::StakeError::TooLarge => ErrorCode::BetTooLarge,
+        }
+    }
 }
 
 /// A player as shown to themselves.

@@ -142,7 +142,7 @@ async fn two_players_share_a_round_with_manual_and_automatic_cash_outs() {
         100_000 - 1_000 + payout_cents(1_000, m)
     );
     assert_eq!(balance_of(&app, &bob).await, 100_000 - 2_000 + 2_200);
-    assert_eq!(app.running.engine.history().ledger_sum().await.unwrap(), 0);
+    app.assert_rounds_settled().await;
 }
 
 #[tokio::test]
@@ -182,7 +182,7 @@ async fn a_cash_out_racing_the_crash_is_paid_only_if_it_arrived_first() {
         "{late}"
     );
     assert_eq!(balance_of(&app, &alice).await, expected);
-    assert_eq!(app.running.engine.history().ledger_sum().await.unwrap(), 0);
+    app.assert_rounds_settled().await;
 }
 
 #[tokio::test]
@@ -203,7 +203,9 @@ async fn crash_commands_outside_their_moment_are_refused_and_change_nothing() {
         a.call(bet(1_000, Some(1_000_001))).await["code"],
         "invalid_auto_cashout"
     );
-    assert_eq!(a.call(bet(0, None)).await["code"], "bet_too_large");
+    assert_eq!(a.call(bet(0, None)).await["code"], "bet_too_small");
+    assert_eq!(a.call(bet(-5, None)).await["code"], "bet_too_small");
+    assert_eq!(a.call(bet(1_000_001, None)).await["code"], "bet_too_large");
     assert_eq!(
         a.call(bet(100_001, None)).await["code"],
         "insufficient_funds"
@@ -217,4 +219,43 @@ async fn crash_commands_outside_their_moment_are_refused_and_change_nothing() {
     assert_eq!(balance_of(&app, &alice).await, 100_000 - 1_000);
     let mut watcher = app.ws(None).await;
     assert_eq!(watcher.call(bet(1_000, None)).await["code"], "unauthorized");
+}
+
+#[tokio::test]
+async fn a_retry_racing_its_refused_original_is_placed_once_and_answered_in_later_rounds() {
+    let (app, _) = start(101..=125).await;
+    let alice = app.register("alice").await;
+    let mut a = app.ws(Some(&alice)).await;
+    let round = round_two_betting(&mut a).await;
+    // The same key twice, back to back: first for more than the balance, then a small stake.
+    let key = format!("race-{}", rand_suffix());
+    let command = |cents: i64| json!({ "type": "crash_bet", "idem": key, "amount": cents, "auto_cashout_x100": null });
+    let first = a.send(command(200_000)).await;
+    let retry = a.send(command(1_000)).await;
+    assert_eq!(a.reply(first).await["code"], "insufficient_funds");
+    let placed = a.reply(retry).await;
+    assert_eq!(placed["result"]["round"], round, "{placed}");
+    assert_eq!(placed["result"]["status"], "open");
+    assert_eq!(placed["result"]["balance"], 100_000 - 1_000);
+    // The bet the player was told about is the one everyone sees.
+    let seen = a
+        .until(|f| f["type"] == "crash_bet" && f["bet"]["username"] == "alice")
+        .await;
+    assert_eq!(seen["round"], round);
+    assert_eq!(seen["bet"]["amount"], 1_000);
+
+    // Resent while the round runs (say, after a reconnect): the original answer.
+    a.until(|f| f["type"] == "crash_round" && f["round"]["phase"] == "running")
+        .await;
+    assert_eq!(a.call(command(1_000)).await["result"], placed["result"]);
+    // Resent in the next round: the original bet, now lost, and nothing new is held.
+    a.until(|f| f["type"] == "crash_round" && f["round"]["number"] == 3)
+        .await;
+    let later = a.call(command(1_000)).await;
+    assert_eq!(later["result"]["round"], round, "{later}");
+    assert_eq!(later["result"]["status"], "lost");
+    assert_eq!(later["result"]["payout"], 0);
+    assert_eq!(a.call(command(2_000)).await["code"], "idempotency_conflict");
+    assert_eq!(balance_of(&app, &alice).await, 100_000 - 1_000);
+    app.assert_rounds_settled().await;
 }

@@ -199,6 +199,10 @@ async fn after_kill_9_acknowledged_cash_outs_stand_and_open_bets_are_refunded() 
     .await
     .unwrap();
     assert_eq!(open, 0);
+    let stray = engine::rounds::open_bets_in_finished_rounds(&pool)
+        .await
+        .unwrap();
+    assert!(stray.is_empty(), "open bets in finished rounds: {stray:?}");
     let audits: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE kind = 'round_interrupted'")
             .fetch_one(&pool)

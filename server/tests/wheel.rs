@@ -95,7 +95,7 @@ async fn everyone_sees_the_same_slot_and_only_the_right_segment_wins() {
         100_000 - 1_000 + win
     );
     assert_eq!(app.ws(Some(&bob)).await.welcome["balance"], 100_000 - 2_000);
-    assert_eq!(app.running.engine.history().ledger_sum().await.unwrap(), 0);
+    app.assert_rounds_settled().await;
 
     // The chain's commitment is published on /fair, in the server-rendered page.
     let (_, terminal) = chain::build(SEED, CHAIN_ROUNDS);
@@ -113,4 +113,53 @@ async fn everyone_sees_the_same_slot_and_only_the_right_segment_wins() {
         "terminal hash published"
     );
     assert!(fair.contains(KNOWN_CHAIN_SALT));
+}
+
+#[tokio::test]
+async fn a_wheel_retry_racing_its_refused_original_is_placed_once_settled_and_replayed_later() {
+    let app = TestApp::spawn_with_chains(None, Some((SEED, CHAIN_ROUNDS))).await;
+    let alice = app.register("alice").await;
+    let mut a = app.ws(Some(&alice)).await;
+    let betting = a.until(is_betting).await;
+    a.forget_unclaimed();
+    let round = betting["round"]["id"].clone();
+    let (_, segment) = landed(betting["round"]["number"].as_i64().unwrap());
+    // The same key twice, back to back: first for more than the balance, then a small stake.
+    let first = a.send(bet("race", 200_000, segment)).await;
+    let retry = a.send(bet("race", 1_000, segment)).await;
+    assert_eq!(a.reply(first).await["code"], "insufficient_funds");
+    let placed = a.reply(retry).await;
+    assert_eq!(placed["result"]["round"], round, "{placed}");
+    assert_eq!(placed["result"]["status"], "open");
+    assert_eq!(placed["result"]["balance"], 100_000 - 1_000);
+    let seen = a
+        .until(|f| f["type"] == "wheel_bet" && f["bet"]["username"] == "alice")
+        .await;
+    assert_eq!(seen["bet"]["amount"], 1_000);
+
+    let spin = a
+        .until(|f| {
+            f["type"] == "wheel_round"
+                && f["round"]["id"] == round
+                && f["round"]["phase"] == "spinning"
+        })
+        .await;
+    let win = 1_000 * segment.multiplier_x100() as i64 / 100;
+    assert_eq!(spin["bets"][0]["payout"], win, "{spin}");
+    // Resent in a later round: the original bet and its result; nothing new is held.
+    a.until(|f| f["type"] == "wheel_round" && f["round"]["phase"] == "betting")
+        .await;
+    let later = a.call(bet("race", 1_000, segment)).await;
+    assert_eq!(later["result"]["round"], round, "{later}");
+    assert_eq!(later["result"]["status"], "won");
+    assert_eq!(later["result"]["payout"], win);
+    assert_eq!(
+        a.call(bet("nothing", 0, segment)).await["code"],
+        "bet_too_small"
+    );
+    assert_eq!(
+        app.ws(Some(&alice)).await.welcome["balance"],
+        100_000 - 1_000 + win
+    );
+    app.assert_rounds_settled().await;
 }

@@ -3,6 +3,7 @@
 
 use super::task::{BetState, CrashTask, LiveBet, Round};
 use super::*;
+use crate::rounds::bets::{self, BetRoute};
 
 impl CrashTask {
     pub(super) fn handle(&mut self, round: &mut Round, command: Command) {
@@ -29,64 +30,7 @@ impl CrashTask {
                 });
                 let _ = seq;
             }
-            Command::Bet {
-                player,
-                idem,
-                amount,
-                auto_cashout_x100,
-                reply,
-            } => {
-                if round
-                    .bets
-                    .get(&player.id)
-                    .is_some_and(|bet| bet.idem == idem)
-                {
-                    let request = RoundBetRequest {
-                        round: round.id,
-                        idem,
-                        amount,
-                        auto_cashout_x100,
-                        segment: None,
-                    };
-                    rounds::replay_bet(&self.ledger, player.id, request, reply);
-                    return;
-                }
-                if let Err(error) = self.check_bet(round, &player, amount, auto_cashout_x100) {
-                    let _ = reply.send(Err(error));
-                    return;
-                }
-                round.staked += amount.0;
-                round.in_flight += 1;
-                round.bets.insert(
-                    player.id,
-                    LiveBet {
-                        id: None,
-                        idem: idem.clone(),
-                        username: player.username.clone(),
-                        stake: amount.0,
-                        auto_cashout_x100,
-                        state: BetState::Placing,
-                    },
-                );
-                let request = RoundBetRequest {
-                    round: round.id,
-                    idem,
-                    amount,
-                    auto_cashout_x100,
-                    segment: None,
-                };
-                let ledger = self.ledger.clone();
-                let player = player.id;
-                rounds::spawn_and_report(
-                    &self.loopback,
-                    async move { ledger.round_bet(player, request).await },
-                    move |result| Command::HoldDone {
-                        player,
-                        result,
-                        reply,
-                    },
-                );
-            }
+            Command::Bet(command) => self.bet(round, command),
             Command::HoldDone {
                 player,
                 result,
@@ -94,7 +38,7 @@ impl CrashTask {
             } => {
                 round.in_flight -= 1;
                 match result {
-                    Ok(receipt) => {
+                    Ok(receipt) if !receipt.replayed => {
                         let bet = round
                             .bets
                             .get_mut(&player)
@@ -109,17 +53,19 @@ impl CrashTask {
                                 round: id,
                                 bet: view,
                             });
-                        let _ = reply.send(Ok(BetAck {
-                            round: round.id,
-                            balance: receipt.balance,
-                        }));
+                        let _ = reply.send(Ok(receipt.into()));
                     }
-                    Err(error) => {
+                    answer => {
+                        // Refused, or the key placed a bet in an earlier round: nothing was
+                        // held for this one.
                         if let Some(bet) = round.bets.remove(&player) {
                             round.staked -= bet.stake;
                         }
-                        let _ = reply.send(Err(error.into()));
+                        let _ = reply.send(answer.map(BetAck::from).map_err(RoundError::from));
                     }
+                }
+                for retry in round.waiting.take(player) {
+                    self.bet(round, retry);
                 }
             }
             Command::CashOut {
@@ -170,6 +116,76 @@ impl CrashTask {
                 }
             }
         }
+    }
+
+    fn bet(&mut self, round: &mut Round, command: BetCommand) {
+        let current = round
+            .bets
+            .get(&command.player.id)
+            .map(|bet| (bet.idem.as_str(), bet.state == BetState::Placing));
+        let route = bets::route(current, &command.idem);
+        if route == BetRoute::Wait {
+            if let Err(refused) = round.waiting.add(command.player.id, command) {
+                let _ = refused.reply.send(Err(RoundError::Busy));
+            }
+            return;
+        }
+        let BetCommand {
+            player,
+            idem,
+            amount,
+            auto_cashout_x100,
+            reply,
+        } = command;
+        let request = RoundBetRequest {
+            game: Game::Crash,
+            round: round.id,
+            idem,
+            amount,
+            auto_cashout_x100,
+            segment: None,
+        };
+        let refusal = match route {
+            BetRoute::Replay => Some(RoundError::AlreadyBet),
+            _ => self
+                .check_bet(round, &player, amount, auto_cashout_x100)
+                .err(),
+        };
+        match refusal {
+            Some(refusal) if bets::may_be_retry(&refusal) => {
+                bets::answer_from_ledger(&self.ledger, player.id, request, refusal, reply);
+                return;
+            }
+            Some(refusal) => {
+                let _ = reply.send(Err(refusal));
+                return;
+            }
+            None => {}
+        }
+        round.staked += amount.0;
+        round.in_flight += 1;
+        round.bets.insert(
+            player.id,
+            LiveBet {
+                id: None,
+                idem: request.idem.clone(),
+                username: player.username.clone(),
+                stake: amount.0,
+                auto_cashout_x100,
+                state: BetState::Placing,
+            },
+        );
+        let ledger = self.ledger.clone();
+        let player = player.id;
+        rounds::spawn_and_report(
+            &self.loopback,
+            async move { ledger.round_bet(player, request).await },
+            move |result| Command::HoldDone {
+                player,
+                result,
+                reply,
+            },
+        );
     }
 
     fn check_bet(

@@ -56,6 +56,8 @@ pub(super) struct Round {
     pub(super) staked: i64,
     pub(super) paid: i64,
     pub(super) in_flight: usize,
+    /// Retries waiting for their original hold's answer.
+    pub(super) waiting: rounds::bets::Waiting<BetCommand>,
 }
 
 impl Round {
@@ -159,6 +161,7 @@ impl CrashTask {
                         staked: 0,
                         paid: 0,
                         in_flight: 0,
+                        waiting: Default::default(),
                     };
                     self.publish_round(&round);
                     return Some(round);

@@ -9,6 +9,7 @@ use super::LedgerError;
 use protocol::crash::payout_cents;
 use protocol::ids::{ChainId, RoundBetId, RoundId};
 use protocol::wheel::Segment;
+use protocol::wire::RoundBetStatus;
 use protocol::{Cents, PlayerId};
 
 /// The round games.
@@ -44,6 +45,8 @@ pub struct OpenBet {
 /// A bet to place in a round.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoundBetRequest {
+    /// The game the bet is for.
+    pub game: Game,
     /// The round (in its betting phase; the round's task checks that).
     pub round: RoundId,
     /// Idempotency key.
@@ -56,13 +59,36 @@ pub struct RoundBetRequest {
     pub segment: Option<Segment>,
 }
 
-/// A round bet placed durably, and the balance after its stake was held.
+impl RoundBetRequest {
+    /// What the command asks for, to tell a retry from a different command under the same
+    /// key. The round is not part of it: a retry in a later round is still the same command.
+    fn fingerprint(&self) -> String {
+        format!(
+            "round:{}:{}:{:?}:{:?}",
+            self.game.as_str(),
+            self.amount.0,
+            self.auto_cashout_x100,
+            self.segment
+        )
+    }
+}
+
+/// A round bet placed durably, and the balance after its stake was held; or, for a retry,
+/// the original bet and where it stands now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RoundBetReceipt {
     /// The bet.
     pub bet: RoundBetId,
-    /// Balance after the hold.
+    /// The round it was placed in.
+    pub round: RoundId,
+    /// Balance right after the hold.
     pub balance: Cents,
+    /// Where the bet stands.
+    pub status: RoundBetStatus,
+    /// What it paid, once settled.
+    pub payout: Option<Cents>,
+    /// Whether this answers a retry (the key was already used) rather than a new hold.
+    pub replayed: bool,
 }
 
 /// How a round bet ended.
@@ -108,6 +134,12 @@ pub enum RoundEnd {
         /// What happened, for the audit log.
         detail: String,
     },
+    /// Already finished, but found with open bets at start-up: they are voided and the repair
+    /// is recorded in the audit log with `detail` (JSON); the round keeps its phase.
+    Repaired {
+        /// What was found, for the audit log.
+        detail: String,
+    },
 }
 
 impl Work<'_> {
@@ -139,20 +171,11 @@ impl Work<'_> {
         player: PlayerId,
         request: RoundBetRequest,
     ) -> Result<RoundBetReceipt, LedgerError> {
-        let key = scoped_key(player, "round", &request.idem);
-        let fingerprint = format!(
-            "round:{}:{}:{:?}:{:?}",
-            request.round.0, request.amount.0, request.auto_cashout_x100, request.segment
-        );
-        if let Some(known) = self.keys.get(&key) {
-            if known.fingerprint != fingerprint {
-                return Err(LedgerError::IdempotencyConflict);
-            }
-            return match known.receipt {
-                KnownReceipt::Round(receipt) => Ok(receipt),
-                KnownReceipt::Dice(_) => Err(LedgerError::IdempotencyConflict),
-            };
+        if let Some(receipt) = self.find_round_bet(player, &request)? {
+            return Ok(receipt);
         }
+        let key = scoped_key(player, "round", &request.idem);
+        let fingerprint = request.fingerprint();
         let now_ms = self.now_ms;
         let state = self.player(player).ok_or(LedgerError::NoWallet)?;
         if state.balance < request.amount.0 {
@@ -188,7 +211,11 @@ impl Work<'_> {
         );
         let receipt = RoundBetReceipt {
             bet,
+            round: request.round,
             balance: Cents(self.players[&player].balance),
+            status: RoundBetStatus::Open,
+            payout: None,
+            replayed: false,
         };
         self.rows.idempotency.push((
             key.clone(),
@@ -207,8 +234,53 @@ impl Work<'_> {
         Ok(receipt)
     }
 
+    /// The bet an earlier command with this key placed, as a replayed receipt; `None` when the
+    /// key is new; a conflict when the key was used for a different command.
+    pub(super) fn find_round_bet(
+        &self,
+        player: PlayerId,
+        request: &RoundBetRequest,
+    ) -> Result<Option<RoundBetReceipt>, LedgerError> {
+        let key = scoped_key(player, "round", &request.idem);
+        let Some(known) = self.keys.get(&key) else {
+            return Ok(None);
+        };
+        match known.receipt {
+            KnownReceipt::Round(receipt) if known.fingerprint == request.fingerprint() => {
+                Ok(Some(RoundBetReceipt {
+                    replayed: true,
+                    ..receipt
+                }))
+            }
+            _ => Err(LedgerError::IdempotencyConflict),
+        }
+    }
+
+    /// Open bets of `round` other than those in `settling`: bets the ledger holds that the game
+    /// did not settle. A round must never end with any (their stakes would stay in play).
+    fn unsettled_bets(
+        &self,
+        round: RoundId,
+        settling: &[(Settlement, OpenBet)],
+    ) -> Vec<RoundBetId> {
+        let mut left: Vec<RoundBetId> = self
+            .open_bets
+            .iter()
+            .chain(self.opened_bets.iter())
+            .filter(|(bet, open)| {
+                open.round == round
+                    && !self.settled_bets.contains(bet)
+                    && !settling.iter().any(|(s, _)| s.bet == **bet)
+            })
+            .map(|(bet, _)| *bet)
+            .collect();
+        left.sort();
+        left
+    }
+
     /// Settles bets (all checked first: one bad settlement refuses the whole command) and
-    /// optionally ends the round.
+    /// optionally ends the round. Ending a round settles every bet the ledger holds for it: a
+    /// bet the game did not list is voided (stake returned) and logged as an error.
     pub(super) fn settle(
         &mut self,
         round: RoundId,
@@ -231,6 +303,23 @@ impl Work<'_> {
                 return Err(LedgerError::NoWallet);
             }
             checked.push((*settlement, open));
+        }
+        if end.is_some() {
+            for bet in self.unsettled_bets(round, &checked) {
+                let open = self.open_bet(bet).expect("listed from the open bets");
+                if self.player(open.player).is_none() {
+                    return Err(LedgerError::NoWallet);
+                }
+                tracing::error!(
+                    round = round.0,
+                    bet = bet.0,
+                    player = open.player.0,
+                    stake = open.stake.0,
+                    "a round ended with a bet its game did not settle; voiding it"
+                );
+                let outcome = BetOutcome::Voided;
+                checked.push((Settlement { bet, outcome }, open));
+            }
         }
         let now_ms = self.now_ms;
         for (settlement, open) in checked {
@@ -297,6 +386,11 @@ impl Work<'_> {
                 self.rows
                     .audit
                     .push(("round_interrupted".into(), detail, now_ms));
+            }
+            Some(RoundEnd::Repaired { detail }) => {
+                self.rows
+                    .audit
+                    .push(("round_repaired".into(), detail, now_ms));
             }
         }
         Ok(())

@@ -161,6 +161,7 @@ impl<'a> Work<'a> {
                 Ok(Reply::Done)
             }
             Op::RoundBet(bet) => self.round_bet(player, bet).map(Reply::RoundBet),
+            Op::FindRoundBet(bet) => self.find_round_bet(player, &bet).map(Reply::FoundRoundBet),
             Op::Settle {
                 round,
                 settlements,
@@ -419,6 +420,11 @@ pub enum KnownReceipt {
 /// The idempotency table's key: client keys are unique per player and command kind.
 pub fn scoped_key(player: PlayerId, kind: &str, key: &str) -> String {
     format!("{player}:{kind}:{key}")
+}
+
+/// The command kind of a key made by [`scoped_key`] (player ids have no `:`; client keys may).
+pub fn scoped_key_kind(scoped: &str) -> Option<&str> {
+    scoped.splitn(3, ':').nth(1)
 }
 
 /// What a dice command asked for; a reused key must ask for the same.

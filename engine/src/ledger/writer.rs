@@ -11,7 +11,8 @@ use crate::hub::Hub;
 use crate::limits::{LEDGER_CACHE_PLAYERS_MAX, LEDGER_GATHER_YIELDS_MAX, SQL_BIND_PARAMS_MAX};
 use crate::store::{now_ms, Store};
 use protocol::ids::{AccountId, RoundBetId, RoundId, SeedId};
-use protocol::{BetId, Cents, PlayerId};
+use protocol::wire::RoundBetStatus;
+use protocol::{Cents, PlayerId};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use std::collections::{HashMap, HashSet};
 use tokio::sync::{mpsc, oneshot};
@@ -118,11 +119,26 @@ impl Writer {
         let mut touched: Vec<PlayerId> = Vec::with_capacity(batch.len());
         for request in &batch {
             match &request.op {
-                super::Op::Settle { settlements, .. } => touched.extend(
-                    settlements
-                        .iter()
-                        .filter_map(|s| self.open_bets.get(&s.bet).map(|b| b.player)),
-                ),
+                super::Op::Settle {
+                    round,
+                    settlements,
+                    end,
+                } => {
+                    touched.extend(
+                        settlements
+                            .iter()
+                            .filter_map(|s| self.open_bets.get(&s.bet).map(|b| b.player)),
+                    );
+                    // Ending a round settles every bet still open in it.
+                    if end.is_some() {
+                        touched.extend(
+                            self.open_bets
+                                .values()
+                                .filter(|b| b.round == *round)
+                                .map(|b| b.player),
+                        );
+                    }
+                }
                 _ => touched.push(request.player),
             }
         }
@@ -146,7 +162,9 @@ impl Writer {
             .iter()
             .filter_map(|r| match &r.op {
                 super::Op::Dice { idem, .. } => Some(state::scoped_key(r.player, "dice", idem)),
-                super::Op::RoundBet(bet) => Some(state::scoped_key(r.player, "round", &bet.idem)),
+                super::Op::RoundBet(bet) | super::Op::FindRoundBet(bet) => {
+                    Some(state::scoped_key(r.player, "round", &bet.idem))
+                }
                 _ => None,
             })
             .collect();
@@ -270,8 +288,7 @@ impl Writer {
         &mut self,
         keys: &[String],
     ) -> Result<HashMap<String, KnownKey>, sqlx::Error> {
-        let mut found: Vec<(String, String, BetId, Cents)> = Vec::new();
-        let mut rounds_known = HashMap::new();
+        let mut found: Vec<(String, String, i64, Cents)> = Vec::new();
         for chunk in keys.chunks(SQL_BIND_PARAMS_MAX) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "SELECT scoped_key, fingerprint, result FROM idempotency WHERE scoped_key IN (",
@@ -283,51 +300,69 @@ impl Writer {
             q.push(")");
             for row in q.build().fetch_all(&mut self.conn).await? {
                 let result: String = row.get("result");
-                let key: String = row.get("scoped_key");
                 let Some((bet, balance)) = state::parse_dice_result_ref(&result) else {
                     tracing::error!(%result, "unreadable idempotency result");
                     return Err(sqlx::Error::Protocol(
                         "unreadable idempotency result".into(),
                     ));
                 };
-                if key.contains(":round:") {
-                    let receipt = RoundBetReceipt {
-                        bet: RoundBetId(bet.0),
-                        balance,
-                    };
-                    let fingerprint = row.get("fingerprint");
-                    rounds_known.insert(
-                        key,
-                        KnownKey {
-                            fingerprint,
-                            receipt: KnownReceipt::Round(receipt),
-                        },
-                    );
-                    continue;
-                }
-                found.push((key, row.get("fingerprint"), bet, balance));
+                found.push((
+                    row.get("scoped_key"),
+                    row.get("fingerprint"),
+                    bet.0,
+                    balance,
+                ));
             }
         }
         // Retries are rare: fetch the original bets one by one.
-        let mut known = rounds_known;
+        let mut known = HashMap::with_capacity(found.len());
         for (key, fingerprint, bet, balance) in found {
-            let sql = format!(
-                "SELECT {DICE_BET_COLUMNS} FROM dice_bets b JOIN server_seeds s ON s.id = b.seed_id WHERE b.id = ?"
-            );
-            let row = sqlx::query(&sql)
-                .bind(bet.0)
-                .fetch_one(&mut self.conn)
-                .await?;
-            let view = dice_bet_view(&row);
+            let receipt = match state::scoped_key_kind(&key) {
+                Some("round") => KnownReceipt::Round(self.round_receipt(bet, balance).await?),
+                _ => {
+                    let sql = format!(
+                        "SELECT {DICE_BET_COLUMNS} FROM dice_bets b JOIN server_seeds s ON s.id = b.seed_id WHERE b.id = ?"
+                    );
+                    let row = sqlx::query(&sql)
+                        .bind(bet)
+                        .fetch_one(&mut self.conn)
+                        .await?;
+                    let bet = dice_bet_view(&row);
+                    KnownReceipt::Dice(DiceReceipt { bet, balance })
+                }
+            };
             known.insert(
                 key,
                 KnownKey {
                     fingerprint,
-                    receipt: KnownReceipt::Dice(DiceReceipt { bet: view, balance }),
+                    receipt,
                 },
             );
         }
         Ok(known)
+    }
+
+    /// A stored round bet as a retry's receipt: its round and where it stands now.
+    async fn round_receipt(
+        &mut self,
+        bet: i64,
+        balance: Cents,
+    ) -> Result<RoundBetReceipt, sqlx::Error> {
+        let row = sqlx::query("SELECT round_id, status, payout FROM round_bets WHERE id = ?")
+            .bind(bet)
+            .fetch_one(&mut self.conn)
+            .await?;
+        let stored: String = row.get("status");
+        let status = RoundBetStatus::parse(&stored)
+            .ok_or_else(|| sqlx::Error::Protocol(format!("unknown round bet status {stored:?}")))?;
+        Ok(RoundBetReceipt {
+            bet: RoundBetId(bet),
+            round: RoundId(row.get("round_id")),
+            balance,
+            status,
+            payout: row.get::<Option<i64>, _>("payout").map(Cents),
+            replayed: true,
+        })
     }
 }
 

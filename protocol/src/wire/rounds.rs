@@ -5,6 +5,49 @@ use crate::money::Cents;
 use crate::wheel::Segment;
 use serde::{Deserialize, Serialize};
 
+/// Where a bet in a shared round stands. A retried bet command (same idempotency key, same
+/// content) is answered with the bet's status at the time of the retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundBetStatus {
+    /// The stake is held; the round has not settled the bet yet.
+    Open,
+    /// Crash: cashed out (by hand, automatically, or by the bankroll rule).
+    CashedOut,
+    /// Wheel: the segment came up.
+    Won,
+    /// The stake went to the house.
+    Lost,
+    /// The stake was returned (the round was interrupted).
+    Voided,
+}
+
+impl RoundBetStatus {
+    /// The value stored in the database's `round_bets.status` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoundBetStatus::Open => "open",
+            RoundBetStatus::CashedOut => "cashed",
+            RoundBetStatus::Won => "won",
+            RoundBetStatus::Lost => "lost",
+            RoundBetStatus::Voided => "voided",
+        }
+    }
+
+    /// Reads a stored `round_bets.status` value.
+    pub fn parse(stored: &str) -> Option<RoundBetStatus> {
+        [
+            RoundBetStatus::Open,
+            RoundBetStatus::CashedOut,
+            RoundBetStatus::Won,
+            RoundBetStatus::Lost,
+            RoundBetStatus::Voided,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == stored)
+    }
+}
+
 /// Crash round phases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -102,4 +145,23 @@ pub struct WheelBetView {
     pub segment: Segment,
     /// Payout once settled (zero for a loss).
     pub payout: Option<Cents>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_round_bet_status_reads_back_from_its_stored_value() {
+        for status in [
+            RoundBetStatus::Open,
+            RoundBetStatus::CashedOut,
+            RoundBetStatus::Won,
+            RoundBetStatus::Lost,
+            RoundBetStatus::Voided,
+        ] {
+            assert_eq!(RoundBetStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(RoundBetStatus::parse("cashed_out"), None);
+    }
 }

@@ -61,8 +61,7 @@ pub fn decode(text: &str) -> Result<ClientMsg, (Option<u64>, ErrorCode, String)>
 fn ledger_error(error: LedgerError) -> (ErrorCode, String) {
     let code = match &error {
         LedgerError::InsufficientFunds { .. } => ErrorCode::InsufficientFunds,
-        LedgerError::Dice(DiceError::BetTooSmall) => ErrorCode::BetTooSmall,
-        LedgerError::Dice(DiceError::BetTooLarge) => ErrorCode::BetTooLarge,
+        LedgerError::Dice(DiceError::Stake(stake)) => (*stake).into(),
         LedgerError::Dice(DiceError::InvalidTarget) => ErrorCode::InvalidTarget,
         LedgerError::Dice(DiceError::PayoutTooLarge) => ErrorCode::PayoutTooLarge,
         LedgerError::InvalidSeed => ErrorCode::InvalidSeed,
@@ -161,6 +160,8 @@ impl Context {
                     .map(|ack| AckResult::CrashBet {
                         round: ack.round,
                         balance: ack.balance,
+                        status: ack.status,
+                        payout: ack.payout,
                     })
                     .map_err(|e| (e.code(), e.to_string()));
             }
@@ -191,6 +192,8 @@ impl Context {
                     .map(|ack| AckResult::WheelBet {
                         round: ack.round,
                         balance: ack.balance,
+                        status: ack.status,
+                        payout: ack.payout,
                     })
                     .map_err(|e| (e.code(), e.to_string()));
             }

@@ -58,6 +58,17 @@ impl TestApp {
         }
     }
 
+    /// What every round scenario must end with: no finished round holds an open bet (its
+    /// stake would be stuck in play) and the ledger sums to zero.
+    pub async fn assert_rounds_settled(&self) {
+        let engine = &self.running.engine;
+        let stray = engine::rounds::open_bets_in_finished_rounds(engine.store().pool())
+            .await
+            .unwrap();
+        assert!(stray.is_empty(), "open bets in finished rounds: {stray:?}");
+        assert_eq!(engine.history().ledger_sum().await.unwrap(), 0);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
