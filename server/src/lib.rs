@@ -2,6 +2,7 @@
 //!
 //! - [`config`]: flags and environment; [`limits`]: edge limits as named constants.
 //! - [`state`]: the [`state::AppState`] every handler shares.
+//! - [`listener`]: the TCP listener; every accepted socket gets `TCP_NODELAY`.
 //! - [`origin`]: refuses cross-origin state changes and WebSocket upgrades.
 //! - [`auth`]: `/auth/register`, `/auth/login`, `/auth/logout` and the session cookie.
 //! - [`gateway`]: the `/ws` WebSocket edge: decode, validate, limit, run, reply, fan out.
@@ -15,6 +16,7 @@ pub mod auth;
 pub mod config;
 pub mod gateway;
 pub mod limits;
+pub mod listener;
 pub mod origin;
 pub mod state;
 
@@ -22,6 +24,7 @@ use anyhow::Context as _;
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
+use axum::serve::Listener as _;
 use axum::Router;
 use engine::Engine;
 use leptos::prelude::*;
@@ -70,7 +73,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let engine = Engine::start_with(engine_config)
         .await
         .context("cannot start the engine")?;
-    let listener = tokio::net::TcpListener::bind(config.addr)
+    let listener = listener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;

@@ -274,3 +274,19 @@ async fn a_reconnecting_client_receives_exactly_the_feed_events_it_missed() {
     let snapshot_first = stranger.until(|f| f["type"] == "dice_feed").await;
     assert_eq!(snapshot_first["bet"]["id"], bet_ids[0]);
 }
+
+#[tokio::test]
+async fn the_listener_turns_nagle_off_on_every_socket_it_accepts() {
+    use axum::serve::Listener;
+    let mut listener = zerolag::listener::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let client = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    // Sockets start with Nagle's algorithm on: the check below could fail.
+    assert!(!client.nodelay().unwrap());
+    let (accepted, peer) = listener.accept().await;
+    assert_eq!(peer, client.local_addr().unwrap());
+    assert!(accepted.nodelay().unwrap());
+}
