@@ -1,6 +1,7 @@
 //! `/auth/*`: register, log in, log out. Plain form posts that answer with a redirect (so they
 //! work before hydration and without JavaScript), or with JSON when the client asks for it.
 
+use crate::limits::AUTH_FORM_BYTES_MAX;
 use crate::state::AppState;
 use app::SESSION_COOKIE;
 use axum::extract::{ConnectInfo, State};
@@ -14,13 +15,18 @@ use engine::accounts::{AuthError, Session, SessionToken};
 use engine::limits::SESSION_ABSOLUTE_MS;
 use serde::Deserialize;
 use std::net::SocketAddr;
+use tower_http::limit::RequestBodyLimitLayer;
 
-/// The auth routes.
+/// The auth routes. Their forms are at most two short fields: a request whose body is over
+/// [`AUTH_FORM_BYTES_MAX`] is refused with 413 and does nothing (a declared `Content-Length`
+/// over it is refused before any handler runs; a body sent without one, when reading the form
+/// goes past it).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/auth/register", post(register))
         .route("/auth/login", post(login))
         .route("/auth/logout", post(logout))
+        .layer(RequestBodyLimitLayer::new(AUTH_FORM_BYTES_MAX))
 }
 
 /// Fields of the register and login forms.

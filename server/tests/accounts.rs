@@ -162,3 +162,56 @@ async fn pages_render_on_the_server_with_the_players_balance() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test]
+async fn auth_requests_over_4_kib_are_refused_with_413_and_do_nothing() {
+    let app = TestApp::spawn().await;
+    let token = app.register("alice").await;
+    let padding = "x".repeat(8 * 1024);
+    let post = |path: &str, fields: Vec<(&str, &str)>, cookie: Option<&str>| {
+        let mut request = app
+            .http()
+            .post(app.url(path))
+            .header("accept", "application/json")
+            .form(&fields);
+        if let Some(token) = cookie {
+            request = request.header("cookie", format!("zl_session={token}"));
+        }
+        request.send()
+    };
+    // Valid credentials, padded: refused for the size alone.
+    let login = post(
+        "/auth/login",
+        vec![
+            ("username", "alice"),
+            ("password", "password1"),
+            ("pad", &padding),
+        ],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(login.status(), 413);
+    assert!(login.headers().get("set-cookie").is_none());
+    let register = post(
+        "/auth/register",
+        vec![
+            ("username", "bob"),
+            ("password", "password1"),
+            ("pad", &padding),
+        ],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(register.status(), 413);
+    let logout = post("/auth/logout", vec![("pad", &padding)], Some(&token))
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 413);
+
+    assert_eq!(sqlx_count(&app, "SELECT COUNT(*) FROM users").await, 1);
+    assert_eq!(sqlx_count(&app, "SELECT COUNT(*) FROM sessions").await, 1);
+    let ws = app.ws(Some(&token)).await;
+    assert_eq!(ws.welcome["player"]["username"], "alice");
+}
