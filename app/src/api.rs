@@ -10,10 +10,12 @@ use protocol::wire::{FeedBet, PlayerView, SeedView};
 use protocol::Cents;
 use serde::{Deserialize, Serialize};
 
-/// Errors server functions return to pages.
+/// Errors server functions return to pages. On the wire: the variant as JSON (for example
+/// `"Unauthorized"`) in the body of an error response, which pages decode back into this type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
-    /// The page needs a logged-in player.
+    /// The page needs a logged-in player. A visitor's condition, not a failure: the HTTP call
+    /// of a server function answers it with status 401.
     #[error("log in to see this")]
     Unauthorized,
     /// The server failed; details are in its log.
@@ -68,6 +70,7 @@ mod ssr {
     use engine::accounts::Session;
     use engine::Engine;
     use leptos::prelude::*;
+    use leptos::server_fn::ServerFn;
 
     pub fn engine() -> Result<Engine, AppError> {
         use_context::<Engine>().ok_or(AppError::Internal)
@@ -87,8 +90,28 @@ mod ssr {
             .map_err(|_| AppError::Internal)
     }
 
-    pub async fn require_session() -> Result<Session, AppError> {
-        session().await?.ok_or(AppError::Unauthorized)
+    /// The session of the server function `F`'s caller, or [`AppError::Unauthorized`].
+    pub async fn require_session<F: ServerFn>() -> Result<Session, AppError> {
+        match session().await? {
+            Some(session) => Ok(session),
+            None => Err(unauthorized(F::PATH)),
+        }
+    }
+
+    /// A missing session is the client's condition: logged at debug, and the HTTP call of the
+    /// server function at `path` is answered with 401 instead of the default 500. When the
+    /// function runs inside a page's server-side render instead, the status is the page's and
+    /// is left alone (the page shows its sign-in prompt).
+    fn unauthorized(path: &str) -> AppError {
+        tracing::debug!(path, "server function called without a session");
+        let own_call =
+            use_context::<http::request::Parts>().is_some_and(|request| request.uri.path() == path);
+        if own_call {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(http::StatusCode::UNAUTHORIZED);
+            }
+        }
+        AppError::Unauthorized
     }
 
     pub fn internal(error: impl std::fmt::Display) -> AppError {
@@ -118,7 +141,7 @@ pub async fn get_me() -> Result<Option<Me>, AppError> {
 /// The signed-in player's latest bets and transactions.
 #[server]
 pub async fn get_history() -> Result<MyHistory, AppError> {
-    let session = ssr::require_session().await?;
+    let session = ssr::require_session::<GetHistory>().await?;
     let history = ssr::engine()?.history();
     let bets = history
         .bets(session.player.id, false)
@@ -134,7 +157,7 @@ pub async fn get_history() -> Result<MyHistory, AppError> {
 /// The signed-in player's bets whose server seed has been revealed.
 #[server]
 pub async fn get_verifiable_bets() -> Result<Vec<BetRecord>, AppError> {
-    let session = ssr::require_session().await?;
+    let session = ssr::require_session::<GetVerifiableBets>().await?;
     ssr::engine()?
         .history()
         .bets(session.player.id, true)

@@ -215,3 +215,36 @@ async fn auth_requests_over_4_kib_are_refused_with_413_and_do_nothing() {
     let ws = app.ws(Some(&token)).await;
     assert_eq!(ws.welcome["player"]["username"], "alice");
 }
+
+#[tokio::test]
+async fn server_functions_that_need_a_session_answer_a_visitor_with_401_and_a_typed_error() {
+    use app::api::{AppError, GetHistory, GetVerifiableBets};
+    use leptos::server_fn::ServerFn;
+    let app = TestApp::spawn().await;
+    let call = |path: &str, token: Option<&str>| {
+        let mut request = app
+            .http()
+            .post(app.url(path))
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some(token) = token {
+            request = request.header("cookie", format!("zl_session={token}"));
+        }
+        request.send()
+    };
+    for path in [GetHistory::PATH, GetVerifiableBets::PATH] {
+        let response = call(path, None).await.unwrap();
+        assert_eq!(response.status(), 401, "{path}");
+        let error: AppError = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+        assert_eq!(error, AppError::Unauthorized);
+    }
+    let token = app.register("alice").await;
+    assert_eq!(
+        call(GetHistory::PATH, Some(&token)).await.unwrap().status(),
+        200
+    );
+
+    // Rendered on the server, the page itself is fine: it asks the visitor to log in.
+    let page = app.http().get(app.url("/me")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("to see your bets."));
+}
