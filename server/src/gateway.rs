@@ -1,36 +1,41 @@
 //! The WebSocket gateway at `/ws`: one connection per browser tab.
 //!
-//! At upgrade: the `Origin` is checked (cross-site -> 403), the session cookie identifies the
-//! player, and the connection count is capped. Then two halves run:
-//! - the writer drains the connection's bounded outbox (shared, pre-encoded event frames and
-//!   this connection's replies), writing every frame that is ready before one flush, pings on
-//!   an interval, and closes with a code when the hub or the session says so;
-//! - the reader enforces the size limit, the per-connection rate limit and the in-flight cap,
-//!   decodes each frame into a [`protocol::ClientMsg`] and runs it ([`commands`]), so every
-//!   command gets exactly one `ack` or `error` with its `req`.
+//! At upgrade: the `Origin` is checked (cross-site -> 403), the connection count is capped, and
+//! the connection is registered with the hub ([`registration`]): tied to the cookie's session
+//! before the upgrade is answered, so a logout can never miss it. Then two halves run:
+//! - the writer ([`writer`]) drains the connection's bounded outbox (shared, pre-encoded event
+//!   frames and this connection's replies), writing every frame that is ready before one
+//!   flush, and pings on an interval;
+//! - the reader counts every data frame against the per-connection rate limit, enforces the
+//!   size limit and the in-flight cap, decodes each frame into a [`protocol::ClientMsg`] and
+//!   runs it ([`commands`]), so every command gets exactly one `ack` or `error` with its `req`.
+//!
+//! When either side ends the connection (the hub or session closes the outbox, the client sends
+//! Close, the stream breaks), both halves stop and [`writer::finish`] sends the closing frame:
+//! the echo of the client's Close, or the server's close code.
 
 mod commands;
+mod registration;
+mod writer;
 
-use crate::auth::session_of;
 use crate::limits::{
-    CLOSE_GOING_AWAY, CLOSE_IDLE, CLOSE_SESSION_ENDED, CLOSE_SLOW_CONSUMER, CLOSE_TOO_BIG,
     WS_COMMANDS_BURST, WS_COMMANDS_IN_FLIGHT_MAX, WS_COMMANDS_PER_SECOND, WS_CONNECTIONS_MAX,
-    WS_FRAME_BYTES_HARD_MAX, WS_IDLE_TIMEOUT_MS, WS_PING_INTERVAL_MS,
+    WS_FRAME_BYTES_HARD_MAX, WS_IDLE_TIMEOUT_MS,
 };
 use crate::state::AppState;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use engine::accounts::Session;
-use engine::hub::{self, CloseReason, Inbox};
-use futures::stream::{SplitSink, SplitStream};
-use futures::{SinkExt, StreamExt};
+use engine::hub::{self, CloseReason};
+use futures::stream::SplitStream;
+use futures::StreamExt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use protocol::limits::WS_MESSAGE_BYTES_MAX;
 use protocol::wire::{ErrorCode, PROTOCOL_VERSION};
 use protocol::ServerMsg;
+use registration::Registration;
 use std::num::NonZeroU32;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -38,6 +43,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use writer::ReadEnd;
 
 /// Where a reconnecting client left off: the epoch from its last `welcome` and the last `seq`
 /// it saw on the public dice feed.
@@ -62,21 +68,26 @@ pub async fn upgrade(
     if state.connections.load(Ordering::Relaxed) >= WS_CONNECTIONS_MAX {
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
     }
-    let session = session_of(&state, &jar).await;
+    // Registered before the upgrade is answered: from here on, a logout closes this connection.
+    let registration = registration::register(&state, &jar).await;
     ws.max_message_size(WS_FRAME_BYTES_HARD_MAX)
         .max_frame_size(WS_FRAME_BYTES_HARD_MAX)
-        .on_upgrade(move |socket| serve(socket, state, session, resume))
+        .on_upgrade(move |socket| serve(socket, state, registration, resume))
 }
 
-async fn serve(socket: WebSocket, state: AppState, session: Option<Session>, resume: Resume) {
+async fn serve(socket: WebSocket, state: AppState, registration: Registration, resume: Resume) {
     state.connections.fetch_add(1, Ordering::Relaxed);
+    let Registration {
+        outbox,
+        inbox,
+        session,
+        link,
+    } = registration;
     let hub = state.engine.hub().clone();
-    let (outbox, inbox) = hub.open_connection();
     let mut topics = vec![hub::DICE_FEED_TOPIC.to_owned()];
     let (player, balance, seed) = match &session {
         Some(session) => {
             topics.push(hub::player_topic(session.player.id));
-            hub.attach_session(&session.id, &outbox);
             match state.engine.ledger().snapshot(session.player.id).await {
                 Ok(snapshot) => (
                     Some(session.player.clone()),
@@ -122,82 +133,36 @@ async fn serve(socket: WebSocket, state: AppState, session: Option<Session>, res
 
     let (sink, stream) = socket.split();
     let closed = inbox.closed.clone();
-    let writer = tokio::spawn(write_loop(sink, inbox));
+    let writer = tokio::spawn(writer::write_loop(sink, inbox));
     let ctx = commands::Context {
         engine: state.engine.clone(),
-        session: session.clone(),
+        session,
         outbox: outbox.clone(),
     };
-    read_loop(stream, ctx, closed.clone()).await;
+    let end = read_loop(stream, ctx, closed.clone()).await;
     closed.cancel();
-    let _ = writer.await;
-    hub.disconnect(&outbox, &topics, session.as_ref().map(|s| s.id.as_str()));
+    if let Ok((sink, inbox)) = writer.await {
+        writer::finish(sink, end, inbox.close_reason()).await;
+    }
+    hub.disconnect(&outbox, &topics, None);
+    drop(link);
     state.connections.fetch_sub(1, Ordering::Relaxed);
 }
 
-fn close_frame(code: u16, reason: &'static str) -> Message {
-    Message::Close(Some(CloseFrame {
-        code,
-        reason: Utf8Bytes::from_static(reason),
-    }))
-}
-
-async fn write_loop(mut sink: SplitSink<WebSocket, Message>, mut inbox: Inbox) {
-    let mut ping = tokio::time::interval(Duration::from_millis(WS_PING_INTERVAL_MS));
-    ping.reset();
-    loop {
-        tokio::select! {
-            biased;
-            frame = inbox.frames.recv() => {
-                let Some(frame) = frame else { break };
-                if feed_frame(&mut sink, frame).await.is_err() {
-                    return;
-                }
-                // Write whatever else is already queued, then flush once.
-                while let Ok(frame) = inbox.frames.try_recv() {
-                    if feed_frame(&mut sink, frame).await.is_err() {
-                        return;
-                    }
-                }
-                if sink.flush().await.is_err() {
-                    return;
-                }
-            }
-            _ = inbox.closed.cancelled() => break,
-            _ = ping.tick() => {
-                if sink.send(Message::Ping(bytes::Bytes::new())).await.is_err() {
-                    return;
-                }
-            }
-        }
+/// The `req` of a frame that is not decoded, so a refusal can still name the command.
+fn request_id(text: &str) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct Req {
+        req: Option<u64>,
     }
-    let close = match inbox.close_reason() {
-        Some(CloseReason::SlowConsumer) => close_frame(CLOSE_SLOW_CONSUMER, "slow consumer"),
-        Some(CloseReason::SessionEnded) => close_frame(CLOSE_SESSION_ENDED, "session ended"),
-        Some(CloseReason::Idle) => close_frame(CLOSE_IDLE, "idle"),
-        Some(CloseReason::ProtocolViolation) => close_frame(CLOSE_TOO_BIG, "message too big"),
-        None => close_frame(CLOSE_GOING_AWAY, "closing"),
-    };
-    let _ = sink.send(close).await;
-}
-
-async fn feed_frame(
-    sink: &mut SplitSink<WebSocket, Message>,
-    frame: hub::Frame,
-) -> Result<(), axum::Error> {
-    // Frames are JSON from serde_json, hence UTF-8; the check is a fast scan and keeps the
-    // bytes shared (no copy per connection).
-    match Utf8Bytes::try_from(frame) {
-        Ok(text) => sink.feed(Message::Text(text)).await,
-        Err(_) => Ok(()),
-    }
+    serde_json::from_str::<Req>(text).ok()?.req
 }
 
 async fn read_loop(
     mut stream: SplitStream<WebSocket>,
     ctx: commands::Context,
     closed: CancellationToken,
-) {
+) -> ReadEnd {
     let limiter: Arc<DefaultDirectRateLimiter> = Arc::new(RateLimiter::direct(
         Quota::per_second(NonZeroU32::new(WS_COMMANDS_PER_SECOND).expect("non-zero"))
             .allow_burst(NonZeroU32::new(WS_COMMANDS_BURST).expect("non-zero")),
@@ -207,29 +172,44 @@ async fn read_loop(
     loop {
         let deadline = Instant::now() + idle;
         let message = tokio::select! {
-            _ = closed.cancelled() => return,
+            // A closed connection reads nothing more, even with frames waiting: after a
+            // logout returned, no frame of its connections is run.
+            biased;
+            _ = closed.cancelled() => return ReadEnd::ServerClosing,
             _ = tokio::time::sleep_until(deadline) => {
                 ctx.outbox.close(CloseReason::Idle);
-                return;
+                return ReadEnd::ServerClosing;
             }
             message = stream.next() => message,
         };
         // A crash cash-out counts at this moment, before any queueing on our side.
         let received = Instant::now();
         let text = match message {
-            Some(Ok(Message::Text(text))) => text,
-            Some(Ok(Message::Binary(_))) => {
-                ctx.error(None, ErrorCode::BadRequest, "frames are JSON text");
-                continue;
-            }
+            Some(Ok(Message::Text(text))) => Some(text),
+            Some(Ok(Message::Binary(_))) => None,
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            Some(Ok(Message::Close(_))) | None => return,
+            Some(Ok(Message::Close(_))) => return ReadEnd::PeerClosed,
+            None => return ReadEnd::Gone,
             Some(Err(error)) => {
                 // Over the hard frame limit, or a broken connection: nothing more can be read.
                 tracing::debug!(%error, "WebSocket read failed");
                 ctx.outbox.close(CloseReason::ProtocolViolation);
-                return;
+                return ReadEnd::ServerClosing;
             }
+        };
+        // Every data frame counts, whether it decodes or not: refusing a malformed frame is
+        // work too.
+        if limiter.check().is_err() {
+            let req = text
+                .as_deref()
+                .filter(|text| text.len() <= WS_MESSAGE_BYTES_MAX)
+                .and_then(request_id);
+            ctx.error(req, ErrorCode::RateLimited, "too many commands; slow down");
+            continue;
+        }
+        let Some(text) = text else {
+            ctx.error(None, ErrorCode::BadRequest, "frames are JSON text");
+            continue;
         };
         if text.len() > WS_MESSAGE_BYTES_MAX {
             ctx.error(
@@ -246,22 +226,18 @@ async fn read_loop(
                 continue;
             }
         };
-        if limiter.check().is_err() {
-            ctx.error(
-                Some(command.req()),
-                ErrorCode::RateLimited,
-                "too many commands; slow down",
-            );
-            continue;
-        }
         // At the in-flight cap, stop reading: the client's frames wait in TCP buffers
         // (backpressure) instead of being refused.
         let Ok(permit) = in_flight.clone().acquire_owned().await else {
-            return;
+            return ReadEnd::ServerClosing;
         };
         let ctx = ctx.clone();
         tokio::spawn(async move {
-            ctx.run(command, received).await;
+            // A command read just before its connection was closed (say, by a logout) does
+            // not act after it.
+            if !ctx.outbox.is_closed() {
+                ctx.run(command, received).await;
+            }
             drop(permit);
         });
     }

@@ -275,6 +275,146 @@ async fn a_reconnecting_client_receives_exactly_the_feed_events_it_missed() {
     assert_eq!(snapshot_first["bet"]["id"], bet_ids[0]);
 }
 
+type RawWs =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Upgrades with the session cookie; `None` if the server refused.
+async fn upgrade_racing(addr: std::net::SocketAddr, token: String) -> Option<RawWs> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{addr}/ws").into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", format!("zl_session={token}").parse().unwrap());
+    Some(tokio_tungstenite::connect_async(request).await.ok()?.0)
+}
+
+/// Sends a bet on a socket upgraded around a logout, once the logout returned; panics if the
+/// bet is accepted. Refused (`unauthorized`) and closed are both fine.
+async fn bet_after_logout(mut stream: RawWs) {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let frame = json!({"type": "dice_bet", "req": 1, "idem": "after-logout", "amount": 100, "target": 5_000});
+    if stream.send(Message::text(frame.to_string())).await.is_err() {
+        return;
+    }
+    loop {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(20), stream.next())
+            .await
+            .expect("a reply or the close arrives");
+        let text = match next {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+            Some(Ok(_)) => continue,
+        };
+        let reply: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if reply["req"] == 1 && (reply["type"] == "ack" || reply["type"] == "error") {
+            assert_eq!(
+                reply["type"], "error",
+                "a socket acted after logout: {reply}"
+            );
+            assert_eq!(reply["code"], "unauthorized", "{reply}");
+            return;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_socket_upgraded_while_its_session_logs_out_can_act_after_the_logout_returned() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    // Each round, chains of back-to-back upgrades run from before the logout starts until
+    // after it returned, so upgrades are in flight at every moment of the logout.
+    const ROUNDS: usize = 19;
+    const CHAINS: usize = 16;
+    const CHAIN_UPGRADES_MAX: usize = 100;
+    let app = TestApp::spawn().await;
+    let addr = app.running.addr;
+    for round in 0..ROUNDS {
+        let token = app.register(&format!("racer_{round}")).await;
+        let logged_out = Arc::new(AtomicBool::new(false));
+        let mut chains = tokio::task::JoinSet::new();
+        for _ in 0..CHAINS {
+            let (token, logged_out) = (token.clone(), logged_out.clone());
+            chains.spawn(async move {
+                let mut sockets = Vec::new();
+                for _ in 0..CHAIN_UPGRADES_MAX {
+                    let last = logged_out.load(Ordering::SeqCst);
+                    sockets.extend(upgrade_racing(addr, token.clone()).await);
+                    if last {
+                        break;
+                    }
+                }
+                sockets
+            });
+        }
+        let logout = app
+            .http()
+            .post(app.url("/auth/logout"))
+            .header("accept", "application/json")
+            .header("cookie", format!("zl_session={token}"))
+            .send()
+            .await
+            .unwrap();
+        logged_out.store(true, Ordering::SeqCst);
+        assert_eq!(logout.status(), 204);
+
+        // Every socket, whenever it was upgraded, now tries to bet.
+        let mut outcomes = tokio::task::JoinSet::new();
+        for ws in chains.join_all().await.into_iter().flatten() {
+            outcomes.spawn(bet_after_logout(ws));
+        }
+        outcomes.join_all().await;
+    }
+    let bets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dice_bets")
+        .fetch_one(app.running.engine.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(bets, 0, "bets were placed after logout");
+}
+
+#[tokio::test]
+async fn a_client_close_is_answered_with_a_close_of_the_same_code() {
+    use futures::SinkExt;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::Message;
+    let app = TestApp::spawn().await;
+    let mut ws = app.ws(None).await;
+    ws.stream
+        .send(Message::Close(Some(CloseFrame {
+            code: CloseCode::Normal,
+            reason: "done".into(),
+        })))
+        .await
+        .unwrap();
+    // `closed` gives the code of the Close frame received, or None when the connection was
+    // dropped without one.
+    assert_eq!(ws.closed().await, Some(1000));
+}
+
+#[tokio::test]
+async fn malformed_frames_count_against_the_rate_limit() {
+    use zerolag::limits::WS_COMMANDS_BURST;
+    let app = TestApp::spawn().await;
+    let mut ws = app.ws(None).await;
+    let frames = 250;
+    for _ in 0..frames {
+        ws.send_text("{not json".into()).await;
+    }
+    let (mut refused, mut limited) = (0, 0);
+    for _ in 0..frames {
+        let error = ws.until(|f| f["type"] == "error").await;
+        match error["code"].as_str() {
+            Some("bad_request") => refused += 1,
+            Some("rate_limited") => limited += 1,
+            _ => panic!("unexpected reply {error}"),
+        }
+    }
+    // The burst is decoded and refused as malformed; beyond it, frames are limited unread.
+    assert!(refused >= WS_COMMANDS_BURST, "{refused}");
+    assert!(limited > 0, "no malformed frame was rate limited");
+}
+
 #[tokio::test]
 async fn the_listener_turns_nagle_off_on_every_socket_it_accepts() {
     use axum::serve::Listener;
