@@ -3,9 +3,12 @@
 //! interrupted). Round phases are written by the same writer as the money, so a round's end
 //! and its settlement commit together or not at all.
 
+pub use super::results::RoundBetReceipt;
+
+use super::idempotency::{scoped_key, KeyKind, KnownReceipt, StoredReceipt};
+use super::results::LedgerError;
 use super::rows::{RoundBetRow, RoundBetSettled, RoundRow, RoundUpdate, TxKind};
-use super::state::{scoped_key, Event, KnownReceipt, Work, HOUSE, IN_PLAY};
-use super::LedgerError;
+use super::work::{Event, OpenBet, Work, HOUSE, IN_PLAY};
 use protocol::crash::payout_cents;
 use protocol::ids::{ChainId, RoundBetId, RoundId};
 use protocol::wheel::Segment;
@@ -29,17 +32,6 @@ impl Game {
             Game::Wheel => "wheel",
         }
     }
-}
-
-/// A bet whose stake is held until its round settles it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OpenBet {
-    /// Whose.
-    pub player: PlayerId,
-    /// The round it belongs to.
-    pub round: RoundId,
-    /// Stake held.
-    pub stake: Cents,
 }
 
 /// A bet to place in a round.
@@ -71,24 +63,6 @@ impl RoundBetRequest {
             self.segment
         )
     }
-}
-
-/// A round bet placed durably, and the balance after its stake was held; or, for a retry,
-/// the original bet and where it stands now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RoundBetReceipt {
-    /// The bet.
-    pub bet: RoundBetId,
-    /// The round it was placed in.
-    pub round: RoundId,
-    /// Balance right after the hold.
-    pub balance: Cents,
-    /// Where the bet stands.
-    pub status: RoundBetStatus,
-    /// What it paid, once settled.
-    pub payout: Option<Cents>,
-    /// Whether this answers a retry (the key was already used) rather than a new hold.
-    pub replayed: bool,
 }
 
 /// How a round bet ended.
@@ -143,6 +117,13 @@ pub enum RoundEnd {
 }
 
 impl Work<'_> {
+    pub(super) fn start_running(&mut self, round: RoundId) {
+        self.rows.round_updates.push(RoundUpdate::Running {
+            round,
+            at_ms: self.now_ms,
+        });
+    }
+
     pub(super) fn open_round(&mut self, game: Game, chain: ChainId, number: i64) -> RoundId {
         let id = RoundId(self.next.round);
         self.next.round += 1;
@@ -174,7 +155,7 @@ impl Work<'_> {
         if let Some(receipt) = self.find_round_bet(player, &request)? {
             return Ok(receipt);
         }
-        let key = scoped_key(player, "round", &request.idem);
+        let key = scoped_key(player, KeyKind::Round, &request.idem);
         let fingerprint = request.fingerprint();
         let now_ms = self.now_ms;
         let state = self.player(player).ok_or(LedgerError::NoWallet)?;
@@ -217,19 +198,11 @@ impl Work<'_> {
             payout: None,
             replayed: false,
         };
-        self.rows.idempotency.push((
-            key.clone(),
-            fingerprint.clone(),
-            format!("{}:{}", bet.0, receipt.balance.0),
-            now_ms,
-        ));
-        self.keys.insert(
-            key,
-            super::state::KnownKey {
-                fingerprint,
-                receipt: KnownReceipt::Round(receipt),
-            },
-        );
+        let stored = StoredReceipt::Round {
+            bet,
+            balance: receipt.balance,
+        };
+        self.remember_key(key, fingerprint, stored, Some(KnownReceipt::Round(receipt)));
         self.events.push(Event::Balance { player });
         Ok(receipt)
     }
@@ -241,7 +214,7 @@ impl Work<'_> {
         player: PlayerId,
         request: &RoundBetRequest,
     ) -> Result<Option<RoundBetReceipt>, LedgerError> {
-        let key = scoped_key(player, "round", &request.idem);
+        let key = scoped_key(player, KeyKind::Round, &request.idem);
         let Some(known) = self.keys.get(&key) else {
             return Ok(None);
         };

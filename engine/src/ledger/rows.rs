@@ -2,7 +2,7 @@
 //! balance update per batch, so a batch costs a handful of statements however many bets it
 //! holds. This is what lets one SQLite writer reach tens of thousands of durable bets a second.
 
-use super::state::ActiveSeed;
+use super::idempotency::NewKey;
 use crate::limits::SQL_BIND_PARAMS_MAX;
 use protocol::ids::{AccountId, ChainId, RoundBetId, RoundId, SeedId};
 use protocol::wire::DiceBetView;
@@ -94,10 +94,18 @@ pub struct BetRow {
 
 pub struct SeedRow {
     pub player: PlayerId,
-    pub seed: ActiveSeed,
+    pub seed: SeedFields,
     pub created_ms: i64,
     /// (revealed_at, bets) when the seed is revealed within the batch that created it.
     pub revealed: Option<(i64, u64)>,
+}
+
+/// A new server seed as stored.
+pub struct SeedFields {
+    pub id: SeedId,
+    pub server_seed: String,
+    pub commitment: String,
+    pub client_seed: String,
 }
 
 /// Everything one batch writes.
@@ -110,8 +118,8 @@ pub struct Rows {
     pub txs: Vec<TxRow>,
     pub entries: Vec<EntryRow>,
     pub bets: Vec<BetRow>,
-    /// (scoped key, fingerprint, result JSON, created_at)
-    pub idempotency: Vec<(String, String, String, i64)>,
+    /// (key, created_at)
+    pub idempotency: Vec<(NewKey, i64)>,
     pub rounds: Vec<RoundRow>,
     pub round_updates: Vec<RoundUpdate>,
     pub round_bets: Vec<RoundBetRow>,
@@ -245,10 +253,10 @@ impl Rows {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO idempotency (scoped_key, fingerprint, result, created_at) ",
             );
-            q.push_values(chunk, |mut b, (key, fingerprint, result, at_ms)| {
-                b.push_bind(key)
-                    .push_bind(fingerprint)
-                    .push_bind(result)
+            q.push_values(chunk, |mut b, (key, at_ms)| {
+                b.push_bind(&key.scoped)
+                    .push_bind(&key.fingerprint)
+                    .push_bind(key.receipt.to_column())
                     .push_bind(at_ms);
             });
             q.build().execute(&mut *conn).await?;
