@@ -41,7 +41,7 @@ use protocol::dice::DiceWager;
 use protocol::ids::{ChainId, RoundId};
 use protocol::limits::{CLIENT_SEED_BYTES_MAX, IDEMPOTENCY_KEY_BYTES_MAX};
 use protocol::{Cents, PlayerId};
-use rounds::{Game, RoundBetRequest, RoundEnd, Settlement};
+use rounds::{Game, Payout, RoundBetRequest, RoundEnd, Settlement};
 use tokio::sync::{mpsc, oneshot};
 
 /// Handle to the ledger writer. Cheap to clone.
@@ -197,23 +197,23 @@ impl Ledger {
         }
     }
 
-    /// Settles round bets and, with `end`, closes the round, in one transaction.
+    /// Settles round bets and, with `end`, closes the round, in one transaction; returns what
+    /// each bet paid. Ending a round also voids every bet of it that `settlements` left open.
     pub async fn settle(
         &self,
         round: RoundId,
         settlements: Vec<Settlement>,
         end: Option<RoundEnd>,
-    ) -> Result<(), LedgerError> {
-        self.call(
-            SYSTEM,
-            Op::Settle {
-                round,
-                settlements,
-                end,
-            },
-        )
-        .await
-        .map(|_| ())
+    ) -> Result<Vec<Payout>, LedgerError> {
+        let op = Op::Settle {
+            round,
+            settlements,
+            end,
+        };
+        match self.call(SYSTEM, op).await? {
+            Reply::Settled(payouts) => Ok(payouts),
+            _ => unreachable!("settle answers with the payouts"),
+        }
     }
 
     /// The player's committed balance and seed pair, read from the database without waiting

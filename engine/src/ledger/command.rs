@@ -1,7 +1,7 @@
 //! The commands the writer runs, and how each applies to a batch's working copy.
 
 use super::results::{DiceReceipt, LedgerError, RoundBetReceipt, SeedChange, WalletSnapshot};
-use super::rounds::{Game, RoundBetRequest, RoundEnd, Settlement};
+use super::rounds::{Game, Payout, RoundBetRequest, RoundEnd, Settlement};
 use super::work::Work;
 use protocol::dice::DiceWager;
 use protocol::ids::{ChainId, RoundId};
@@ -45,6 +45,7 @@ pub enum Reply {
     Round(RoundId),
     RoundBet(RoundBetReceipt),
     FoundRoundBet(Option<RoundBetReceipt>),
+    Settled(Vec<Payout>),
     Done,
 }
 
@@ -78,6 +79,6 @@ pub fn apply(work: &mut Work, player: PlayerId, op: Op) -> Result<Reply, LedgerE
             round,
             settlements,
             end,
-        } => work.settle(round, settlements, end).map(|()| Reply::Done),
+        } => work.settle(round, settlements, end).map(Reply::Settled),
     }
 }

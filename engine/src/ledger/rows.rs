@@ -66,8 +66,7 @@ pub struct RoundBetRow {
     pub round: RoundId,
     pub player: PlayerId,
     pub amount: i64,
-    pub auto_cashout_x100: Option<i64>,
-    pub segment: Option<&'static str>,
+    pub choice: String,
     pub at_ms: i64,
 }
 
@@ -345,17 +344,16 @@ impl Rows {
                 }
             }
         }
-        for chunk in self.round_bets.chunks(SQL_BIND_PARAMS_MAX / 8) {
+        for chunk in self.round_bets.chunks(SQL_BIND_PARAMS_MAX / 7) {
             let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO round_bets (id, round_id, user_id, amount, auto_cashout_x100, segment, status, created_at) ",
+                "INSERT INTO round_bets (id, round_id, user_id, amount, choice, status, created_at) ",
             );
             q.push_values(chunk, |mut b, row| {
                 b.push_bind(row.id.0)
                     .push_bind(row.round.0)
                     .push_bind(row.player.0)
                     .push_bind(row.amount)
-                    .push_bind(row.auto_cashout_x100)
-                    .push_bind(row.segment)
+                    .push_bind(&row.choice)
                     .push_bind("open")
                     .push_bind(row.at_ms);
             });
