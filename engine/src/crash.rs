@@ -1,42 +1,36 @@
-//! The crash game: one task owns the live round and runs its lifecycle
-//! (betting -> running -> crashed -> next round), persisting every phase through the ledger
-//! writer. The outcome comes from the game's hash chain; the client decides nothing.
+//! The crash game on the round driver ([`crate::rounds::driver`]): what differs from other
+//! round games. The outcome comes from the game's hash chain; the client decides nothing.
 //!
-//! - Bets are accepted during the betting window, checked here (window, one bet per player,
-//!   auto cash-out range, the round's stake limit) and held durably by the ledger before the
-//!   player is answered. Betting closes only once every hold in flight has been answered.
-//! - While running, ticks are published 15 times a second, each encoded once for all viewers.
+//! - A bet may carry an auto cash-out target (1.01x to 10,000.00x); the round takes at most
+//!   [`CRASH_ROUND_STAKES_CENTS_MAX`] in stakes.
+//! - While the round runs, ticks go out 15 times a second, each encoded once for all viewers.
 //!   A manual cash-out counts at the multiplier of the moment the server received it; one
 //!   received at or after the crash is refused and the bet is lost. Auto cash-outs ride on the
 //!   server, also for players whose connection dropped, and pay exactly their target.
 //! - When the live exposure reaches [`CRASH_ROUND_PAYOUT_CENTS_MAX`], everyone still in is
 //!   cashed out at the current multiplier (bustabit's bankroll rule).
-//! - At the crash, the remaining bets settle in one ledger batch with the round's end, and the
-//!   round hash is revealed.
+//! - At the crash, bets whose target the curve passed are paid it and the rest lose, in the
+//!   round's final settlement; the round hash is revealed.
 
-mod commands;
-mod task;
-
-use crate::hub::{Hub, Outbox};
-use crate::ledger::rounds::{BetOutcome, Game, RoundBetRequest, RoundEnd, Settlement};
-use crate::ledger::{Ledger, LedgerError};
-use crate::limits::{
-    CRASH_BETTING_MS, CRASH_INTERMISSION_MS, CRASH_TICK_MS, ROUND_QUEUE_COMMANDS_MAX,
-};
-use crate::rounds::{self, BetAck, Chain, RoundError, RoundsError};
+use crate::hub::Hub;
+use crate::ledger::rounds::{BetOutcome, Payout};
+use crate::limits::{CRASH_BETTING_MS, CRASH_INTERMISSION_MS, CRASH_TICK_MS};
+use crate::rounds::book::BookBet;
+use crate::rounds::driver::{Phase, Plays, Reply, Round, RoundGame, RoundHandle};
+use crate::rounds::{CashOutAck, RoundError, RoundsError};
+use protocol::chain::ChainHash;
 use protocol::crash::{crash_point_x100, elapsed_ms_for, multiplier_x100_at, payout_cents};
-use protocol::ids::{RoundBetId, RoundId};
+use protocol::ids::RoundId;
 use protocol::limits::{
     CRASH_AUTO_CASHOUT_X100_MAX, CRASH_AUTO_CASHOUT_X100_MIN, CRASH_HISTORY_ROUNDS,
     CRASH_ROUND_PAYOUT_CENTS_MAX, CRASH_ROUND_STAKES_CENTS_MAX,
 };
-use protocol::wire::{CrashBetView, CrashHistoryItem, CrashPhase, CrashRoundView, PlayerView};
-use protocol::{Cents, PlayerId, ServerMsg};
+use protocol::wire::{CrashBetView, CrashHistoryItem, CrashPhase, CrashRoundView};
+use protocol::{Cents, Game, PlayerId, ServerMsg};
 use sqlx::{Row, SqlitePool};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
-use task::CrashTask;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 /// The topic of crash events.
@@ -53,7 +47,7 @@ pub struct CrashTiming {
     pub intermission_ms: u64,
     /// Seed and length of the first chain, when it must be known in advance (tests); `None`
     /// draws a random secret seed, as production must.
-    pub first_chain: Option<(protocol::chain::ChainHash, usize)>,
+    pub first_chain: Option<(ChainHash, usize)>,
 }
 
 impl Default for CrashTiming {
@@ -67,108 +61,17 @@ impl Default for CrashTiming {
     }
 }
 
-/// A paid cash-out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CashOutAck {
-    /// Multiplier in hundredths.
-    pub multiplier_x100: u64,
-    /// Payout.
-    pub payout: Cents,
-}
-
-type Reply<T> = oneshot::Sender<Result<T, RoundError>>;
-
-enum Command {
-    Join {
-        outbox: Outbox,
-    },
-    Bet(BetCommand),
-    CashOut {
-        player: PlayerId,
-        received: Instant,
-        reply: Reply<CashOutAck>,
-    },
-    HoldDone {
-        player: PlayerId,
-        result: Result<crate::ledger::rounds::RoundBetReceipt, LedgerError>,
-        reply: Reply<BetAck>,
-    },
-    SettleDone {
-        players: Vec<(PlayerId, u64)>,
-        result: Result<(), LedgerError>,
-        reply: Option<Reply<CashOutAck>>,
-    },
-}
-
-struct BetCommand {
-    player: PlayerView,
-    idem: String,
-    amount: Cents,
-    auto_cashout_x100: Option<u64>,
-    reply: Reply<BetAck>,
+/// A cash-out request: at the multiplier of `received`, the server's receive time.
+pub struct CashOut {
+    player: PlayerId,
+    received: Instant,
+    reply: Reply<CashOutAck>,
 }
 
 /// Handle to the crash game. Cheap to clone.
-#[derive(Clone)]
-pub struct Crash {
-    commands: mpsc::Sender<Command>,
-}
+pub type Crash = RoundHandle<CrashGame>;
 
-impl Crash {
-    /// Starts the game task: resumes the stored hash chain (or creates one) and opens rounds.
-    pub async fn start(
-        pool: SqlitePool,
-        ledger: Ledger,
-        hub: Hub,
-        timing: CrashTiming,
-    ) -> Result<Crash, RoundsError> {
-        let (chain, next_number) =
-            rounds::resume_chain(&pool, Game::Crash, timing.first_chain).await?;
-        let history = load_history(&pool).await?;
-        let (commands, queue) = mpsc::channel(ROUND_QUEUE_COMMANDS_MAX);
-        let game = CrashTask {
-            pool,
-            ledger,
-            hub,
-            timing,
-            chain,
-            next_number,
-            history,
-            queue,
-            loopback: commands.downgrade(),
-        };
-        tokio::spawn(game.run());
-        Ok(Crash { commands })
-    }
-
-    /// Sends the current state to a connection and subscribes it to crash events.
-    pub async fn join(&self, outbox: Outbox) {
-        let _ = self.commands.send(Command::Join { outbox }).await;
-    }
-
-    /// Places a bet in the current round's betting window.
-    pub async fn bet(
-        &self,
-        player: PlayerView,
-        idem: String,
-        amount: Cents,
-        auto_cashout_x100: Option<u64>,
-    ) -> Result<BetAck, RoundError> {
-        let (reply, answer) = oneshot::channel();
-        let command = Command::Bet(BetCommand {
-            player,
-            idem,
-            amount,
-            auto_cashout_x100,
-            reply,
-        });
-        self.commands
-            .send(command)
-            .await
-            .map_err(|_| RoundError::Unavailable)?;
-        answer.await.map_err(|_| RoundError::Unavailable)?
-    }
-
+impl RoundHandle<CrashGame> {
     /// Cashes out at the multiplier of `received`, the server's receive time.
     pub async fn cash_out(
         &self,
@@ -176,25 +79,20 @@ impl Crash {
         received: Instant,
     ) -> Result<CashOutAck, RoundError> {
         let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(Command::CashOut {
-                player,
-                received,
-                reply,
-            })
-            .await
-            .map_err(|_| RoundError::Unavailable)?;
+        let command = CashOut {
+            player,
+            received,
+            reply,
+        };
+        self.command(command).await?;
         answer.await.map_err(|_| RoundError::Unavailable)?
     }
 }
 
-async fn load_history(pool: &SqlitePool) -> Result<VecDeque<CrashHistoryItem>, sqlx::Error> {
-    Ok(recent_crash_points(pool).await?.into_iter().collect())
-}
-
 /// The latest crash points, newest first (for pages rendered on the server).
 pub async fn recent_crash_points(pool: &SqlitePool) -> Result<Vec<CrashHistoryItem>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id, outcome FROM rounds WHERE game = 'crash' AND phase = 'ended' ORDER BY id DESC LIMIT ?")
+    let rows = sqlx::query("SELECT id, outcome FROM rounds WHERE game = ? AND phase = 'ended' ORDER BY id DESC LIMIT ?")
+        .bind(Game::Crash.as_str())
         .bind(CRASH_HISTORY_ROUNDS as i64)
         .fetch_all(pool)
         .await?;
@@ -216,6 +114,281 @@ pub fn bankroll_reached(paid: i64, open_stakes: &[i64], multiplier_x100: u64) ->
             .map(|stake| payout_cents(*stake, multiplier_x100))
             .sum::<i64>();
     !open_stakes.is_empty() && exposure >= CRASH_ROUND_PAYOUT_CENTS_MAX.0
+}
+
+/// What the crash game adds to the round driver.
+pub struct CrashGame {
+    hub: Hub,
+    timing: CrashTiming,
+    history: VecDeque<CrashHistoryItem>,
+}
+
+impl CrashGame {
+    /// The game with its recent history, ready for [`RoundHandle::start`].
+    pub async fn new(
+        pool: &SqlitePool,
+        hub: Hub,
+        timing: CrashTiming,
+    ) -> Result<Self, RoundsError> {
+        let history = recent_crash_points(pool).await?.into_iter().collect();
+        Ok(CrashGame {
+            hub,
+            timing,
+            history,
+        })
+    }
+}
+
+/// When the curve reaches the round's crash point.
+fn crash_instant(round: &Round<CrashGame>) -> Option<Instant> {
+    round
+        .running_at
+        .map(|at| at + Duration::from_millis(elapsed_ms_for(round.outcome)))
+}
+
+fn round_view(round: &Round<CrashGame>) -> CrashRoundView {
+    let now = Instant::now();
+    let crashed = round.phase == Phase::Ended;
+    CrashRoundView {
+        id: round.id,
+        number: round.number,
+        phase: match round.phase {
+            Phase::Betting => CrashPhase::Betting,
+            Phase::Running => CrashPhase::Running,
+            Phase::Ended => CrashPhase::Crashed,
+        },
+        betting_left_ms: round
+            .betting_ends
+            .saturating_duration_since(now)
+            .as_millis() as u64,
+        elapsed_ms: round.running_at.map_or(0, |at| {
+            if crashed {
+                elapsed_ms_for(round.outcome)
+            } else {
+                now.saturating_duration_since(at).as_millis() as u64
+            }
+        }),
+        crash_x100: crashed.then_some(round.outcome),
+        hash: crashed.then(|| hex::encode(round.hash)),
+        previous_hash: hex::encode(round.previous_hash),
+    }
+}
+
+fn bet_view(bet: &BookBet<Option<u64>>) -> CrashBetView {
+    let cashed = bet.paid_at();
+    CrashBetView {
+        username: bet.username.clone(),
+        amount: bet.stake,
+        cashed_out_x100: cashed.map(|(multiplier_x100, _)| multiplier_x100),
+        payout: cashed.map(|(_, paid)| paid),
+    }
+}
+
+impl CrashGame {
+    fn publish_round(&self, round: &Round<Self>) {
+        let view = round_view(round);
+        self.hub
+            .publish(CRASH_TOPIC, |topic, seq| ServerMsg::CrashRound {
+                topic,
+                seq,
+                round: view,
+            });
+    }
+
+    /// Auto cash-outs whose target the curve reached, then the bankroll rule for the rest.
+    fn cash_outs_due(round: &Round<Self>, multiplier_x100: u64, plays: &mut Plays) {
+        let (mut due, mut rest) = (Vec::new(), Vec::new());
+        for (player, bet) in round.book.open() {
+            match bet.choice {
+                Some(target) if target <= multiplier_x100 => due.push((player, target, bet.stake)),
+                _ => rest.push((player, bet.stake)),
+            }
+        }
+        let due_paid: i64 = due
+            .iter()
+            .map(|(_, m, stake)| payout_cents(stake.0, *m))
+            .sum();
+        let stakes: Vec<i64> = rest.iter().map(|(_, stake)| stake.0).collect();
+        let paid = round.book.paid().0 + due_paid;
+        if !due.is_empty() {
+            plays.pay_early(due.into_iter().map(|(p, m, _)| (p, m)).collect(), None);
+        }
+        if bankroll_reached(paid, &stakes, multiplier_x100) {
+            tracing::info!(
+                round = round.id.0,
+                multiplier_x100,
+                "bankroll limit reached; cashing everyone out"
+            );
+            plays.pay_early(
+                rest.into_iter()
+                    .map(|(p, _)| (p, multiplier_x100))
+                    .collect(),
+                None,
+            );
+        }
+    }
+
+    /// The multiplier a manual cash-out received at `received` is paid at, or why it is refused.
+    fn cash_out_at(
+        round: &Round<Self>,
+        player: PlayerId,
+        received: Instant,
+    ) -> Result<u64, RoundError> {
+        let bet = round.book.get(player).ok_or(RoundError::NoBet)?;
+        match bet.state {
+            crate::rounds::book::BetState::Open => {}
+            crate::rounds::book::BetState::Placing => return Err(RoundError::NoBet),
+            _ => return Err(RoundError::AlreadyCashedOut),
+        }
+        let (Some(started), Some(crash_at)) = (round.running_at, crash_instant(round)) else {
+            return Err(RoundError::NoBet);
+        };
+        if round.phase == Phase::Ended || received >= crash_at {
+            return Err(RoundError::RoundCrashed);
+        }
+        let elapsed_ms = received.saturating_duration_since(started).as_millis() as u64;
+        Ok(multiplier_x100_at(elapsed_ms)
+            .min(round.outcome - 1)
+            .max(100))
+    }
+}
+
+impl RoundGame for CrashGame {
+    const GAME: Game = Game::Crash;
+    const TOPIC: &'static str = CRASH_TOPIC;
+    type Choice = Option<u64>;
+    type Command = CashOut;
+
+    fn first_chain(&self) -> Option<(ChainHash, usize)> {
+        self.timing.first_chain
+    }
+
+    fn betting_ms(&self) -> u64 {
+        self.timing.betting_ms
+    }
+
+    fn pause_ms(&self) -> u64 {
+        self.timing.intermission_ms
+    }
+
+    fn stake_limit(&self) -> Cents {
+        CRASH_ROUND_STAKES_CENTS_MAX
+    }
+
+    fn check_choice(&self, auto: &Option<u64>) -> Result<(), RoundError> {
+        let range = CRASH_AUTO_CASHOUT_X100_MIN..=CRASH_AUTO_CASHOUT_X100_MAX;
+        match auto {
+            Some(target) if !range.contains(target) => Err(RoundError::InvalidAutoCashout),
+            _ => Ok(()),
+        }
+    }
+
+    fn choice_text(auto: &Option<u64>) -> String {
+        auto.map(|target| target.to_string()).unwrap_or_default()
+    }
+
+    fn outcome(salt: &str, hash: &ChainHash) -> u64 {
+        crash_point_x100(salt, hash)
+    }
+
+    fn announce(&self, round: &Round<Self>) {
+        self.publish_round(round);
+    }
+
+    fn publish_bet(&self, round: &Round<Self>, bet: &BookBet<Option<u64>>) {
+        let (id, view) = (round.id, bet_view(bet));
+        self.hub
+            .publish(CRASH_TOPIC, |topic, seq| ServerMsg::CrashBet {
+                topic,
+                seq,
+                round: id,
+                bet: view,
+            });
+    }
+
+    fn state(&self, round: &Round<Self>, topic: String, seq: u64) -> ServerMsg {
+        ServerMsg::CrashState {
+            topic,
+            seq,
+            round: round_view(round),
+            bets: round.book.placed().map(bet_view).collect(),
+            history: self.history.iter().cloned().collect(),
+        }
+    }
+
+    fn next_wake(&self, round: &Round<Self>) -> Option<Instant> {
+        let (started, crash_at) = (round.running_at?, crash_instant(round)?);
+        let now = Instant::now();
+        if now >= crash_at {
+            return None;
+        }
+        let tick_ms = self.timing.tick_ms.max(1);
+        let ticks = now.duration_since(started).as_millis() as u64 / tick_ms + 1;
+        Some(crash_at.min(started + Duration::from_millis(ticks * tick_ms)))
+    }
+
+    fn wake(&mut self, round: &Round<Self>, now: Instant, plays: &mut Plays) {
+        let (Some(started), Some(crash_at)) = (round.running_at, crash_instant(round)) else {
+            return;
+        };
+        if now >= crash_at {
+            return;
+        }
+        let elapsed_ms = now.duration_since(started).as_millis() as u64;
+        let multiplier_x100 = multiplier_x100_at(elapsed_ms);
+        Self::cash_outs_due(round, multiplier_x100, plays);
+        let id = round.id;
+        self.hub
+            .publish(CRASH_TOPIC, |topic, seq| ServerMsg::CrashTick {
+                topic,
+                seq,
+                round: id,
+                elapsed_ms,
+                multiplier_x100,
+            });
+    }
+
+    fn command(&mut self, round: &Round<Self>, cash_out: CashOut, plays: &mut Plays) {
+        let CashOut {
+            player,
+            received,
+            reply,
+        } = cash_out;
+        match Self::cash_out_at(round, player, received) {
+            Ok(multiplier_x100) => {
+                plays.pay_early(vec![(player, multiplier_x100)], Some((player, reply)))
+            }
+            Err(refusal) => {
+                let _ = reply.send(Err(refusal));
+            }
+        }
+    }
+
+    fn settle_at_end(&self, round: &Round<Self>, bet: &BookBet<Option<u64>>) -> BetOutcome {
+        match bet.choice {
+            // The curve passed the target before crashing (possibly between two ticks).
+            Some(target) if target <= round.outcome => BetOutcome::CashedOut {
+                multiplier_x100: target,
+            },
+            _ => BetOutcome::Lost,
+        }
+    }
+
+    fn ended(&mut self, round: &Round<Self>, payouts: &[Payout]) {
+        for payout in payouts {
+            if let (BetOutcome::CashedOut { .. }, Some(bet)) =
+                (payout.outcome, round.book.get(payout.player))
+            {
+                self.publish_bet(round, bet);
+            }
+        }
+        self.history.push_front(CrashHistoryItem {
+            id: round.id,
+            crash_x100: round.outcome,
+        });
+        self.history.truncate(CRASH_HISTORY_ROUNDS);
+        self.publish_round(round);
+    }
 }
 
 #[cfg(test)]

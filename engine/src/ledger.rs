@@ -3,145 +3,53 @@
 //! Callers hold a cheap [`Ledger`] handle and send commands to the single writer task
 //! ([`writer`]). The writer takes every command waiting in its queue (up to
 //! [`LEDGER_BATCH_COMMANDS_MAX`]), applies them in order to a working copy of its in-memory
-//! balances ([`state`]), writes all their rows in one `BEGIN IMMEDIATE` transaction ([`rows`]),
-//! and only after `COMMIT` returns does it publish the new balances to its cache, answer every
-//! caller and publish events. In-memory balances are therefore never ahead of the database.
+//! balances, writes all their rows in one `BEGIN IMMEDIATE` transaction, and only after `COMMIT`
+//! returns does it adopt the new balances, answer every caller and publish events. In-memory
+//! balances are therefore never ahead of the database.
+//!
+//! Modules, in the one direction their imports go:
+//! - `results` and `rows` (leaves): what commands return; the rows a batch writes and the
+//!   statements that write them.
+//! - `idempotency`: scoped keys and typed receipts of money-moving commands.
+//! - `work`: the writer's in-memory state and a batch's working copy of it.
+//! - `wallet` and [`rounds`]: the operations, each applying a command to a working copy.
+//! - `command`: the commands the writer runs and their dispatch to the operations.
+//! - `writer`: the single writer task (batching, commit, adopt, answer, publish).
+//! - `reads`: committed balances and seed pairs read straight from the database, so pages and
+//!   connection snapshots never wait behind a group commit.
 //!
 //! Money moves in ledger transactions whose entries sum to zero: a dice bet is a hold (player ->
 //! in_play) followed by its settlement (in_play -> house, house -> player for a win).
 
+mod command;
+mod idempotency;
+mod reads;
+mod results;
 pub mod rounds;
 mod rows;
-mod state;
+mod wallet;
+mod work;
 mod writer;
+
+pub use results::{DiceReceipt, LedgerError, RoundBetReceipt, SeedChange, WalletSnapshot};
 
 use crate::hub::Hub;
 use crate::limits::{LEDGER_BATCH_COMMANDS_MAX, LEDGER_QUEUE_COMMANDS_MAX};
 use crate::store::Store;
-use protocol::dice::{DiceError, DiceWager};
+use command::{Op, Reply, Request};
+use protocol::dice::DiceWager;
 use protocol::ids::{ChainId, RoundId};
 use protocol::limits::{CLIENT_SEED_BYTES_MAX, IDEMPOTENCY_KEY_BYTES_MAX};
-use protocol::wire::{DiceBetView, RevealedSeed, SeedView};
 use protocol::{Cents, PlayerId};
-use rounds::{Game, RoundBetReceipt, RoundBetRequest, RoundEnd, Settlement};
-use serde::{Deserialize, Serialize};
+use rounds::{Game, Payout, RoundBetRequest, RoundEnd, Settlement};
 use tokio::sync::{mpsc, oneshot};
-
-/// Expected ways a ledger command fails. Every one of them leaves the ledger as it was.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LedgerError {
-    /// The available balance is smaller than the stake.
-    #[error("insufficient funds: balance {balance}, needed {needed}")]
-    InsufficientFunds {
-        /// Balance at the time.
-        balance: Cents,
-        /// Amount the command needed.
-        needed: Cents,
-    },
-    /// The wager itself is out of range.
-    #[error(transparent)]
-    Dice(#[from] DiceError),
-    /// The client seed is empty, too long or not printable ASCII.
-    #[error("client seed must be 1 to {CLIENT_SEED_BYTES_MAX} printable characters")]
-    InvalidSeed,
-    /// The idempotency key is empty or too long.
-    #[error("idempotency key must be 1 to {IDEMPOTENCY_KEY_BYTES_MAX} printable characters")]
-    InvalidIdempotencyKey,
-    /// The key was already used for a command with different content.
-    #[error("this idempotency key was already used for a different command")]
-    IdempotencyConflict,
-    /// The player has no wallet.
-    #[error("no wallet for this player")]
-    NoWallet,
-    /// The round bet is not open (unknown, already settled, or of another round).
-    #[error("that bet is not open in this round")]
-    BetNotOpen,
-    /// The writer is not running (shutting down).
-    #[error("the ledger is not available")]
-    Unavailable,
-    /// The database refused the batch; nothing was written.
-    #[error("storage error; nothing was changed")]
-    Storage,
-}
-
-/// A settled dice bet and the balance right after it; also what a retry with the same
-/// idempotency key returns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DiceReceipt {
-    /// The bet as its player sees it.
-    pub bet: DiceBetView,
-    /// Balance after settlement.
-    pub balance: Cents,
-}
-
-/// Balance and seed pair of a player.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WalletSnapshot {
-    /// Available balance.
-    pub balance: Cents,
-    /// Seed pair for the next bet.
-    pub seed: SeedView,
-}
-
-/// Result of a seed change.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SeedChange {
-    /// Seed pair now in use.
-    pub seed: SeedView,
-    /// The server seed revealed by a rotation.
-    pub revealed: Option<RevealedSeed>,
-}
-
-enum Op {
-    OpenWallet {
-        username: String,
-    },
-    Dice {
-        idem: String,
-        wager: DiceWager,
-    },
-    SetClientSeed {
-        client_seed: String,
-    },
-    RotateSeed,
-    Snapshot,
-    OpenRound {
-        game: Game,
-        chain: ChainId,
-        number: i64,
-    },
-    StartRunning {
-        round: RoundId,
-    },
-    RoundBet(RoundBetRequest),
-    FindRoundBet(RoundBetRequest),
-    Settle {
-        round: RoundId,
-        settlements: Vec<Settlement>,
-        end: Option<RoundEnd>,
-    },
-}
-
-enum Reply {
-    Snapshot(WalletSnapshot),
-    Dice(DiceReceipt),
-    Seed(SeedChange),
-    Round(RoundId),
-    RoundBet(RoundBetReceipt),
-    FoundRoundBet(Option<RoundBetReceipt>),
-    Done,
-}
-
-struct Request {
-    player: PlayerId,
-    op: Op,
-    reply: oneshot::Sender<Result<Reply, LedgerError>>,
-}
 
 /// Handle to the ledger writer. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Ledger {
     requests: mpsc::Sender<Request>,
+    /// The database, for reads that need not go through the writer.
+    reads: sqlx::SqlitePool,
 }
 
 impl Ledger {
@@ -150,7 +58,10 @@ impl Ledger {
         let (requests, queue) = mpsc::channel(LEDGER_QUEUE_COMMANDS_MAX);
         let writer = writer::Writer::open(store, hub).await?;
         tokio::spawn(writer.run(queue, LEDGER_BATCH_COMMANDS_MAX));
-        Ok(Ledger { requests })
+        Ok(Ledger {
+            requests,
+            reads: store.pool().clone(),
+        })
     }
 
     async fn call(&self, player: PlayerId, op: Op) -> Result<Reply, LedgerError> {
@@ -286,30 +197,35 @@ impl Ledger {
         }
     }
 
-    /// Settles round bets and, with `end`, closes the round, in one transaction.
+    /// Settles round bets and, with `end`, closes the round, in one transaction; returns what
+    /// each bet paid. Ending a round also voids every bet of it that `settlements` left open.
     pub async fn settle(
         &self,
         round: RoundId,
         settlements: Vec<Settlement>,
         end: Option<RoundEnd>,
-    ) -> Result<(), LedgerError> {
-        self.call(
-            SYSTEM,
-            Op::Settle {
-                round,
-                settlements,
-                end,
-            },
-        )
-        .await
-        .map(|_| ())
+    ) -> Result<Vec<Payout>, LedgerError> {
+        let op = Op::Settle {
+            round,
+            settlements,
+            end,
+        };
+        match self.call(SYSTEM, op).await? {
+            Reply::Settled(payouts) => Ok(payouts),
+            _ => unreachable!("settle answers with the payouts"),
+        }
     }
 
-    /// The player's committed balance and seed pair.
+    /// The player's committed balance and seed pair, read from the database without waiting
+    /// for the writer.
     pub async fn snapshot(&self, player: PlayerId) -> Result<WalletSnapshot, LedgerError> {
-        match self.call(player, Op::Snapshot).await? {
-            Reply::Snapshot(snapshot) => Ok(snapshot),
-            _ => unreachable!("snapshot answers with a snapshot"),
+        match reads::snapshot(&self.reads, player).await {
+            Ok(Some(snapshot)) => Ok(snapshot),
+            Ok(None) => Err(LedgerError::NoWallet),
+            Err(error) => {
+                tracing::error!(%error, %player, "reading a wallet snapshot failed");
+                Err(LedgerError::Storage)
+            }
         }
     }
 }

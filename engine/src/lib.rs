@@ -5,9 +5,10 @@
 //!   and seed changes go through it so that money, nonces and seeds move together.
 //! - [`accounts`]: registration, login (Argon2id, throttled) and server-side sessions.
 //! - [`history`]: read-only queries for a player's bets, transactions and revealed seeds.
-//! - [`crash`]: the crash game's task: rounds from the hash chain, bets, ticks, cash-outs.
-//! - [`wheel`]: the wheel game's task: a shared round every ~20 s, settled in one batch.
-//! - [`rounds`]: shared rounds' hash chains and the start-up recovery rule for interrupted rounds.
+//! - [`rounds`]: what every shared-round game shares: the round driver (lifecycle on one task
+//!   per game), the book of a round's bets, hash chains, and the start-up recovery rule.
+//! - [`crash`]: the crash game on the driver: auto cash-outs, ticks, cash-outs, bankroll rule.
+//! - [`wheel`]: the wheel on the driver: segments, a shared spin every ~20 s.
 //! - [`hub`]: topics -> subscribers; events are encoded once and the same bytes fanned out.
 //! - [`limits`]: engine limits as named constants.
 //!
@@ -27,6 +28,7 @@ pub mod rounds;
 pub mod store;
 pub mod wheel;
 
+use rounds::driver::RoundHandle;
 use std::sync::Arc;
 
 /// Everything the real-time domain needs, shared by cheap clones.
@@ -93,17 +95,23 @@ impl Engine {
         rounds::recover(store.pool(), &ledger).await?;
         let accounts = accounts::Accounts::new(store.pool().clone(), ledger.clone(), hub.clone());
         let crash = match config.crash {
-            Some(timing) => Some(
-                crash::Crash::start(store.pool().clone(), ledger.clone(), hub.clone(), timing)
-                    .await?,
-            ),
+            Some(timing) => {
+                let game = crash::CrashGame::new(store.pool(), hub.clone(), timing).await?;
+                Some(
+                    RoundHandle::start(store.pool().clone(), ledger.clone(), hub.clone(), game)
+                        .await?,
+                )
+            }
             None => None,
         };
         let wheel = match config.wheel {
-            Some(timing) => Some(
-                wheel::Wheel::start(store.pool().clone(), ledger.clone(), hub.clone(), timing)
-                    .await?,
-            ),
+            Some(timing) => {
+                let game = wheel::WheelGame::new(store.pool(), hub.clone(), timing).await?;
+                Some(
+                    RoundHandle::start(store.pool().clone(), ledger.clone(), hub.clone(), game)
+                        .await?,
+                )
+            }
             None => None,
         };
         let inner = Inner {

@@ -1,26 +1,31 @@
-//! Shared rounds (crash, wheel): their hash chains and the recovery rule applied at start-up.
+//! Shared rounds (crash, wheel): one driver runs every round game's lifecycle, one book holds
+//! each round's bets, and a game supplies only what differs through [`driver::RoundGame`].
 //!
-//! Recovery: when the process stopped in the middle of a round, every cash-out that was
-//! acknowledged is already settled in the ledger (a cash-out is acknowledged only after its
-//! settlement committed), so on start-up each round still in `betting` or `running` has its
-//! remaining open bets voided (stakes returned) and is marked `interrupted` in the same
-//! transaction, with an audit-log entry. No round is left open and the ledger still sums to zero.
+//! - [`driver`]: the round lifecycle (betting window, play, settlement with the round's end,
+//!   the pause before the next round) on one task per game, with the game's ledger calls in
+//!   flight polled by that task's own loop.
+//! - [`book`]: a round's bets (placing, open, settling, settled), retries of a bet command, and
+//!   the answer of a retry from the ledger's record of its key.
+//! - [`chain`]: hash chains that fix every round's outcome in advance, and what `/fair` publishes.
+//! - [`recovery`]: the rule applied at start-up to rounds a previous run left open, and the
+//!   invariant that no finished round holds an open bet.
 
-pub mod bets;
+pub mod book;
+pub mod chain;
+pub mod driver;
+pub mod recovery;
 
-use crate::ledger::rounds::{BetOutcome, Game, RoundEnd, Settlement};
-use crate::ledger::{Ledger, LedgerError};
-use crate::store::now_ms;
-use protocol::chain::{self, ChainHash};
-use protocol::ids::{ChainId, RoundBetId, RoundId};
+pub use chain::{
+    create_chain, create_chain_from, published_chains, resume_chain, verifiable_rounds, Chain,
+    CHAIN_ROUNDS, KNOWN_CHAIN_SALT, VERIFIABLE_ROUNDS_SHOWN,
+};
+pub use recovery::{open_bets_in_finished_rounds, recover, Recovery};
+
+use crate::ledger::LedgerError;
+use protocol::ids::RoundId;
 use protocol::money::{check_stake, StakeError};
 use protocol::wire::{ErrorCode, RoundBetStatus};
 use protocol::Cents;
-use rand::RngCore;
-use sqlx::{Row, SqlitePool};
-
-/// Rounds in one generated hash chain (about three weeks of crash rounds).
-pub const CHAIN_ROUNDS: usize = 100_000;
 
 /// Failure of a round-level operation.
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +107,15 @@ impl RoundError {
     }
 }
 
+/// A bet paid before its round ended (a crash cash-out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CashOutAck {
+    /// Multiplier in hundredths.
+    pub multiplier_x100: u64,
+    /// Payout.
+    pub payout: Cents,
+}
+
 /// A bet placed in a round (its stake held), or the original bet answering a retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BetAck {
@@ -138,310 +152,6 @@ pub fn check_new_bet(
         });
     }
     Ok(())
-}
-
-/// Runs `work` (a ledger call) off a game's task and hands its result back to the task as a
-/// command, so the task keeps serving ticks and commands while the ledger commits.
-pub fn spawn_and_report<C, T>(
-    loopback: &tokio::sync::mpsc::WeakSender<C>,
-    work: impl std::future::Future<Output = T> + Send + 'static,
-    report: impl FnOnce(T) -> C + Send + 'static,
-) where
-    C: Send + 'static,
-    T: Send + 'static,
-{
-    let loopback = loopback.clone();
-    tokio::spawn(async move {
-        let result = work.await;
-        if let Some(task) = loopback.upgrade() {
-            let _ = task.send(report(result)).await;
-        }
-    });
-}
-
-/// A game's hash chain, rebuilt in memory from its stored seed.
-pub struct Chain {
-    /// Its id.
-    pub id: ChainId,
-    /// Round hashes; element 0 is round 1's.
-    pub hashes: Vec<ChainHash>,
-    /// Published before round 1: the hash of round 1's hash.
-    pub terminal: ChainHash,
-    /// Public salt mixed into every outcome.
-    pub salt: String,
-}
-
-impl Chain {
-    /// Round `number`'s hash (from 1) and the hash it must link to (the previous round's, or
-    /// the terminal hash for round 1).
-    pub fn round(&self, number: i64) -> (ChainHash, ChainHash) {
-        let index = (number - 1) as usize;
-        let previous = if index == 0 {
-            self.terminal
-        } else {
-            self.hashes[index - 1]
-        };
-        (self.hashes[index], previous)
-    }
-}
-
-/// Salt of a chain created from a known seed (tests only; see [`resume_chain`]).
-pub const KNOWN_CHAIN_SALT: &str = "known-seed-test-chain";
-
-/// The game's current chain and the number of its next unused round; a new chain when there is
-/// none or it is used up. `first_chain` (tests only) fixes the first chain's seed and length so
-/// outcomes are known in advance; production passes `None` and gets a secret random seed.
-pub async fn resume_chain(
-    pool: &SqlitePool,
-    game: Game,
-    first_chain: Option<(ChainHash, usize)>,
-) -> Result<(Chain, i64), RoundsError> {
-    let stored = sqlx::query(
-        "SELECT c.id, c.seed, c.salt, c.rounds, COALESCE((SELECT MAX(number) FROM rounds r WHERE r.chain_id = c.id), 0) AS used \
-         FROM round_chains c WHERE c.game = ? ORDER BY c.id DESC LIMIT 1",
-    )
-    .bind(game.as_str())
-    .fetch_optional(pool)
-    .await?;
-    if let Some(row) = stored {
-        let (id, rounds, used): (i64, i64, i64) =
-            (row.get("id"), row.get("rounds"), row.get("used"));
-        if used < rounds {
-            let seed = chain::parse_hash(&row.get::<String, _>("seed"))
-                .ok_or(RoundsError::BadChain(id))?;
-            let (hashes, terminal) = chain::build(seed, rounds as usize);
-            return Ok((
-                Chain {
-                    id: ChainId(id),
-                    hashes,
-                    terminal,
-                    salt: row.get("salt"),
-                },
-                used + 1,
-            ));
-        }
-    }
-    let chain = match first_chain {
-        Some((seed, length)) => {
-            create_chain_from(pool, game, length, seed, KNOWN_CHAIN_SALT).await?
-        }
-        None => create_chain(pool, game, CHAIN_ROUNDS).await?,
-    };
-    Ok((chain, 1))
-}
-
-/// Creates and stores a new chain for `game` with a random secret seed and salt.
-pub async fn create_chain(
-    pool: &SqlitePool,
-    game: Game,
-    rounds: usize,
-) -> Result<Chain, RoundsError> {
-    let mut seed = [0u8; 32];
-    let mut salt = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut seed);
-    rand::rngs::OsRng.fill_bytes(&mut salt);
-    create_chain_from(pool, game, rounds, seed, &hex::encode(salt)).await
-}
-
-/// Creates and stores a chain from a given seed and salt (tests use known ones to know every
-/// outcome in advance; production uses [`create_chain`]).
-pub async fn create_chain_from(
-    pool: &SqlitePool,
-    game: Game,
-    rounds: usize,
-    seed: ChainHash,
-    salt: &str,
-) -> Result<Chain, RoundsError> {
-    let salt = salt.to_owned();
-    let (hashes, terminal) = chain::build(seed, rounds);
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO round_chains (game, seed, terminal_hash, salt, rounds, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(game.as_str())
-    .bind(hex::encode(seed))
-    .bind(hex::encode(terminal))
-    .bind(&salt)
-    .bind(rounds as i64)
-    .bind(now_ms())
-    .fetch_one(pool)
-    .await?;
-    Ok(Chain {
-        id: ChainId(id),
-        hashes,
-        terminal,
-        salt,
-    })
-}
-
-/// Finished rounds to show on `/fair`, per game.
-pub const VERIFIABLE_ROUNDS_SHOWN: i64 = 20;
-
-/// The latest finished rounds of `game` with their chain's commitment and salt, newest first.
-pub async fn verifiable_rounds(
-    pool: &SqlitePool,
-    game: Game,
-) -> Result<Vec<protocol::records::RoundRecord>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT r.id, r.number, r.hash, r.outcome, c.terminal_hash, c.salt FROM rounds r \
-         JOIN round_chains c ON c.id = r.chain_id \
-         WHERE r.game = ? AND r.phase = 'ended' ORDER BY r.id DESC LIMIT ?",
-    )
-    .bind(game.as_str())
-    .bind(VERIFIABLE_ROUNDS_SHOWN)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| protocol::records::RoundRecord {
-            game: game.as_str().to_owned(),
-            id: RoundId(row.get("id")),
-            number: row.get::<i64, _>("number") as u64,
-            hash: row.get("hash"),
-            outcome: row.get::<i64, _>("outcome") as u64,
-            terminal_hash: row.get("terminal_hash"),
-            salt: row.get("salt"),
-        })
-        .collect())
-}
-
-/// Every chain ever generated, newest first: their terminal hashes and salts are public.
-pub async fn published_chains(
-    pool: &SqlitePool,
-) -> Result<Vec<protocol::records::ChainRecord>, sqlx::Error> {
-    let rows =
-        sqlx::query("SELECT game, terminal_hash, salt, rounds FROM round_chains ORDER BY id DESC")
-            .fetch_all(pool)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| protocol::records::ChainRecord {
-            game: row.get("game"),
-            terminal_hash: row.get("terminal_hash"),
-            salt: row.get("salt"),
-            rounds: row.get::<i64, _>("rounds") as u64,
-        })
-        .collect())
-}
-
-/// What start-up recovery did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Recovery {
-    /// Rounds marked interrupted.
-    pub rounds: Vec<RoundId>,
-    /// Bets whose stakes were returned.
-    pub refunded_bets: usize,
-    /// Open bets found in rounds that had already finished, voided (there should be none).
-    pub repaired_bets: usize,
-}
-
-/// Open bets of rounds that have finished (ended or interrupted), by round. The invariant is
-/// that there are none: a finished round's every bet is settled with its end.
-pub async fn open_bets_in_finished_rounds(
-    pool: &SqlitePool,
-) -> Result<Vec<(RoundId, RoundBetId, Cents)>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT b.round_id, b.id, b.amount FROM round_bets b JOIN rounds r ON r.id = b.round_id \
-         WHERE b.status = 'open' AND r.phase IN ('ended', 'interrupted') ORDER BY b.round_id, b.id",
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            (
-                RoundId(row.get("round_id")),
-                RoundBetId(row.get("id")),
-                Cents(row.get("amount")),
-            )
-        })
-        .collect())
-}
-
-/// Voids the open bets of finished rounds (the void rule: stakes returned), logging each
-/// round loudly and recording it in the audit log. Returns how many bets it voided.
-async fn repair_finished_rounds(pool: &SqlitePool, ledger: &Ledger) -> Result<usize, RoundsError> {
-    let stray = open_bets_in_finished_rounds(pool).await?;
-    let mut rounds: Vec<RoundId> = stray.iter().map(|(round, _, _)| *round).collect();
-    rounds.dedup();
-    for round in rounds {
-        let bets: Vec<_> = stray.iter().filter(|(r, _, _)| *r == round).collect();
-        let voided_cents: i64 = bets.iter().map(|(_, _, stake)| stake.0).sum();
-        tracing::error!(
-            round = round.0,
-            open_bets = bets.len(),
-            voided_cents,
-            "a finished round still held open bets; voiding them"
-        );
-        let detail = serde_json::json!({
-            "round": round.0,
-            "voided_bets": bets.iter().map(|(_, bet, _)| bet.0).collect::<Vec<_>>(),
-            "voided_cents": voided_cents,
-            "rule": "a finished round holds no open bet; any found at start-up is voided",
-        });
-        let end = RoundEnd::Repaired {
-            detail: detail.to_string(),
-        };
-        // Ending a round settles every bet the ledger holds for it: these are voided.
-        ledger.settle(round, Vec::new(), Some(end)).await?;
-    }
-    Ok(stray.len())
-}
-
-/// Applies the recovery rule to every round left open by a previous run, then checks that no
-/// finished round holds an open bet (repairing any it finds).
-pub async fn recover(pool: &SqlitePool, ledger: &Ledger) -> Result<Recovery, RoundsError> {
-    let open_rounds = sqlx::query("SELECT id, game, number, phase FROM rounds WHERE phase IN ('betting', 'running') ORDER BY id")
-        .fetch_all(pool)
-        .await?;
-    let mut recovery = Recovery::default();
-    for round in open_rounds {
-        let id = RoundId(round.get("id"));
-        let bets: Vec<(RoundBetId, i64)> = sqlx::query(
-            "SELECT id, amount FROM round_bets WHERE round_id = ? AND status = 'open' ORDER BY id",
-        )
-        .bind(id.0)
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|row| (RoundBetId(row.get("id")), row.get("amount")))
-        .collect();
-        let refunded_cents: i64 = bets.iter().map(|(_, amount)| amount).sum();
-        let detail = serde_json::json!({
-            "round": id.0,
-            "game": round.get::<String, _>("game"),
-            "number": round.get::<i64, _>("number"),
-            "phase": round.get::<String, _>("phase"),
-            "refunded_bets": bets.len(),
-            "refunded_cents": refunded_cents,
-            "rule": "acknowledged cash-outs stand; open bets are voided",
-        });
-        let settlements = bets
-            .iter()
-            .map(|(bet, _)| Settlement {
-                bet: *bet,
-                outcome: BetOutcome::Voided,
-            })
-            .collect();
-        ledger
-            .settle(
-                id,
-                settlements,
-                Some(RoundEnd::Interrupted {
-                    detail: detail.to_string(),
-                }),
-            )
-            .await?;
-        tracing::warn!(
-            round = id.0,
-            refunded_bets = bets.len(),
-            refunded_cents,
-            "interrupted round recovered"
-        );
-        recovery.rounds.push(id);
-        recovery.refunded_bets += bets.len();
-    }
-    recovery.repaired_bets = repair_finished_rounds(pool, ledger).await?;
-    Ok(recovery)
 }
 
 #[cfg(test)]

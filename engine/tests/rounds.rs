@@ -42,8 +42,7 @@ fn bet(round: RoundId, idem: &str, cents: i64, auto: Option<u64>) -> RoundBetReq
         round,
         idem: idem.into(),
         amount: Cents(cents),
-        auto_cashout_x100: auto,
-        segment: None,
+        choice: auto.map(|target| target.to_string()).unwrap_or_default(),
     }
 }
 

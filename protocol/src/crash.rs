@@ -52,10 +52,7 @@ pub fn elapsed_ms_for(multiplier_x100: u64) -> u64 {
     t
 }
 
-/// What a stake pays when cashed out at `multiplier_x100`, rounded down to the cent.
-pub fn payout_cents(stake_cents: i64, multiplier_x100: u64) -> i64 {
-    (stake_cents as i128 * multiplier_x100 as i128 / 100) as i64
-}
+pub use crate::money::payout_cents;
 
 #[cfg(test)]
 mod tests {

@@ -3,6 +3,7 @@
 //! - [`money`]: exact amounts in integer cents ([`Cents`]), parsing and formatting.
 //! - [`ids`]: newtype ids that cross module boundaries.
 //! - [`limits`]: game and wire limits both sides enforce (the server is the authority).
+//! - [`game`]: the round games, a value set the code owns.
 //! - [`fair`]: provably-fair derivations (HMAC-SHA256 over committed seeds).
 //! - [`chain`]: reverse hash chains that fix every shared round's outcome in advance.
 //! - [`crash`]: the crash curve, crash points and cash-out payouts.
@@ -21,6 +22,7 @@ pub mod chain;
 pub mod crash;
 pub mod dice;
 pub mod fair;
+pub mod game;
 pub mod ids;
 pub mod limits;
 pub mod money;
@@ -28,6 +30,7 @@ pub mod records;
 pub mod wheel;
 pub mod wire;
 
+pub use game::Game;
 pub use ids::{BetId, PlayerId};
 pub use money::Cents;
 pub use wire::{ClientMsg, ErrorCode, ServerMsg};

@@ -53,6 +53,12 @@ pub fn check_stake(amount: Cents) -> Result<(), StakeError> {
     Ok(())
 }
 
+/// What a stake pays at `multiplier_x100` (hundredths), rounded down to the cent: the rule of
+/// every game that pays a multiple of the stake.
+pub fn payout_cents(stake_cents: i64, multiplier_x100: u64) -> i64 {
+    (stake_cents as i128 * multiplier_x100 as i128 / 100) as i64
+}
+
 impl Cents {
     /// Zero credits.
     pub const ZERO: Cents = Cents(0);

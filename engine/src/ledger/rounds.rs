@@ -3,44 +3,18 @@
 //! interrupted). Round phases are written by the same writer as the money, so a round's end
 //! and its settlement commit together or not at all.
 
+pub use super::results::RoundBetReceipt;
+
+use super::idempotency::{scoped_key, KeyKind, KnownReceipt, StoredReceipt};
+use super::results::LedgerError;
 use super::rows::{RoundBetRow, RoundBetSettled, RoundRow, RoundUpdate, TxKind};
-use super::state::{scoped_key, Event, KnownReceipt, Work, HOUSE, IN_PLAY};
-use super::LedgerError;
-use protocol::crash::payout_cents;
+use super::work::{Event, OpenBet, Work, HOUSE, IN_PLAY};
 use protocol::ids::{ChainId, RoundBetId, RoundId};
-use protocol::wheel::Segment;
+use protocol::money::payout_cents;
 use protocol::wire::RoundBetStatus;
 use protocol::{Cents, PlayerId};
 
-/// The round games.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Game {
-    /// Crash: cash out before the multiplier crashes.
-    Crash,
-    /// Wheel: bet on the segment the wheel stops on.
-    Wheel,
-}
-
-impl Game {
-    /// The `game` column's value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Game::Crash => "crash",
-            Game::Wheel => "wheel",
-        }
-    }
-}
-
-/// A bet whose stake is held until its round settles it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OpenBet {
-    /// Whose.
-    pub player: PlayerId,
-    /// The round it belongs to.
-    pub round: RoundId,
-    /// Stake held.
-    pub stake: Cents,
-}
+pub use protocol::Game;
 
 /// A bet to place in a round.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,10 +27,9 @@ pub struct RoundBetRequest {
     pub idem: String,
     /// Stake.
     pub amount: Cents,
-    /// Crash: automatic cash-out multiplier in hundredths.
-    pub auto_cashout_x100: Option<u64>,
-    /// Wheel: the segment bet on.
-    pub segment: Option<Segment>,
+    /// What the bet chooses beyond its stake, in its game's own words (the ledger stores it
+    /// and compares it on retries, and never reads it).
+    pub choice: String,
 }
 
 impl RoundBetRequest {
@@ -64,42 +37,23 @@ impl RoundBetRequest {
     /// key. The round is not part of it: a retry in a later round is still the same command.
     fn fingerprint(&self) -> String {
         format!(
-            "round:{}:{}:{:?}:{:?}",
+            "round:{}:{}:{}",
             self.game.as_str(),
             self.amount.0,
-            self.auto_cashout_x100,
-            self.segment
+            self.choice
         )
     }
-}
-
-/// A round bet placed durably, and the balance after its stake was held; or, for a retry,
-/// the original bet and where it stands now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RoundBetReceipt {
-    /// The bet.
-    pub bet: RoundBetId,
-    /// The round it was placed in.
-    pub round: RoundId,
-    /// Balance right after the hold.
-    pub balance: Cents,
-    /// Where the bet stands.
-    pub status: RoundBetStatus,
-    /// What it paid, once settled.
-    pub payout: Option<Cents>,
-    /// Whether this answers a retry (the key was already used) rather than a new hold.
-    pub replayed: bool,
 }
 
 /// How a round bet ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BetOutcome {
-    /// Crash: cashed out at `multiplier_x100`.
+    /// Paid out early at `multiplier_x100` (a crash cash-out).
     CashedOut {
         /// Multiplier in hundredths.
         multiplier_x100: u64,
     },
-    /// Wheel: the segment came up, paying `multiplier_x100`.
+    /// Won at the round's end, paying `multiplier_x100` (a wheel segment that came up).
     Won {
         /// Multiplier in hundredths.
         multiplier_x100: u64,
@@ -117,6 +71,19 @@ pub struct Settlement {
     pub bet: RoundBetId,
     /// How it ended; the payout follows from it and the stake.
     pub outcome: BetOutcome,
+}
+
+/// What one settled bet paid (zero for a loss; the stake for a void).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Payout {
+    /// The bet.
+    pub bet: RoundBetId,
+    /// Whose it was.
+    pub player: PlayerId,
+    /// How it ended (a bet the game did not list is `Voided`).
+    pub outcome: BetOutcome,
+    /// Paid to the player.
+    pub paid: Cents,
 }
 
 /// How a round finishes, written with its last settlements.
@@ -143,6 +110,13 @@ pub enum RoundEnd {
 }
 
 impl Work<'_> {
+    pub(super) fn start_running(&mut self, round: RoundId) {
+        self.rows.round_updates.push(RoundUpdate::Running {
+            round,
+            at_ms: self.now_ms,
+        });
+    }
+
     pub(super) fn open_round(&mut self, game: Game, chain: ChainId, number: i64) -> RoundId {
         let id = RoundId(self.next.round);
         self.next.round += 1;
@@ -174,7 +148,7 @@ impl Work<'_> {
         if let Some(receipt) = self.find_round_bet(player, &request)? {
             return Ok(receipt);
         }
-        let key = scoped_key(player, "round", &request.idem);
+        let key = scoped_key(player, KeyKind::Round, &request.idem);
         let fingerprint = request.fingerprint();
         let now_ms = self.now_ms;
         let state = self.player(player).ok_or(LedgerError::NoWallet)?;
@@ -192,8 +166,7 @@ impl Work<'_> {
             round: request.round,
             player,
             amount: request.amount.0,
-            auto_cashout_x100: request.auto_cashout_x100.map(|m| m as i64),
-            segment: request.segment.map(Segment::name),
+            choice: request.choice.clone(),
             at_ms: now_ms,
         });
         let hold = self.new_tx_for(TxKind::BetHold, player, None, Some(bet));
@@ -217,19 +190,11 @@ impl Work<'_> {
             payout: None,
             replayed: false,
         };
-        self.rows.idempotency.push((
-            key.clone(),
-            fingerprint.clone(),
-            format!("{}:{}", bet.0, receipt.balance.0),
-            now_ms,
-        ));
-        self.keys.insert(
-            key,
-            super::state::KnownKey {
-                fingerprint,
-                receipt: KnownReceipt::Round(receipt),
-            },
-        );
+        let stored = StoredReceipt::Round {
+            bet,
+            balance: receipt.balance,
+        };
+        self.remember_key(key, fingerprint, stored, Some(KnownReceipt::Round(receipt)));
         self.events.push(Event::Balance { player });
         Ok(receipt)
     }
@@ -241,7 +206,7 @@ impl Work<'_> {
         player: PlayerId,
         request: &RoundBetRequest,
     ) -> Result<Option<RoundBetReceipt>, LedgerError> {
-        let key = scoped_key(player, "round", &request.idem);
+        let key = scoped_key(player, KeyKind::Round, &request.idem);
         let Some(known) = self.keys.get(&key) else {
             return Ok(None);
         };
@@ -286,7 +251,7 @@ impl Work<'_> {
         round: RoundId,
         settlements: Vec<Settlement>,
         end: Option<RoundEnd>,
-    ) -> Result<(), LedgerError> {
+    ) -> Result<Vec<Payout>, LedgerError> {
         let mut checked = Vec::with_capacity(settlements.len());
         for settlement in &settlements {
             let open = self
@@ -322,6 +287,7 @@ impl Work<'_> {
             }
         }
         let now_ms = self.now_ms;
+        let mut payouts = Vec::with_capacity(checked.len());
         for (settlement, open) in checked {
             let stake = open.stake.0;
             let (status, multiplier, payout, kind) = match settlement.outcome {
@@ -358,6 +324,12 @@ impl Work<'_> {
                 at_ms: now_ms,
             });
             self.settled_bets.insert(settlement.bet);
+            payouts.push(Payout {
+                bet: settlement.bet,
+                player: open.player,
+                outcome: settlement.outcome,
+                paid: Cents(payout),
+            });
             if payout > 0 {
                 self.events.push(Event::Balance {
                     player: open.player,
@@ -393,6 +365,6 @@ impl Work<'_> {
                     .push(("round_repaired".into(), detail, now_ms));
             }
         }
-        Ok(())
+        Ok(payouts)
     }
 }

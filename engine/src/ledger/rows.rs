@@ -2,7 +2,7 @@
 //! balance update per batch, so a batch costs a handful of statements however many bets it
 //! holds. This is what lets one SQLite writer reach tens of thousands of durable bets a second.
 
-use super::state::ActiveSeed;
+use super::idempotency::NewKey;
 use crate::limits::SQL_BIND_PARAMS_MAX;
 use protocol::ids::{AccountId, ChainId, RoundBetId, RoundId, SeedId};
 use protocol::wire::DiceBetView;
@@ -66,8 +66,7 @@ pub struct RoundBetRow {
     pub round: RoundId,
     pub player: PlayerId,
     pub amount: i64,
-    pub auto_cashout_x100: Option<i64>,
-    pub segment: Option<&'static str>,
+    pub choice: String,
     pub at_ms: i64,
 }
 
@@ -94,10 +93,18 @@ pub struct BetRow {
 
 pub struct SeedRow {
     pub player: PlayerId,
-    pub seed: ActiveSeed,
+    pub seed: SeedFields,
     pub created_ms: i64,
     /// (revealed_at, bets) when the seed is revealed within the batch that created it.
     pub revealed: Option<(i64, u64)>,
+}
+
+/// A new server seed as stored.
+pub struct SeedFields {
+    pub id: SeedId,
+    pub server_seed: String,
+    pub commitment: String,
+    pub client_seed: String,
 }
 
 /// Everything one batch writes.
@@ -110,8 +117,8 @@ pub struct Rows {
     pub txs: Vec<TxRow>,
     pub entries: Vec<EntryRow>,
     pub bets: Vec<BetRow>,
-    /// (scoped key, fingerprint, result JSON, created_at)
-    pub idempotency: Vec<(String, String, String, i64)>,
+    /// (key, created_at)
+    pub idempotency: Vec<(NewKey, i64)>,
     pub rounds: Vec<RoundRow>,
     pub round_updates: Vec<RoundUpdate>,
     pub round_bets: Vec<RoundBetRow>,
@@ -245,10 +252,10 @@ impl Rows {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO idempotency (scoped_key, fingerprint, result, created_at) ",
             );
-            q.push_values(chunk, |mut b, (key, fingerprint, result, at_ms)| {
-                b.push_bind(key)
-                    .push_bind(fingerprint)
-                    .push_bind(result)
+            q.push_values(chunk, |mut b, (key, at_ms)| {
+                b.push_bind(&key.scoped)
+                    .push_bind(&key.fingerprint)
+                    .push_bind(key.receipt.to_column())
                     .push_bind(at_ms);
             });
             q.build().execute(&mut *conn).await?;
@@ -337,17 +344,16 @@ impl Rows {
                 }
             }
         }
-        for chunk in self.round_bets.chunks(SQL_BIND_PARAMS_MAX / 8) {
+        for chunk in self.round_bets.chunks(SQL_BIND_PARAMS_MAX / 7) {
             let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO round_bets (id, round_id, user_id, amount, auto_cashout_x100, segment, status, created_at) ",
+                "INSERT INTO round_bets (id, round_id, user_id, amount, choice, status, created_at) ",
             );
             q.push_values(chunk, |mut b, row| {
                 b.push_bind(row.id.0)
                     .push_bind(row.round.0)
                     .push_bind(row.player.0)
                     .push_bind(row.amount)
-                    .push_bind(row.auto_cashout_x100)
-                    .push_bind(row.segment)
+                    .push_bind(&row.choice)
                     .push_bind("open")
                     .push_bind(row.at_ms);
             });

@@ -1,11 +1,12 @@
 //! The single ledger writer: drains its queue into a batch, applies the batch to a working
 //! copy, commits it in one transaction, then adopts the copy, answers and publishes.
 
-use super::rounds::{OpenBet, RoundBetReceipt};
-use super::state::{
-    self, ActiveSeed, KnownKey, KnownReceipt, NextIds, PlayerState, Work, HOUSE, IN_PLAY, TREASURY,
+use super::command::{self, Op, Reply, Request};
+use super::idempotency::{scoped_key, KeyKind, KnownKey, KnownReceipt, StoredReceipt};
+use super::results::{DiceReceipt, LedgerError, RoundBetReceipt};
+use super::work::{
+    self, ActiveSeed, NextIds, OpenBet, PlayerState, Work, HOUSE, IN_PLAY, TREASURY,
 };
-use super::{DiceReceipt, LedgerError, Reply, Request};
 use crate::history::{dice_bet_view, DICE_BET_COLUMNS};
 use crate::hub::Hub;
 use crate::limits::{LEDGER_CACHE_PLAYERS_MAX, LEDGER_GATHER_YIELDS_MAX, SQL_BIND_PARAMS_MAX};
@@ -119,7 +120,7 @@ impl Writer {
         let mut touched: Vec<PlayerId> = Vec::with_capacity(batch.len());
         for request in &batch {
             match &request.op {
-                super::Op::Settle {
+                Op::Settle {
                     round,
                     settlements,
                     end,
@@ -158,13 +159,16 @@ impl Writer {
             }
         }
         let started = std::time::Instant::now();
-        let keys: Vec<String> = batch
+        let keys: HashMap<String, KeyKind> = batch
             .iter()
             .filter_map(|r| match &r.op {
-                super::Op::Dice { idem, .. } => Some(state::scoped_key(r.player, "dice", idem)),
-                super::Op::RoundBet(bet) | super::Op::FindRoundBet(bet) => {
-                    Some(state::scoped_key(r.player, "round", &bet.idem))
+                Op::Dice { idem, .. } => {
+                    Some((scoped_key(r.player, KeyKind::Dice, idem), KeyKind::Dice))
                 }
+                Op::RoundBet(bet) | Op::FindRoundBet(bet) => Some((
+                    scoped_key(r.player, KeyKind::Round, &bet.idem),
+                    KeyKind::Round,
+                )),
                 _ => None,
             })
             .collect();
@@ -193,7 +197,7 @@ impl Writer {
             let result = if unavailable.contains(&player) {
                 Err(LedgerError::Storage)
             } else {
-                work.apply(player, op)
+                command::apply(&mut work, player, op)
             };
             replies.push((reply, result));
         }
@@ -230,7 +234,7 @@ impl Writer {
         for (reply, result) in replies {
             let _ = reply.send(result);
         }
-        state::publish(&self.hub, events, &self.players);
+        work::publish(&self.hub, events, &self.players);
     }
 
     async fn commit(&mut self, rows: &super::rows::Rows) -> Result<(), sqlx::Error> {
@@ -286,10 +290,11 @@ impl Writer {
     /// Keys of this batch already stored, with the receipts they produced.
     async fn known_keys(
         &mut self,
-        keys: &[String],
+        keys: &HashMap<String, KeyKind>,
     ) -> Result<HashMap<String, KnownKey>, sqlx::Error> {
-        let mut found: Vec<(String, String, i64, Cents)> = Vec::new();
-        for chunk in keys.chunks(SQL_BIND_PARAMS_MAX) {
+        let mut found: Vec<(String, String, StoredReceipt)> = Vec::new();
+        let listed: Vec<&String> = keys.keys().collect();
+        for chunk in listed.chunks(SQL_BIND_PARAMS_MAX) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "SELECT scoped_key, fingerprint, result FROM idempotency WHERE scoped_key IN (",
             );
@@ -299,37 +304,38 @@ impl Writer {
             }
             q.push(")");
             for row in q.build().fetch_all(&mut self.conn).await? {
-                let result: String = row.get("result");
-                let Some((bet, balance)) = state::parse_dice_result_ref(&result) else {
+                let (key, result): (String, String) = (row.get("scoped_key"), row.get("result"));
+                let Some(receipt) = keys
+                    .get(&key)
+                    .and_then(|kind| StoredReceipt::from_column(&result, *kind))
+                else {
                     tracing::error!(%result, "unreadable idempotency result");
                     return Err(sqlx::Error::Protocol(
                         "unreadable idempotency result".into(),
                     ));
                 };
-                found.push((
-                    row.get("scoped_key"),
-                    row.get("fingerprint"),
-                    bet.0,
-                    balance,
-                ));
+                found.push((key, row.get("fingerprint"), receipt));
             }
         }
         // Retries are rare: fetch the original bets one by one.
         let mut known = HashMap::with_capacity(found.len());
-        for (key, fingerprint, bet, balance) in found {
-            let receipt = match state::scoped_key_kind(&key) {
-                Some("round") => KnownReceipt::Round(self.round_receipt(bet, balance).await?),
-                _ => {
+        for (key, fingerprint, stored) in found {
+            let receipt = match stored {
+                StoredReceipt::Round { bet, balance } => {
+                    KnownReceipt::Round(self.round_receipt(bet.0, balance).await?)
+                }
+                StoredReceipt::Dice { bet, balance } => {
                     let sql = format!(
                         "SELECT {DICE_BET_COLUMNS} FROM dice_bets b JOIN server_seeds s ON s.id = b.seed_id WHERE b.id = ?"
                     );
                     let row = sqlx::query(&sql)
-                        .bind(bet)
+                        .bind(bet.0)
                         .fetch_one(&mut self.conn)
                         .await?;
                     let bet = dice_bet_view(&row);
                     KnownReceipt::Dice(DiceReceipt { bet, balance })
                 }
+                StoredReceipt::Grant { .. } => continue,
             };
             known.insert(
                 key,

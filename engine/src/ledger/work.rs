@@ -1,0 +1,238 @@
+//! The writer's in-memory state and a batch's working copy of it ([`Work`]): balances, id
+//! counters, the rows to write and the events to publish. Operations ([`super::wallet`],
+//! [`super::rounds`]) apply commands to a `Work`; everything here is synchronous. The writer
+//! persists what a `Work` recorded and only then adopts it.
+
+use super::idempotency::{KnownKey, KnownReceipt, NewKey, StoredReceipt};
+use super::rows::{EntryRow, Rows, TxKind, TxRow};
+use crate::hub;
+use protocol::ids::{AccountId, RoundBetId, RoundId, SeedId};
+use protocol::wire::{FeedBet, SeedView};
+use protocol::{BetId, Cents, PlayerId};
+use std::collections::HashMap;
+
+/// The treasury mints grants.
+pub const TREASURY: AccountId = AccountId(1);
+/// The house takes losing stakes and pays wins.
+pub const HOUSE: AccountId = AccountId(2);
+/// Stakes between hold and settlement.
+pub const IN_PLAY: AccountId = AccountId(3);
+
+/// A player's server seed that is committed but not yet revealed.
+#[derive(Clone, Debug)]
+pub struct ActiveSeed {
+    pub id: SeedId,
+    pub server_seed: String,
+    pub commitment: String,
+    pub client_seed: String,
+    pub next_nonce: u64,
+}
+
+impl ActiveSeed {
+    pub(super) fn view(&self) -> SeedView {
+        SeedView {
+            commitment: self.commitment.clone(),
+            client_seed: self.client_seed.clone(),
+            next_nonce: self.next_nonce,
+        }
+    }
+}
+
+/// What the writer knows of one player.
+#[derive(Clone, Debug)]
+pub struct PlayerState {
+    pub account: AccountId,
+    pub username: String,
+    pub balance: i64,
+    pub seed: ActiveSeed,
+}
+
+/// Id counters: the single writer assigns every ledger id itself.
+#[derive(Clone, Copy, Debug)]
+pub struct NextIds {
+    pub tx: i64,
+    pub bet: i64,
+    pub seed: i64,
+    pub account: i64,
+    pub round: i64,
+    pub round_bet: i64,
+}
+
+/// An event to publish once the batch is durable.
+pub enum Event {
+    Balance { player: PlayerId },
+    DiceFeed(FeedBet),
+}
+
+/// A batch's working copy: the players it touched, system balances, id counters, the rows to
+/// write, the idempotency keys seen, and events to publish after commit.
+pub struct Work<'a> {
+    cache: &'a HashMap<PlayerId, PlayerState>,
+    pub players: HashMap<PlayerId, PlayerState>,
+    pub(super) owners: HashMap<AccountId, PlayerId>,
+    pub system: HashMap<AccountId, i64>,
+    pub next: NextIds,
+    pub rows: Rows,
+    pub keys: HashMap<String, KnownKey>,
+    pub events: Vec<Event>,
+    /// Round bets open before this batch (the writer's record).
+    pub(super) open_bets: &'a HashMap<RoundBetId, OpenBet>,
+    /// Round bets opened by this batch.
+    pub opened_bets: HashMap<RoundBetId, OpenBet>,
+    /// Round bets settled by this batch.
+    pub settled_bets: std::collections::HashSet<RoundBetId>,
+    pub(super) now_ms: i64,
+}
+
+/// A round bet whose stake is held until its round settles it (the writer's record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenBet {
+    /// Whose.
+    pub player: PlayerId,
+    /// The round it belongs to.
+    pub round: RoundId,
+    /// Stake held.
+    pub stake: Cents,
+}
+
+impl<'a> Work<'a> {
+    pub fn new(
+        cache: &'a HashMap<PlayerId, PlayerState>,
+        system: HashMap<AccountId, i64>,
+        next: NextIds,
+        keys: HashMap<String, KnownKey>,
+        open_bets: &'a HashMap<RoundBetId, OpenBet>,
+        now_ms: i64,
+    ) -> Work<'a> {
+        Work {
+            cache,
+            players: HashMap::new(),
+            owners: HashMap::new(),
+            system,
+            next,
+            rows: Rows::default(),
+            keys,
+            events: Vec::new(),
+            open_bets,
+            opened_bets: HashMap::new(),
+            settled_bets: std::collections::HashSet::new(),
+            now_ms,
+        }
+    }
+
+    pub(super) fn player(&mut self, id: PlayerId) -> Option<&mut PlayerState> {
+        if !self.players.contains_key(&id) {
+            let state = self.cache.get(&id)?.clone();
+            self.owners.insert(state.account, id);
+            self.players.insert(id, state);
+        }
+        self.players.get_mut(&id)
+    }
+
+    /// Stores a key with the command's effects; `known` also answers retries later in this batch.
+    pub(super) fn remember_key(
+        &mut self,
+        scoped: String,
+        fingerprint: String,
+        receipt: StoredReceipt,
+        known: Option<KnownReceipt>,
+    ) {
+        if let Some(receipt) = known {
+            let key = KnownKey {
+                fingerprint: fingerprint.clone(),
+                receipt,
+            };
+            self.keys.insert(scoped.clone(), key);
+        }
+        let key = NewKey {
+            scoped,
+            fingerprint,
+            receipt,
+        };
+        self.rows.idempotency.push((key, self.now_ms));
+    }
+
+    pub(super) fn new_tx(&mut self, kind: TxKind, player: PlayerId, bet: Option<BetId>) -> i64 {
+        self.new_tx_for(kind, player, bet, None)
+    }
+
+    pub(super) fn new_tx_for(
+        &mut self,
+        kind: TxKind,
+        player: PlayerId,
+        bet: Option<BetId>,
+        round_bet: Option<RoundBetId>,
+    ) -> i64 {
+        let id = self.next.tx;
+        self.next.tx += 1;
+        self.rows.txs.push(TxRow {
+            id,
+            kind,
+            player,
+            bet,
+            round_bet,
+            at_ms: self.now_ms,
+        });
+        id
+    }
+
+    /// Records a transaction's entries and moves the balances. Entries must sum to zero.
+    pub(super) fn post(&mut self, tx: i64, entries: &[(AccountId, i64)]) {
+        assert_eq!(
+            entries.iter().map(|(_, amount)| amount).sum::<i64>(),
+            0,
+            "unbalanced ledger transaction"
+        );
+        for &(account, amount) in entries {
+            if amount == 0 {
+                continue;
+            }
+            self.rows.entries.push(EntryRow {
+                tx,
+                account,
+                amount,
+            });
+            let balance = if let Some(balance) = self.system.get_mut(&account) {
+                balance
+            } else {
+                let owner = self.owners[&account];
+                &mut self
+                    .players
+                    .get_mut(&owner)
+                    .expect("owners index loaded players")
+                    .balance
+            };
+            *balance += amount;
+            self.rows.balances.insert(account, *balance);
+        }
+    }
+}
+
+/// Events to publish for an applied batch, resolved against the adopted state.
+pub fn publish(hub: &hub::Hub, events: Vec<Event>, players: &HashMap<PlayerId, PlayerState>) {
+    let mut balance_sent = std::collections::HashSet::new();
+    for event in events {
+        match event {
+            Event::Balance { player } => {
+                // One balance event per player per batch, with the final balance.
+                if balance_sent.insert(player) {
+                    if let Some(state) = players.get(&player) {
+                        let balance = Cents(state.balance);
+                        hub.publish(&hub::player_topic(player), |topic, seq| {
+                            protocol::ServerMsg::Balance {
+                                topic,
+                                seq,
+                                balance,
+                            }
+                        });
+                    }
+                }
+            }
+            Event::DiceFeed(bet) => {
+                hub.publish(hub::DICE_FEED_TOPIC, |topic, seq| {
+                    protocol::ServerMsg::DiceFeed { topic, seq, bet }
+                });
+            }
+        }
+    }
+}

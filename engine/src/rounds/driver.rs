@@ -1,0 +1,634 @@
+//! The round driver: one task per round game runs the lifecycle every round game shares, and the
+//! game supplies only what differs through [`RoundGame`].
+//!
+//! ```text
+//! open (ledger: round row, betting) -> betting window (holds answered before it closes)
+//!   -> running (ledger) -> play (the game's wake-ups: crash ticks and cash-outs; none for the wheel)
+//!   -> end: early settlements in flight finish, every open bet settles with the round's end
+//!      in one ledger transaction, the outcome is revealed -> pause -> next round
+//! ```
+//!
+//! The task owns the round; nothing about it is shared. Ledger calls (holds, early
+//! settlements, retry look-ups) are futures the task's own select loop polls, so it keeps serving
+//! commands and wake-ups while the ledger commits.
+
+use super::book::{self, BetCommand, BetRoute, BetState, BookBet};
+use super::chain::{self, Chain};
+use super::{check_new_bet, BetAck, CashOutAck, RoundError, RoundsError};
+use crate::hub::{Hub, Outbox};
+use crate::ledger::rounds::{
+    BetOutcome, Payout, RoundBetReceipt, RoundBetRequest, RoundEnd, Settlement,
+};
+use crate::ledger::{Ledger, LedgerError};
+use crate::limits::ROUND_QUEUE_COMMANDS_MAX;
+use futures::future::BoxFuture;
+use futures::stream::{FuturesUnordered, StreamExt};
+use protocol::chain::ChainHash;
+use protocol::ids::{RoundBetId, RoundId};
+use protocol::wire::PlayerView;
+use protocol::{Cents, Game, PlayerId, ServerMsg};
+use sqlx::SqlitePool;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+/// Where an answer to a command goes.
+pub type Reply<T> = oneshot::Sender<Result<T, RoundError>>;
+
+/// What a round game supplies to the driver: everything that differs between round games.
+pub trait RoundGame: Sized + Send + 'static {
+    /// The game.
+    const GAME: Game;
+    /// The topic of the game's events.
+    const TOPIC: &'static str;
+    /// What a bet chooses beyond its stake (crash: an auto cash-out; wheel: a segment).
+    type Choice: Clone + Send + Sync + 'static;
+    /// The game's own commands (crash: cash out).
+    type Command: Send + 'static;
+
+    /// Seed and length of the game's first chain when outcomes must be known in advance
+    /// (tests); `None` draws a secret random seed, as production must.
+    fn first_chain(&self) -> Option<(ChainHash, usize)>;
+    /// Length of the betting window.
+    fn betting_ms(&self) -> u64;
+    /// Pause after a round ends before the next opens (crash: intermission; wheel: the spin).
+    fn pause_ms(&self) -> u64;
+    /// Total stakes one round accepts.
+    fn stake_limit(&self) -> Cents;
+    /// Checks a bet's choice (after the window, the player and the stake were checked).
+    fn check_choice(&self, choice: &Self::Choice) -> Result<(), RoundError>;
+    /// The choice as the ledger stores and compares it.
+    fn choice_text(choice: &Self::Choice) -> String;
+    /// The round's outcome from its chain hash (crash point x100, wheel slot).
+    fn outcome(salt: &str, hash: &ChainHash) -> u64;
+    /// A phase began (betting, running): tell everyone.
+    fn announce(&self, round: &Round<Self>);
+    /// A bet was placed or settled early: tell everyone.
+    fn publish_bet(&self, round: &Round<Self>, bet: &BookBet<Self::Choice>);
+    /// The game as it stands, for a connection that joins (topic and seq from the hub).
+    fn state(&self, round: &Round<Self>, topic: String, seq: u64) -> ServerMsg;
+    /// While the round runs: when the game next needs to act, or `None` when play is over.
+    fn next_wake(&self, round: &Round<Self>) -> Option<Instant>;
+    /// Acts at a wake-up (crash: a tick, due auto cash-outs, the bankroll rule).
+    fn wake(&mut self, round: &Round<Self>, now: Instant, plays: &mut Plays);
+    /// Handles one of the game's own commands.
+    fn command(&mut self, round: &Round<Self>, command: Self::Command, plays: &mut Plays);
+    /// How an open bet settles at the round's end.
+    fn settle_at_end(&self, round: &Round<Self>, bet: &BookBet<Self::Choice>) -> BetOutcome;
+    /// The round ended and settled (`payouts`: what its end paid); reveal it, keep history.
+    fn ended(&mut self, round: &Round<Self>, payouts: &[Payout]);
+}
+
+/// A round's phase, common to every round game.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Taking bets.
+    Betting,
+    /// Betting closed; the game plays.
+    Running,
+    /// Settled and revealed.
+    Ended,
+}
+
+/// The live round, owned by the driver's task.
+pub struct Round<G: RoundGame> {
+    /// Its id.
+    pub id: RoundId,
+    /// Position in its chain.
+    pub number: i64,
+    /// Its chain hash, revealed at the end.
+    pub hash: ChainHash,
+    /// The previous round's hash (public): this round's hash must hash to it.
+    pub previous_hash: ChainHash,
+    /// What the hash decided (crash point x100, wheel slot).
+    pub outcome: u64,
+    /// Phase.
+    pub phase: Phase,
+    /// When betting closes.
+    pub betting_ends: Instant,
+    /// When play started.
+    pub running_at: Option<Instant>,
+    /// When the round ended.
+    pub ended_at: Option<Instant>,
+    /// Its bets.
+    pub book: book::Book<G::Choice>,
+}
+
+/// Bets a game wants paid before the round ends, at the given multipliers.
+pub struct EarlyPay {
+    players: Vec<(PlayerId, u64)>,
+    reply: Option<(PlayerId, Reply<CashOutAck>)>,
+}
+
+/// What a game asks the driver to do after a wake-up or a command.
+#[derive(Default)]
+pub struct Plays {
+    early: Vec<EarlyPay>,
+}
+
+impl Plays {
+    /// Pays these players' open bets now at their multipliers (hundredths); `reply` gets the
+    /// requesting player's payout once it is durable.
+    pub fn pay_early(
+        &mut self,
+        players: Vec<(PlayerId, u64)>,
+        reply: Option<(PlayerId, Reply<CashOutAck>)>,
+    ) {
+        self.early.push(EarlyPay { players, reply });
+    }
+}
+
+enum Command<G: RoundGame> {
+    Join(Outbox),
+    Bet(BetCommand<G::Choice>),
+    Game(G::Command),
+}
+
+/// A ledger call in flight, with what to do with its answer.
+enum Done {
+    Hold {
+        player: PlayerId,
+        result: Result<RoundBetReceipt, LedgerError>,
+        reply: Reply<BetAck>,
+    },
+    Lookup {
+        result: Result<Option<RoundBetReceipt>, LedgerError>,
+        refusal: RoundError,
+        reply: Reply<BetAck>,
+    },
+    Settle {
+        bets: Vec<RoundBetId>,
+        result: Result<Vec<Payout>, LedgerError>,
+        reply: Option<(PlayerId, Reply<CashOutAck>)>,
+    },
+}
+
+/// Handle to a round game's task. Cheap to clone.
+pub struct RoundHandle<G: RoundGame> {
+    commands: mpsc::Sender<Command<G>>,
+}
+
+impl<G: RoundGame> Clone for RoundHandle<G> {
+    fn clone(&self) -> Self {
+        RoundHandle {
+            commands: self.commands.clone(),
+        }
+    }
+}
+
+impl<G: RoundGame> RoundHandle<G> {
+    /// Starts the game's task on its stored chain (or a new one).
+    pub async fn start(
+        pool: SqlitePool,
+        ledger: Ledger,
+        hub: Hub,
+        game: G,
+    ) -> Result<RoundHandle<G>, RoundsError> {
+        let first_chain = game.first_chain();
+        let (chain, next_number) = chain::resume_chain(&pool, G::GAME, first_chain).await?;
+        let (commands, queue) = mpsc::channel(ROUND_QUEUE_COMMANDS_MAX);
+        let driver = Driver {
+            game,
+            pool,
+            ledger,
+            hub,
+            chain,
+            next_number,
+            queue,
+            in_flight: FuturesUnordered::new(),
+        };
+        tokio::spawn(driver.run());
+        Ok(RoundHandle { commands })
+    }
+
+    /// Sends the game's state to a connection and subscribes it to the game's events.
+    pub async fn join(&self, outbox: Outbox) {
+        let _ = self.commands.send(Command::Join(outbox)).await;
+    }
+
+    /// Places a bet in the current round's betting window (or answers a retry).
+    pub async fn bet(
+        &self,
+        player: PlayerView,
+        idem: String,
+        amount: Cents,
+        choice: G::Choice,
+    ) -> Result<BetAck, RoundError> {
+        let (reply, answer) = oneshot::channel();
+        let command = BetCommand {
+            player,
+            idem,
+            amount,
+            choice,
+            reply,
+        };
+        self.send(Command::Bet(command)).await?;
+        answer.await.map_err(|_| RoundError::Unavailable)?
+    }
+
+    /// Sends one of the game's own commands.
+    pub async fn command(&self, command: G::Command) -> Result<(), RoundError> {
+        self.send(Command::Game(command)).await
+    }
+
+    async fn send(&self, command: Command<G>) -> Result<(), RoundError> {
+        self.commands
+            .send(command)
+            .await
+            .map_err(|_| RoundError::Unavailable)
+    }
+}
+
+struct Driver<G: RoundGame> {
+    game: G,
+    pool: SqlitePool,
+    ledger: Ledger,
+    hub: Hub,
+    chain: Chain,
+    next_number: i64,
+    queue: mpsc::Receiver<Command<G>>,
+    in_flight: FuturesUnordered<BoxFuture<'static, Done>>,
+}
+
+/// What one turn of the select loop did.
+#[derive(PartialEq, Eq)]
+enum Step {
+    Woke,
+    Served,
+    Closed,
+}
+
+impl<G: RoundGame> Driver<G> {
+    async fn run(mut self) {
+        while let Some(mut round) = self.open_round().await {
+            self.game.announce(&round);
+            let closes = round.betting_ends;
+            if !self.serve_until(&mut round, closes, true).await
+                || !self.start_running(&mut round).await
+            {
+                return;
+            }
+            self.game.announce(&round);
+            if !self.play(&mut round).await || !self.finish(&mut round).await {
+                return;
+            }
+            let next = Instant::now() + Duration::from_millis(self.game.pause_ms());
+            if !self.serve_until(&mut round, next, false).await {
+                return;
+            }
+        }
+    }
+
+    /// Opens the chain's next round (a new chain when this one is used up).
+    async fn open_round(&mut self) -> Option<Round<G>> {
+        loop {
+            if self.next_number as usize > self.chain.hashes.len() {
+                match chain::create_chain(&self.pool, G::GAME, chain::CHAIN_ROUNDS).await {
+                    Ok(chain) => (self.chain, self.next_number) = (chain, 1),
+                    Err(error) => {
+                        tracing::error!(%error, game = G::GAME.as_str(), "cannot create a new chain; the game stops");
+                        return None;
+                    }
+                }
+            }
+            let number = self.next_number;
+            match self.ledger.open_round(G::GAME, self.chain.id, number).await {
+                Ok(id) => {
+                    self.next_number += 1;
+                    let (hash, previous_hash) = self.chain.round(number);
+                    let betting = Duration::from_millis(self.game.betting_ms());
+                    return Some(Round {
+                        id,
+                        number,
+                        hash,
+                        previous_hash,
+                        outcome: G::outcome(&self.chain.salt, &hash),
+                        phase: Phase::Betting,
+                        betting_ends: Instant::now() + betting,
+                        running_at: None,
+                        ended_at: None,
+                        book: book::Book::default(),
+                    });
+                }
+                Err(LedgerError::Unavailable) => return None,
+                Err(error) => {
+                    tracing::error!(%error, game = G::GAME.as_str(), "opening a round failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(self.game.pause_ms())).await;
+                }
+            }
+        }
+    }
+
+    async fn start_running(&mut self, round: &mut Round<G>) -> bool {
+        loop {
+            match self.ledger.start_running(round.id).await {
+                Ok(()) => break,
+                Err(LedgerError::Unavailable) => return false,
+                Err(error) => {
+                    tracing::error!(%error, round = round.id.0, "starting a round failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(self.game.pause_ms())).await;
+                }
+            }
+        }
+        round.phase = Phase::Running;
+        round.running_at = Some(Instant::now());
+        true
+    }
+
+    /// One turn: a wake-up at `wake`, a ledger answer, or a command.
+    async fn step(&mut self, round: &mut Round<G>, wake: Option<Instant>) -> Step {
+        let sleep = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now));
+        tokio::select! {
+            biased;
+            _ = sleep, if wake.is_some() => Step::Woke,
+            Some(done) = self.in_flight.next(), if !self.in_flight.is_empty() => {
+                self.done(round, done);
+                Step::Served
+            }
+            command = self.queue.recv() => match command {
+                Some(command) => {
+                    self.handle(round, command);
+                    Step::Served
+                }
+                None => Step::Closed,
+            },
+        }
+    }
+
+    /// Serves until `until`; with `holds`, also until every ledger call in flight is answered
+    /// (betting closes only once every hold was answered).
+    async fn serve_until(&mut self, round: &mut Round<G>, until: Instant, holds: bool) -> bool {
+        loop {
+            let passed = Instant::now() >= until;
+            if passed && (!holds || self.in_flight.is_empty()) {
+                return true;
+            }
+            if self.step(round, (!passed).then_some(until)).await == Step::Closed {
+                return false;
+            }
+        }
+    }
+
+    /// Runs the game's wake-ups until it says play is over.
+    async fn play(&mut self, round: &mut Round<G>) -> bool {
+        while let Some(wake) = self.game.next_wake(round) {
+            match self.step(round, Some(wake)).await {
+                Step::Woke => {
+                    let mut plays = Plays::default();
+                    self.game.wake(round, Instant::now(), &mut plays);
+                    self.start(round, plays);
+                }
+                Step::Served => {}
+                Step::Closed => return false,
+            }
+        }
+        true
+    }
+
+    /// Ends the round: early settlements in flight finish, then every open bet settles with the
+    /// round's end in one transaction (retried until it commits: nothing is revealed before).
+    async fn finish(&mut self, round: &mut Round<G>) -> bool {
+        round.phase = Phase::Ended;
+        while !self.in_flight.is_empty() {
+            if self.step(round, None).await == Step::Closed {
+                return false;
+            }
+        }
+        let settlements: Vec<Settlement> = round
+            .book
+            .open()
+            .filter_map(|(_, bet)| {
+                let outcome = self.game.settle_at_end(round, bet);
+                bet.id.map(|bet| Settlement { bet, outcome })
+            })
+            .collect();
+        let payouts = loop {
+            let end = RoundEnd::Ended {
+                hash: hex::encode(round.hash),
+                outcome: round.outcome as i64,
+            };
+            match self
+                .ledger
+                .settle(round.id, settlements.clone(), Some(end))
+                .await
+            {
+                Ok(payouts) => break payouts,
+                Err(LedgerError::Unavailable) => return false,
+                Err(error) => {
+                    tracing::error!(%error, round = round.id.0, "settling a round failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(self.game.pause_ms())).await;
+                }
+            }
+        };
+        round.book.settled(&payouts);
+        round.ended_at = Some(Instant::now());
+        self.game.ended(round, &payouts);
+        true
+    }
+
+    fn handle(&mut self, round: &mut Round<G>, command: Command<G>) {
+        match command {
+            Command::Join(outbox) => {
+                // Snapshot and subscription happen here, between this task's own publications,
+                // so the joiner neither misses nor repeats an event.
+                let game = &self.game;
+                self.hub.subscribe_with(G::TOPIC, &outbox, |topic, seq| {
+                    game.state(round, topic, seq)
+                });
+            }
+            Command::Bet(command) => self.bet(round, command),
+            Command::Game(command) => {
+                let mut plays = Plays::default();
+                self.game.command(round, command, &mut plays);
+                self.start(round, plays);
+            }
+        }
+    }
+
+    /// A bet command: waits for the player's hold in flight, is answered from the ledger's
+    /// record of its key, or is checked and held.
+    fn bet(&mut self, round: &mut Round<G>, command: BetCommand<G::Choice>) {
+        let route = book::route(round.book.current(command.player.id), &command.idem);
+        if route == BetRoute::Wait {
+            if let Err(refused) = round.book.wait(command) {
+                let _ = refused.reply.send(Err(RoundError::Busy));
+            }
+            return;
+        }
+        let request = RoundBetRequest {
+            game: G::GAME,
+            round: round.id,
+            idem: command.idem.clone(),
+            amount: command.amount,
+            choice: G::choice_text(&command.choice),
+        };
+        let refusal = match route {
+            BetRoute::Replay => Some(RoundError::AlreadyBet),
+            _ => self.check(round, &command).err(),
+        };
+        let BetCommand {
+            player,
+            idem,
+            amount,
+            choice,
+            reply,
+        } = command;
+        let ledger = self.ledger.clone();
+        match refusal {
+            Some(refusal) if book::may_be_retry(&refusal) => {
+                self.in_flight.push(Box::pin(async move {
+                    let result = ledger.find_round_bet(player.id, request).await;
+                    Done::Lookup {
+                        result,
+                        refusal,
+                        reply,
+                    }
+                }));
+            }
+            Some(refusal) => {
+                let _ = reply.send(Err(refusal));
+            }
+            None => {
+                let bet = BookBet {
+                    id: None,
+                    idem,
+                    username: player.username,
+                    stake: amount,
+                    choice,
+                    state: BetState::Placing,
+                };
+                round.book.placing(player.id, bet);
+                let player = player.id;
+                self.in_flight.push(Box::pin(async move {
+                    let result = ledger.round_bet(player, request).await;
+                    Done::Hold {
+                        player,
+                        result,
+                        reply,
+                    }
+                }));
+            }
+        }
+    }
+
+    /// The checks of a new bet: window, one bet per player, stake, round limit, the choice.
+    fn check(&self, round: &Round<G>, bet: &BetCommand<G::Choice>) -> Result<(), RoundError> {
+        let open = round.phase == Phase::Betting && Instant::now() < round.betting_ends;
+        check_new_bet(
+            open,
+            round.book.get(bet.player.id).is_some(),
+            bet.amount,
+            round.book.staked().0,
+            self.game.stake_limit(),
+        )?;
+        self.game.check_choice(&bet.choice)
+    }
+
+    /// Sends the early settlements a game asked for to the ledger.
+    fn start(&mut self, round: &mut Round<G>, plays: Plays) {
+        for EarlyPay { players, reply } in plays.early {
+            let due = round.book.settling(&players);
+            if due.is_empty() {
+                if let Some((_, reply)) = reply {
+                    let _ = reply.send(Err(RoundError::NoBet));
+                }
+                continue;
+            }
+            let bets: Vec<RoundBetId> = due.iter().map(|(bet, _)| *bet).collect();
+            let settlements = due
+                .into_iter()
+                .map(|(bet, multiplier_x100)| Settlement {
+                    bet,
+                    outcome: BetOutcome::CashedOut { multiplier_x100 },
+                })
+                .collect();
+            let (ledger, id) = (self.ledger.clone(), round.id);
+            self.in_flight.push(Box::pin(async move {
+                let result = ledger.settle(id, settlements, None).await;
+                Done::Settle {
+                    bets,
+                    result,
+                    reply,
+                }
+            }));
+        }
+    }
+
+    fn done(&mut self, round: &mut Round<G>, done: Done) {
+        match done {
+            Done::Hold {
+                player,
+                result,
+                reply,
+            } => {
+                match result {
+                    Ok(receipt) if !receipt.replayed => {
+                        round.book.held(player, receipt.bet);
+                        if let Some(bet) = round.book.get(player) {
+                            self.game.publish_bet(round, bet);
+                        }
+                        let _ = reply.send(Ok(receipt.into()));
+                    }
+                    // Refused, or the key placed a bet in an earlier round: nothing was held.
+                    answer => {
+                        round.book.not_held(player);
+                        let _ = reply.send(answer.map(BetAck::from).map_err(RoundError::from));
+                    }
+                }
+                for retry in round.book.waited(player) {
+                    self.bet(round, retry);
+                }
+            }
+            Done::Lookup {
+                result,
+                refusal,
+                reply,
+            } => {
+                let answer = match result {
+                    Ok(Some(receipt)) => Ok(receipt.into()),
+                    Ok(None) => Err(refusal),
+                    Err(error) => Err(error.into()),
+                };
+                let _ = reply.send(answer);
+            }
+            Done::Settle {
+                bets,
+                result,
+                reply,
+            } => self.settled_early(round, bets, result, reply),
+        }
+    }
+
+    fn settled_early(
+        &mut self,
+        round: &mut Round<G>,
+        bets: Vec<RoundBetId>,
+        result: Result<Vec<Payout>, LedgerError>,
+        reply: Option<(PlayerId, Reply<CashOutAck>)>,
+    ) {
+        match result {
+            Ok(payouts) => {
+                for player in round.book.settled(&payouts) {
+                    if let Some(bet) = round.book.get(player) {
+                        self.game.publish_bet(round, bet);
+                    }
+                }
+                if let Some((player, reply)) = reply {
+                    let paid = round.book.get(player).and_then(BookBet::paid_at);
+                    let ack = paid.map(|(multiplier_x100, payout)| CashOutAck {
+                        multiplier_x100,
+                        payout,
+                    });
+                    let _ = reply.send(ack.ok_or(RoundError::NoBet));
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, round = round.id.0, "an early settlement failed");
+                round.book.reopen(&bets);
+                if let Some((_, reply)) = reply {
+                    let _ = reply.send(Err(error.into()));
+                }
+            }
+        }
+    }
+}
