@@ -5,6 +5,7 @@
 //! - [`listener`]: the TCP listener; every accepted socket gets `TCP_NODELAY`.
 //! - [`origin`]: refuses cross-origin state changes and WebSocket upgrades.
 //! - [`auth`]: `/auth/register`, `/auth/login`, `/auth/logout` and the session cookie.
+//! - [`fairness`]: `/api/chains` and `/api/rounds/{game}`, the fairness data as JSON.
 //! - [`gateway`]: the `/ws` WebSocket edge: decode, validate, limit, run, reply, fan out.
 //!
 //! Requests flow: axum router -> (origin check) -> auth handlers, the gateway, Leptos SSR
@@ -14,6 +15,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod fairness;
 pub mod gateway;
 pub mod limits;
 pub mod listener;
@@ -120,6 +122,7 @@ fn router(state: state::AppState) -> Router {
         .route("/ws", get(gateway::upgrade))
         .route("/healthz", get(|| async { "ok" }))
         .merge(auth::routes())
+        .merge(fairness::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(leptos.clone())
         })

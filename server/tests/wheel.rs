@@ -163,3 +163,51 @@ async fn a_wheel_retry_racing_its_refused_original_is_placed_once_settled_and_re
     );
     app.assert_rounds_settled().await;
 }
+
+#[tokio::test]
+async fn chains_and_ended_rounds_are_published_as_json() {
+    let app = TestApp::spawn_with_chains(None, Some((SEED, CHAIN_ROUNDS))).await;
+    let mut watcher = app.ws(None).await;
+    let spin = watcher
+        .until(|f| f["type"] == "wheel_round" && f["round"]["phase"] == "spinning")
+        .await;
+    let http = app.http();
+    let chains: Value = http
+        .get(app.url("/api/chains"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (_, terminal) = chain::build(SEED, CHAIN_ROUNDS);
+    let wheel_chain = chains
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["game"] == "wheel")
+        .expect("the wheel's chain is published");
+    assert_eq!(wheel_chain["terminal_hash"], hex::encode(terminal));
+    assert_eq!(wheel_chain["salt"], KNOWN_CHAIN_SALT);
+    assert_eq!(wheel_chain["rounds"], CHAIN_ROUNDS);
+    let rounds: Value = http
+        .get(app.url("/api/rounds/wheel"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let latest = &rounds[0];
+    assert_eq!(latest["id"], spin["round"]["id"]);
+    assert_eq!(latest["hash"], spin["round"]["hash"]);
+    assert_eq!(latest["outcome"], spin["round"]["slot"]);
+    let unknown = http
+        .get(app.url("/api/rounds/plinko"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let body: Value = unknown.json().await.unwrap();
+    assert_eq!(body["code"], "unknown_game");
+}
