@@ -8,7 +8,7 @@ use crate::chain::{self, ChainHash};
 pub const CURVE_RATE_PER_MS: f64 = 0.000_06;
 /// The lowest multiplier, 1.00x.
 pub const MULTIPLIER_X100_MIN: u64 = 100;
-/// Highest crash point reported (a round this long would run for days): 1,000,000.00x.
+/// Highest crash point reported: 1,000,000.00x (the curve reaches it after about 230 s).
 pub const CRASH_POINT_X100_MAX: u64 = 100_000_000;
 
 /// Crash point in hundredths from a round's hash and the public salt (bustabit v2 rule):

@@ -33,7 +33,7 @@ pub fn outcome_bytes(server_seed: &str, client_seed: &str, nonce: u64) -> [u8; 3
 ///
 /// Reads the digest as hex in windows of 5 characters (20 bits, 0..=1,048,575) and takes the
 /// first window below 1,000,000, so every result is equally likely. If no window qualifies
-/// (probability about 1e-27) the result is `outcomes - 1`.
+/// (probability (48,576 / 1,048,576)^12, about 1e-16) the result is `outcomes - 1`.
 pub fn uniform_from_bytes(bytes: &[u8; 32], outcomes: u32) -> u32 {
     debug_assert!(outcomes > 0 && 1_000_000 % outcomes == 0);
     let hex_digest = hex::encode(bytes);

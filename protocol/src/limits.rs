@@ -7,7 +7,8 @@ use crate::money::Cents;
 pub const BET_CENTS_MIN: Cents = Cents(1);
 /// Largest accepted bet: 10,000.00 credits.
 pub const BET_CENTS_MAX: Cents = Cents(1_000_000);
-/// Largest payout one bet may produce: 100,000.00 credits.
+/// Largest payout one dice bet may produce: 100,000.00 credits. (Round games are bounded by
+/// their round stake limits and, for crash, the round payout limit.)
 pub const PAYOUT_CENTS_MAX: Cents = Cents(10_000_000);
 /// Credits granted once to every new account: 1,000.00.
 pub const SIGNUP_GRANT_CENTS: Cents = Cents(100_000);

@@ -85,33 +85,13 @@ async fn serve(socket: WebSocket, state: AppState, registration: Registration, r
     } = registration;
     let hub = state.engine.hub().clone();
     let mut topics = vec![hub::DICE_FEED_TOPIC.to_owned()];
-    let (player, balance, seed) = match &session {
-        Some(session) => {
-            topics.push(hub::player_topic(session.player.id));
-            match state.engine.ledger().snapshot(session.player.id).await {
-                Ok(snapshot) => (
-                    Some(session.player.clone()),
-                    Some(snapshot.balance),
-                    Some(snapshot.seed),
-                ),
-                Err(error) => {
-                    tracing::error!(%error, "snapshot for welcome failed");
-                    (Some(session.player.clone()), None, None)
-                }
-            }
-        }
-        None => (None, None, None),
-    };
-    // Welcome first, then subscribe: every event after the snapshot reaches the client. The
-    // feed replays what a resuming client missed, or its kept events to a new one.
+    if let Some(session) = &session {
+        topics.push(hub::player_topic(session.player.id));
+    }
+    // Subscribe before reading the snapshot, so no balance change can fall between the two;
+    // the welcome still comes first because it is written to the socket before the outbox is
+    // drained. The feed replays what a resuming client missed, or its kept events to a new one.
     let epoch = hub.epoch();
-    outbox.send(&ServerMsg::Welcome {
-        version: PROTOCOL_VERSION,
-        epoch,
-        player,
-        balance,
-        seed,
-    });
     let dice_after = resume.dice.filter(|_| resume.epoch == Some(epoch));
     for topic in &topics {
         let after = if topic == hub::DICE_FEED_TOPIC {
@@ -121,6 +101,30 @@ async fn serve(socket: WebSocket, state: AppState, registration: Registration, r
         };
         hub.subscribe(topic, &outbox, after);
     }
+    let (player, balance, seed) = match &session {
+        Some(session) => match state.engine.ledger().snapshot(session.player.id).await {
+            Ok(snapshot) => (
+                Some(session.player.clone()),
+                Some(snapshot.balance),
+                Some(snapshot.seed),
+            ),
+            Err(error) => {
+                tracing::error!(%error, "snapshot for welcome failed");
+                (Some(session.player.clone()), None, None)
+            }
+        },
+        None => (None, None, None),
+    };
+    let welcome = hub::encode(&ServerMsg::Welcome {
+        version: PROTOCOL_VERSION,
+        epoch,
+        player,
+        balance,
+        seed,
+    });
+    let (mut sink, stream) = socket.split();
+    // A failed write means the peer is gone; the read loop then ends at once.
+    let _ = writer::send_frame(&mut sink, welcome).await;
     if let Some(crash) = state.engine.crash() {
         // The game sends its state and subscribes the connection between its own events.
         crash.join(outbox.clone()).await;
@@ -131,7 +135,6 @@ async fn serve(socket: WebSocket, state: AppState, registration: Registration, r
         topics.push(engine::wheel::WHEEL_TOPIC.to_owned());
     }
 
-    let (sink, stream) = socket.split();
     let closed = inbox.closed.clone();
     let writer = tokio::spawn(writer::write_loop(sink, inbox));
     let ctx = commands::Context {

@@ -102,3 +102,9 @@ async fn feed_frame(sink: &mut Sink, frame: hub::Frame) -> Result<(), axum::Erro
         Err(_) => Ok(()),
     }
 }
+
+/// Writes one frame and flushes it (the connection's first frame, before the outbox drains).
+pub async fn send_frame(sink: &mut Sink, frame: hub::Frame) -> Result<(), axum::Error> {
+    feed_frame(sink, frame).await?;
+    sink.flush().await
+}
