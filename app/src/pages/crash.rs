@@ -4,7 +4,7 @@
 
 use crate::api::{get_crash_history, MeResource};
 use crate::feed::RoundBetsTable;
-use crate::live::{new_idempotency_key, CrashLive, Live};
+use crate::live::{CrashLive, Live};
 use crate::pages::LoginPrompt;
 use leptos::prelude::*;
 use protocol::crash::{curve_at, multiplier_x100_at};
@@ -179,14 +179,13 @@ fn CrashControls() -> impl IntoView {
             }
         };
         pending.set(true);
-        let idem = new_idempotency_key();
-        let build = move |req| ClientMsg::CrashBet {
+        let build = move |req, idem| ClientMsg::CrashBet {
             req,
             idem,
             amount: stake,
             auto_cashout_x100,
         };
-        live.request(build, true, move |reply| {
+        live.request_idempotent(build, move |reply| {
             pending.set(false);
             message.set(match reply {
                 Ok(AckResult::CrashBet { .. }) => format!("Bet {stake} placed."),

@@ -4,7 +4,7 @@
 
 use crate::api::MeResource;
 use crate::feed::DiceFeed;
-use crate::live::{new_idempotency_key, Live};
+use crate::live::Live;
 use crate::pages::LoginPrompt;
 use leptos::prelude::*;
 use protocol::dice::{format_hundredths, parse_hundredths, DiceWager};
@@ -54,14 +54,13 @@ fn DiceTable() -> impl IntoView {
             Err(message) => return outcome.set(Some(Err(message))),
         };
         pending.set(true);
-        let idem = new_idempotency_key();
-        let build = move |req| ClientMsg::DiceBet {
+        let build = move |req, idem| ClientMsg::DiceBet {
             req,
             idem,
             amount: chosen.amount,
             target: chosen.target,
         };
-        live.request(build, true, move |reply| {
+        live.request_idempotent(build, move |reply| {
             pending.set(false);
             outcome.set(Some(match reply {
                 Ok(AckResult::Dice { bet, .. }) => Ok(bet),

@@ -3,7 +3,7 @@
 
 use crate::api::MeResource;
 use crate::feed::RoundBetsTable;
-use crate::live::{new_idempotency_key, Live};
+use crate::live::Live;
 use crate::pages::LoginPrompt;
 use leptos::prelude::*;
 use protocol::wheel::{layout, Segment, SLOTS};
@@ -157,15 +157,13 @@ fn WheelControls() -> impl IntoView {
             Err(error) => return message.set(format!("Bet amount: {error}")),
         };
         pending.set(true);
-        let idem = new_idempotency_key();
-        live.request(
-            move |req| ClientMsg::WheelBet {
+        live.request_idempotent(
+            move |req, idem| ClientMsg::WheelBet {
                 req,
                 idem,
                 amount: stake,
                 segment,
             },
-            true,
             move |reply| {
                 pending.set(false);
                 message.set(match reply {
