@@ -4,6 +4,7 @@
 //! - [`live`]: the client's one WebSocket per tab: connection state, live balance, seed, feed,
 //!   and request/reply with retries of idempotent commands after a reconnect.
 //! - [`header`], [`feed`]: shared components; [`pages`]: one module per route.
+//! - [`signed_in`]: the one gate in front of what needs a signed-in player.
 //!
 //! Data flow: SSR renders each page from server functions; after hydration [`live`] connects
 //! to `/ws`, and its signals (balance, feed) take over from the server-rendered values.
@@ -14,6 +15,7 @@ pub mod feed;
 pub mod header;
 pub mod live;
 pub mod pages;
+pub mod signed_in;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -2,10 +2,10 @@
 //! from the shared curve in `protocol::crash`, anchored to the server's latest tick; the server
 //! alone decides the crash and every cash-out.
 
-use crate::api::{get_crash_history, MeResource};
+use crate::api::get_crash_history;
 use crate::feed::RoundBetsTable;
 use crate::live::{CrashLive, Live};
-use crate::pages::LoginPrompt;
+use crate::signed_in::SignedIn;
 use leptos::prelude::*;
 use protocol::crash::{curve_at, multiplier_x100_at};
 use protocol::dice::format_hundredths;
@@ -24,18 +24,12 @@ fn format_x(multiplier_x100: u64) -> String {
 /// `/crash`
 #[component]
 pub fn CrashPage() -> impl IntoView {
-    let me = expect_context::<MeResource>().0;
     view! {
         <h1>"Crash"</h1>
         <CrashStage/>
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(Some(_)) => view! { <CrashControls/> }.into_any(),
-                    _ => view! { <LoginPrompt what="to play crash."/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <SignedIn what="to play crash.">
+            <CrashControls/>
+        </SignedIn>
         <CrashPlayers/>
         <CrashHistory/>
     }

@@ -2,10 +2,9 @@
 //! The form previews chance, multiplier and payout with the same `protocol` rules the server
 //! applies; the server still checks everything.
 
-use crate::api::MeResource;
 use crate::feed::DiceFeed;
 use crate::live::Live;
-use crate::pages::LoginPrompt;
+use crate::signed_in::SignedIn;
 use leptos::prelude::*;
 use protocol::dice::{format_hundredths, parse_hundredths, DiceWager};
 use protocol::wire::{AckResult, DiceBetView, RevealedSeed};
@@ -20,17 +19,11 @@ fn wager(amount: &str, target: &str) -> Result<DiceWager, String> {
 /// `/dice`
 #[component]
 pub fn DicePage() -> impl IntoView {
-    let me = expect_context::<MeResource>().0;
     view! {
         <h1>"Dice"</h1>
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(Some(_)) => view! { <DiceTable/> <SeedPanel/> }.into_any(),
-                    _ => view! { <LoginPrompt what="to roll the dice."/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <SignedIn what="to roll the dice.">
+            <DiceTable/> <SeedPanel/>
+        </SignedIn>
         <DiceFeed/>
     }
 }

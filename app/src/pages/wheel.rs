@@ -1,10 +1,9 @@
 //! `/wheel`: a shared round every ~20 s. Bet on a segment; the wheel spins to the slot the
 //! server drew from its hash chain, and winners are listed for everyone.
 
-use crate::api::MeResource;
 use crate::feed::RoundBetsTable;
 use crate::live::Live;
-use crate::pages::LoginPrompt;
+use crate::signed_in::SignedIn;
 use leptos::prelude::*;
 use protocol::wheel::{layout, Segment, SLOTS};
 use protocol::wire::{AckResult, WheelPhase};
@@ -16,18 +15,12 @@ const SPIN_TURNS: f64 = 5.0;
 /// `/wheel`
 #[component]
 pub fn WheelPage() -> impl IntoView {
-    let me = expect_context::<MeResource>().0;
     view! {
         <h1>"Wheel"</h1>
         <WheelStage/>
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(Some(_)) => view! { <WheelControls/> }.into_any(),
-                    _ => view! { <LoginPrompt what="to play the wheel."/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <SignedIn what="to play the wheel.">
+            <WheelControls/>
+        </SignedIn>
         <WheelBets/>
     }
 }
