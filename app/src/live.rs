@@ -8,7 +8,8 @@
 //!   idempotency key) again with the same key after a reconnect, so a bet whose answer was lost
 //!   is answered from the server's record rather than placed twice.
 //! - `player` (browser only): who is signed in, their balance and seed pair (the dice nonce).
-//! - `crash`, `wheel`: each shared game's round, its bets and recent outcomes ([`CrashLive`],
+//! - `round`: what the shared round games have in common ([`RoundLive`]: the round, one bet
+//!   per player, the latest outcomes); `crash`, `wheel`: what each adds ([`CrashLive`],
 //!   [`CrashTickSeen`], [`WheelLive`]).
 //! - `feed`: the public feed of settled dice bets, and where to resume it after a reconnect.
 //!
@@ -21,9 +22,11 @@ mod crash;
 mod feed;
 #[cfg(feature = "hydrate")]
 mod player;
+mod round;
 mod wheel;
 
 pub use crash::{CrashLive, CrashTickSeen};
+pub use round::{RoundBet, RoundLive, RoundView};
 pub use wheel::WheelLive;
 
 use leptos::prelude::*;
@@ -211,14 +214,6 @@ fn update_some<T: Send + Sync + 'static>(state: RwSignal<Option<T>>, change: imp
             change(state);
         }
     });
-}
-
-/// Replaces the bet of the same player, or adds it.
-fn upsert_by_username<T>(bets: &mut Vec<T>, bet: T, username: impl Fn(&T) -> &String) {
-    match bets.iter().position(|b| username(b) == username(&bet)) {
-        Some(i) => bets[i] = bet,
-        None => bets.push(bet),
-    }
 }
 
 /// A fresh random idempotency key (128 bits, hex) from the browser's CSPRNG.

@@ -1,36 +1,15 @@
 //! The crash game as this client last heard it: the round, its bets, the latest crash points,
 //! and the latest tick, from which the page carries the multiplier forward between ticks.
 
-use super::upsert_by_username;
+use super::round::RoundLive;
 use protocol::ids::RoundId;
 use protocol::limits::CRASH_HISTORY_ROUNDS;
 use protocol::wire::{CrashBetView, CrashHistoryItem, CrashRoundView};
 
-/// The crash game's state on this client.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CrashLive {
-    /// Current round.
-    pub round: CrashRoundView,
-    /// Its bets.
-    pub bets: Vec<CrashBetView>,
-    /// Latest crash points, newest first.
-    pub history: Vec<CrashHistoryItem>,
-}
+/// The crash game's state on this client: the round, its bets, and the latest crash points.
+pub type CrashLive = RoundLive<CrashRoundView, CrashBetView, CrashHistoryItem>;
 
 impl CrashLive {
-    /// The game as a snapshot reports it.
-    pub fn new(
-        round: CrashRoundView,
-        bets: Vec<CrashBetView>,
-        history: Vec<CrashHistoryItem>,
-    ) -> Self {
-        CrashLive {
-            round,
-            bets,
-            history,
-        }
-    }
-
     /// A round changed phase: a new round starts with no bets, and a crash joins the history
     /// once, however often it is reported.
     pub fn on_round(&mut self, round: CrashRoundView) {
@@ -50,19 +29,6 @@ impl CrashLive {
             }
         }
         self.round = round;
-    }
-
-    /// A bet was placed or cashed out: it replaces that player's bet in the current round;
-    /// a bet of another round is ignored.
-    pub fn on_bet(&mut self, round: RoundId, bet: CrashBetView) {
-        if self.round.id == round {
-            upsert_by_username(&mut self.bets, bet, |b| &b.username);
-        }
-    }
-
-    /// The bet `username` has in the current round.
-    pub fn bet_of(&self, username: &str) -> Option<&CrashBetView> {
-        self.bets.iter().find(|b| b.username == username)
     }
 }
 
@@ -94,24 +60,21 @@ impl CrashTickSeen {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use protocol::wire::CrashPhase;
     use protocol::Cents;
+    use serde_json::json;
 
+    /// A round as the server sends it: taking bets, or crashed at `crash_x100`.
     fn round(id: i64, crash_x100: Option<u64>) -> CrashRoundView {
-        CrashRoundView {
-            id: RoundId(id),
-            number: id,
-            phase: if crash_x100.is_some() {
-                CrashPhase::Crashed
-            } else {
-                CrashPhase::Betting
-            },
-            betting_left_ms: 0,
-            elapsed_ms: 0,
-            crash_x100,
-            hash: None,
-            previous_hash: String::new(),
-        }
+        let phase = if crash_x100.is_some() {
+            "crashed"
+        } else {
+            "betting"
+        };
+        let round = json!({
+            "id": id, "number": id, "phase": phase, "betting_left_ms": 0, "elapsed_ms": 0,
+            "crash_x100": crash_x100, "hash": null, "previous_hash": "",
+        });
+        serde_json::from_value(round).unwrap()
     }
 
     fn bet(username: &str, cashed_out_x100: Option<u64>) -> CrashBetView {
@@ -140,7 +103,7 @@ mod tests {
     }
 
     #[test]
-    fn a_bet_replaces_the_players_earlier_view_and_other_rounds_are_ignored() {
+    fn a_bet_replaces_the_players_earlier_one_and_other_rounds_are_ignored() {
         let mut game = CrashLive::new(round(1, None), Vec::new(), Vec::new());
         game.on_bet(RoundId(1), bet("alice", None));
         game.on_bet(RoundId(1), bet("alice", Some(150)));

@@ -9,7 +9,7 @@ use protocol::wire::FeedBet;
 pub(super) fn record(feed: &mut Vec<FeedBet>, bet: FeedBet) {
     if !feed.iter().any(|b| b.id == bet.id) {
         feed.insert(0, bet);
-        feed.sort_by(|a, b| b.id.cmp(&a.id));
+        feed.sort_by_key(|b| std::cmp::Reverse(b.id));
         feed.truncate(FEED_BETS_SHOWN);
     }
 }
