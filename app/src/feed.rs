@@ -1,5 +1,4 @@
-//! Live tables: the public feed of settled dice bets (loaded with the page, then extended live)
-//! and the bets of a shared round.
+//! The public feed of settled dice bets: loaded with the page, then extended live.
 
 use crate::api::get_recent_bets;
 use crate::live::Live;
@@ -66,40 +65,5 @@ fn feed_row(bet: FeedBet) -> impl IntoView {
             <td>{format_hundredths(bet.roll)}</td>
             <td>{if won { bet.payout.to_string() } else { "—".to_string() }}</td>
         </tr>
-    }
-}
-
-/// One row of a round's bets table: whether it won, and its four cells.
-pub type RoundBetRow = (bool, [String; 4]);
-
-/// The bets of the current shared round, as everyone sees them.
-#[component]
-pub fn RoundBetsTable(
-    /// Column headings.
-    headings: [&'static str; 4],
-    /// `data-testid` of the body.
-    testid: &'static str,
-    /// The rows, kept live by the caller.
-    rows: Signal<Vec<RoundBetRow>>,
-) -> impl IntoView {
-    view! {
-        <section class="card" aria-label="Bets this round">
-            <h2>"This round"</h2>
-            <table class="bets">
-                <thead><tr>{headings.map(|h| view! { <th>{h}</th> })}</tr></thead>
-                <tbody data-testid=testid>
-                    {move || {
-                        let rows = rows.get();
-                        if rows.is_empty() {
-                            return view! { <tr><td colspan="4" class="muted">"No bets yet."</td></tr> }.into_any();
-                        }
-                        rows.into_iter()
-                            .map(|(won, cells)| view! { <tr class:won=won>{cells.map(|c| view! { <td>{c}</td> })}</tr> })
-                            .collect_view()
-                            .into_any()
-                    }}
-                </tbody>
-            </table>
-        </section>
     }
 }

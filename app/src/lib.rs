@@ -3,17 +3,23 @@
 //! - [`api`]: server functions (reads: who am I, history, recent bets) and their error type.
 //! - [`live`]: the client's one WebSocket per tab: connection state, live balance, seed, feed,
 //!   and request/reply with retries of idempotent commands after a reconnect.
-//! - [`header`], [`feed`]: shared components; [`pages`]: one module per route.
+//! - Shared components: [`header`]; [`feed`], the public dice feed; [`signed_in`], the one gate
+//!   in front of what needs a signed-in player; [`bet_form`], the bet controls every game uses;
+//!   [`round_game`], the page of a shared round game (crash, wheel) and its bets table.
+//! - [`pages`]: one module per route.
 //!
 //! Data flow: SSR renders each page from server functions; after hydration [`live`] connects
 //! to `/ws`, and its signals (balance, feed) take over from the server-rendered values.
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod bet_form;
 pub mod feed;
 pub mod header;
 pub mod live;
 pub mod pages;
+pub mod round_game;
+pub mod signed_in;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -1,19 +1,36 @@
 //! The client's live connection: one WebSocket per tab to `/ws`, shared by every page.
 //!
-//! It exposes signals (connection state, balance, seed pair, the public feed) and
-//! [`Live::request`], which sends a command and calls back with its one `ack` or `error`.
-//! On a dropped connection it reconnects with exponential backoff and jitter; commands marked
-//! `retry` (those with an idempotency key) are sent again with the same key, so a bet whose
-//! answer was lost is answered from the server's record rather than placed twice.
+//! [`Live`] holds one signal per piece of live state, and [`Live::request`] sends a command and
+//! calls back with its one `ack` or `error`. The state lives in one module per concern:
+//!
+//! - `connection` (browser only): the socket, reconnecting with exponential backoff and jitter,
+//!   matching replies to requests, and sending commands marked `retry` (those with an
+//!   idempotency key) again with the same key after a reconnect, so a bet whose answer was lost
+//!   is answered from the server's record rather than placed twice.
+//! - `player` (browser only): who is signed in, their balance and seed pair (the dice nonce).
+//! - `round`: what the shared round games have in common ([`RoundLive`]: the round, one bet
+//!   per player, the latest outcomes); `crash`, `wheel`: what each adds ([`CrashLive`],
+//!   [`CrashTickSeen`], [`WheelLive`]).
+//! - `feed`: the public feed of settled dice bets, and where to resume it after a reconnect.
+//!
+//! Every server message goes through `Live::handle`, which hands it to the module it concerns.
+
+#[cfg(feature = "hydrate")]
+mod connection;
+mod crash;
+#[cfg(any(feature = "hydrate", test))]
+mod feed;
+#[cfg(feature = "hydrate")]
+mod player;
+mod round;
+mod wheel;
+
+pub use crash::{CrashLive, CrashTickSeen};
+pub use round::{RoundBet, RoundLive, RoundView};
+pub use wheel::WheelLive;
 
 use leptos::prelude::*;
-use protocol::ids::RoundId;
-#[cfg(feature = "hydrate")]
-use protocol::limits::FEED_BETS_SHOWN;
-use protocol::wire::{
-    AckResult, CrashBetView, CrashHistoryItem, CrashRoundView, ErrorCode, FeedBet, PlayerView,
-    SeedView, WheelBetView, WheelRoundView,
-};
+use protocol::wire::{AckResult, ErrorCode, FeedBet, PlayerView, SeedView};
 #[cfg(feature = "hydrate")]
 use protocol::ServerMsg;
 use protocol::{Cents, ClientMsg};
@@ -40,41 +57,6 @@ impl ConnState {
     }
 }
 
-/// The crash game's state on this client.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CrashLive {
-    /// Current round.
-    pub round: CrashRoundView,
-    /// Its bets.
-    pub bets: Vec<CrashBetView>,
-    /// Latest crash points, newest first.
-    pub history: Vec<CrashHistoryItem>,
-}
-
-/// The wheel's state on this client.
-#[derive(Clone, Debug, PartialEq)]
-pub struct WheelLive {
-    /// Current round.
-    pub round: WheelRoundView,
-    /// Its bets (settled once spinning).
-    pub bets: Vec<WheelBetView>,
-    /// Latest slots, newest first.
-    pub history: Vec<u32>,
-}
-
-/// A crash tick as received.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct CrashTickSeen {
-    /// Round it belongs to.
-    pub round: RoundId,
-    /// Server's elapsed milliseconds.
-    pub elapsed_ms: u64,
-    /// Server's multiplier in hundredths.
-    pub multiplier_x100: u64,
-    /// When it arrived, local milliseconds.
-    pub received_ms: f64,
-}
-
 /// A command's answer: the `ack` result, or the `error` code and message.
 pub type Reply = Result<AckResult, (ErrorCode, String)>;
 
@@ -98,7 +80,7 @@ pub struct Live {
     /// The wheel as last reported.
     pub wheel: RwSignal<Option<WheelLive>>,
     #[cfg(feature = "hydrate")]
-    conn: StoredValue<client::Conn, LocalStorage>,
+    conn: StoredValue<connection::Conn, LocalStorage>,
 }
 
 /// Creates the tab's [`Live`] and, in the browser, starts connecting.
@@ -113,11 +95,11 @@ pub fn provide() -> Live {
         crash_tick: RwSignal::new(None),
         wheel: RwSignal::new(None),
         #[cfg(feature = "hydrate")]
-        conn: StoredValue::new_local(client::Conn::default()),
+        conn: StoredValue::new_local(connection::Conn::default()),
     };
     provide_context(live);
     #[cfg(feature = "hydrate")]
-    leptos::task::spawn_local(client::run(live));
+    leptos::task::spawn_local(connection::run(live));
     live
 }
 
@@ -136,7 +118,7 @@ impl Live {
         on_reply: impl FnOnce(Reply) + 'static,
     ) {
         #[cfg(feature = "hydrate")]
-        client::request(*self, build, retry, Box::new(on_reply));
+        connection::request(*self, build, retry, Box::new(on_reply));
         #[cfg(not(feature = "hydrate"))]
         {
             // Commands are only sent from event handlers, which run in the browser.
@@ -144,6 +126,19 @@ impl Live {
         }
     }
 
+    /// Sends a command that carries an idempotency key: `build` gets its `req` and a fresh key,
+    /// and the command is sent again, with the same key, after a reconnect.
+    pub fn request_idempotent(
+        &self,
+        build: impl FnOnce(u64, String) -> ClientMsg,
+        on_reply: impl FnOnce(Reply) + 'static,
+    ) {
+        let idem = new_idempotency_key();
+        self.request(move |req| build(req, idem), true, on_reply);
+    }
+
+    /// Applies one server message to the state it concerns; a command's answer is returned
+    /// with its `req` for the connection to deliver.
     #[cfg(feature = "hydrate")]
     fn handle(&self, msg: ServerMsg) -> Option<(u64, Reply)> {
         match msg {
@@ -154,75 +149,25 @@ impl Live {
                 epoch,
                 ..
             } => {
-                self.conn.update_value(|conn| {
-                    if conn.epoch != Some(epoch) {
-                        // A new server run: its feed snapshot follows; drop the old run's seq.
-                        conn.epoch = Some(epoch);
-                        conn.dice_seq = None;
-                    }
-                });
-                self.player.set(player);
-                self.balance.set(balance);
-                self.seed.set(seed);
+                self.conn.update_value(|conn| conn.feed.welcomed(epoch));
+                player::welcome(*self, player, balance, seed);
                 self.state.set(ConnState::Live);
-                None
             }
             ServerMsg::Ack { req, result } => {
-                if let AckResult::Seed { seed, .. } = &result {
-                    self.seed.set(Some(seed.clone()));
-                }
-                if let AckResult::Dice { bet, .. } = &result {
-                    self.seed.update(|s| {
-                        if let Some(s) = s.as_mut().filter(|s| s.commitment == bet.seed_commitment)
-                        {
-                            s.next_nonce = s.next_nonce.max(bet.nonce + 1);
-                        }
-                    });
-                }
-                Some((req, Ok(result)))
+                player::acknowledged(*self, &result);
+                return Some((req, Ok(result)));
             }
-            ServerMsg::Error { req, code, message } => req.map(|req| (req, Err((code, message)))),
-            ServerMsg::Balance { balance, .. } => {
-                self.balance.set(Some(balance));
-                None
+            ServerMsg::Error { req, code, message } => {
+                return req.map(|req| (req, Err((code, message))));
             }
+            ServerMsg::Balance { balance, .. } => self.balance.set(Some(balance)),
             ServerMsg::CrashState {
                 round,
                 bets,
                 history,
                 ..
-            } => {
-                self.crash.set(Some(CrashLive {
-                    round,
-                    bets,
-                    history,
-                }));
-                None
-            }
-            ServerMsg::CrashRound { round, .. } => {
-                self.crash.update(|state| {
-                    let Some(state) = state.as_mut() else { return };
-                    if round.id != state.round.id {
-                        state.bets.clear();
-                    }
-                    if let Some(crash_x100) = round.crash_x100 {
-                        if !state.history.iter().any(|h| h.id == round.id) {
-                            state.history.insert(
-                                0,
-                                CrashHistoryItem {
-                                    id: round.id,
-                                    crash_x100,
-                                },
-                            );
-                            state
-                                .history
-                                .truncate(protocol::limits::CRASH_HISTORY_ROUNDS);
-                        }
-                    }
-                    state.round = round;
-                });
-                None
-            }
+            } => self.crash.set(Some(CrashLive::new(round, bets, history))),
+            ServerMsg::CrashRound { round, .. } => update_some(self.crash, |s| s.on_round(round)),
             ServerMsg::CrashTick {
                 round,
                 elapsed_ms,
@@ -230,88 +175,49 @@ impl Live {
                 ..
             } => {
                 let received_ms = js_sys::Date::now();
-                self.crash_tick.set(Some(CrashTickSeen {
+                self.crash_tick.set(Some(CrashTickSeen::new(
                     round,
                     elapsed_ms,
                     multiplier_x100,
                     received_ms,
-                }));
-                None
+                )));
             }
             ServerMsg::CrashBet { round, bet, .. } => {
-                self.crash.update(|state| {
-                    let Some(state) = state.as_mut().filter(|s| s.round.id == round) else {
-                        return;
-                    };
-                    upsert_by_username(&mut state.bets, bet, |b| &b.username);
-                });
-                None
+                update_some(self.crash, |s| s.on_bet(round, bet))
             }
             ServerMsg::WheelState {
                 round,
                 bets,
                 history,
                 ..
-            } => {
-                self.wheel.set(Some(WheelLive {
-                    round,
-                    bets,
-                    history,
-                }));
-                None
-            }
+            } => self.wheel.set(Some(WheelLive::new(round, bets, history))),
             ServerMsg::WheelRound { round, bets, .. } => {
-                self.wheel.update(|state| {
-                    let Some(state) = state.as_mut() else { return };
-                    if let Some(slot) = round
-                        .slot
-                        .filter(|_| state.round.id != round.id || state.round.slot.is_none())
-                    {
-                        state.history.insert(0, slot);
-                        state
-                            .history
-                            .truncate(protocol::limits::WHEEL_HISTORY_ROUNDS);
-                    }
-                    state.bets = bets;
-                    state.round = round;
-                });
-                None
+                update_some(self.wheel, |s| s.on_round(round, bets))
             }
             ServerMsg::WheelBet { round, bet, .. } => {
-                self.wheel.update(|state| {
-                    let Some(state) = state.as_mut().filter(|s| s.round.id == round) else {
-                        return;
-                    };
-                    upsert_by_username(&mut state.bets, bet, |b| &b.username);
-                });
-                None
+                update_some(self.wheel, |s| s.on_bet(round, bet))
             }
             ServerMsg::DiceFeed { bet, seq, .. } => {
-                self.conn.update_value(|conn| conn.dice_seq = Some(seq));
-                self.feed.update(|feed| {
-                    if !feed.iter().any(|b| b.id == bet.id) {
-                        feed.insert(0, bet);
-                        feed.sort_by(|a, b| b.id.cmp(&a.id));
-                        feed.truncate(FEED_BETS_SHOWN);
-                    }
-                });
-                None
+                self.conn.update_value(|conn| conn.feed.seen(seq));
+                self.feed.update(|feed| feed::record(feed, bet));
             }
         }
+        None
     }
 }
 
-/// Replaces the bet of the same player, or adds it.
+/// Updates a game's state if the game has reported it yet.
 #[cfg(feature = "hydrate")]
-fn upsert_by_username<T>(bets: &mut Vec<T>, bet: T, username: impl Fn(&T) -> &String) {
-    match bets.iter().position(|b| username(b) == username(&bet)) {
-        Some(i) => bets[i] = bet,
-        None => bets.push(bet),
-    }
+fn update_some<T: Send + Sync + 'static>(state: RwSignal<Option<T>>, change: impl FnOnce(&mut T)) {
+    state.update(|state| {
+        if let Some(state) = state.as_mut() {
+            change(state);
+        }
+    });
 }
 
 /// A fresh random idempotency key (128 bits, hex) from the browser's CSPRNG.
-pub fn new_idempotency_key() -> String {
+fn new_idempotency_key() -> String {
     #[cfg(feature = "hydrate")]
     {
         let mut bytes = [0u8; 16];
@@ -330,178 +236,4 @@ pub fn new_idempotency_key() -> String {
     }
     #[cfg(not(feature = "hydrate"))]
     String::new()
-}
-
-#[cfg(feature = "hydrate")]
-mod client {
-    use super::{ConnState, Live, Reply};
-    use futures::channel::mpsc;
-    use futures::{SinkExt, StreamExt};
-    use gloo_net::websocket::{futures::WebSocket, Message};
-    use leptos::prelude::*;
-    use protocol::wire::ErrorCode;
-    use protocol::{ClientMsg, ServerMsg};
-    use std::collections::BTreeMap;
-
-    /// First reconnect delay; doubles per failed attempt.
-    const RECONNECT_DELAY_MS_MIN: u32 = 250;
-    /// Longest reconnect delay (10 s).
-    const RECONNECT_DELAY_MS_MAX: u32 = 10_000;
-
-    struct Pending {
-        frame: String,
-        retry: bool,
-        on_reply: Box<dyn FnOnce(Reply)>,
-    }
-
-    #[derive(Default)]
-    pub struct Conn {
-        next_req: u64,
-        socket: Option<mpsc::UnboundedSender<String>>,
-        pending: BTreeMap<u64, Pending>,
-        /// The server run the seqs below belong to.
-        pub epoch: Option<u64>,
-        /// Last seq seen on the dice feed, to resume from after a reconnect.
-        pub dice_seq: Option<u64>,
-    }
-
-    pub fn request(
-        live: Live,
-        build: impl FnOnce(u64) -> ClientMsg,
-        retry: bool,
-        on_reply: Box<dyn FnOnce(Reply)>,
-    ) {
-        let refused = live.conn.try_update_value(|conn| {
-            conn.next_req += 1;
-            let req = conn.next_req;
-            let frame = serde_json::to_string(&build(req)).expect("client messages serialise");
-            let sent = conn
-                .socket
-                .as_ref()
-                .is_some_and(|s| s.unbounded_send(frame.clone()).is_ok());
-            if sent || retry {
-                conn.pending.insert(
-                    req,
-                    Pending {
-                        frame,
-                        retry,
-                        on_reply,
-                    },
-                );
-                None
-            } else {
-                Some(on_reply)
-            }
-        });
-        if let Some(Some(on_reply)) = refused {
-            on_reply(Err((
-                ErrorCode::Internal,
-                "not connected; try again in a moment".into(),
-            )));
-        }
-    }
-
-    fn deliver(live: Live, req: u64, reply: Reply) {
-        let pending = live
-            .conn
-            .try_update_value(|conn| conn.pending.remove(&req))
-            .flatten();
-        if let Some(pending) = pending {
-            (pending.on_reply)(reply);
-        }
-    }
-
-    /// On connect: resend retryable commands in order.
-    fn attach(live: Live, socket: mpsc::UnboundedSender<String>) {
-        live.conn.update_value(|conn| {
-            for pending in conn.pending.values() {
-                let _ = socket.unbounded_send(pending.frame.clone());
-            }
-            conn.socket = Some(socket);
-        });
-    }
-
-    /// On disconnect: fail commands that must not be repeated; keep the retryable ones.
-    fn detach(live: Live) {
-        let failed: Vec<Pending> = live
-            .conn
-            .try_update_value(|conn| {
-                conn.socket = None;
-                let keys: Vec<u64> = conn
-                    .pending
-                    .iter()
-                    .filter(|(_, p)| !p.retry)
-                    .map(|(k, _)| *k)
-                    .collect();
-                keys.into_iter()
-                    .filter_map(|k| conn.pending.remove(&k))
-                    .collect()
-            })
-            .unwrap_or_default();
-        for pending in failed {
-            (pending.on_reply)(Err((
-                ErrorCode::Internal,
-                "connection lost; try again".into(),
-            )));
-        }
-    }
-
-    fn url(live: Live) -> Option<String> {
-        let location = web_sys::window()?.location();
-        let scheme = if location.protocol().ok()? == "https:" {
-            "wss"
-        } else {
-            "ws"
-        };
-        let resume = live
-            .conn
-            .with_value(|conn| conn.epoch.zip(conn.dice_seq))
-            .map(|(epoch, seq)| format!("?epoch={epoch}&dice={seq}"))
-            .unwrap_or_default();
-        Some(format!("{scheme}://{}/ws{resume}", location.host().ok()?))
-    }
-
-    pub async fn run(live: Live) {
-        let mut attempt: u32 = 0;
-        loop {
-            let Some(url) = url(live) else { return };
-            if let Ok(socket) = WebSocket::open(&url) {
-                let (mut write, mut read) = socket.split();
-                let (tx, mut rx) = mpsc::unbounded::<String>();
-                attach(live, tx);
-                let writer = async move {
-                    while let Some(frame) = rx.next().await {
-                        if write.send(Message::Text(frame)).await.is_err() {
-                            break;
-                        }
-                    }
-                };
-                let reader = async move {
-                    while let Some(Ok(message)) = read.next().await {
-                        let Message::Text(text) = message else {
-                            continue;
-                        };
-                        let Ok(msg) = serde_json::from_str::<ServerMsg>(&text) else {
-                            continue;
-                        };
-                        if let Some((req, reply)) = live.handle(msg) {
-                            deliver(live, req, reply);
-                        }
-                    }
-                };
-                futures::future::select(Box::pin(writer), Box::pin(reader)).await;
-                detach(live);
-                if live.state.get_untracked() == ConnState::Live {
-                    attempt = 0;
-                }
-            }
-            live.state.set(ConnState::Reconnecting);
-            let backoff = RECONNECT_DELAY_MS_MIN
-                .saturating_mul(1 << attempt.min(6))
-                .min(RECONNECT_DELAY_MS_MAX);
-            let jitter = (js_sys::Math::random() * f64::from(backoff) / 2.0) as u32;
-            gloo_timers::future::TimeoutFuture::new(backoff / 2 + jitter).await;
-            attempt += 1;
-        }
-    }
 }

@@ -24,15 +24,3 @@ pub fn NotFound() -> impl IntoView {
         </section>
     }
 }
-
-/// Asks a visitor to log in before using a page.
-#[component]
-pub fn LoginPrompt(what: &'static str) -> impl IntoView {
-    view! {
-        <section class="card">
-            <p>
-                <a href="/login">"Log in"</a> " or " <a href="/register">"create an account"</a> " " {what}
-            </p>
-        </section>
-    }
-}

@@ -2,14 +2,14 @@
 //! from the shared curve in `protocol::crash`, anchored to the server's latest tick; the server
 //! alone decides the crash and every cash-out.
 
-use crate::api::{get_crash_history, MeResource};
-use crate::feed::RoundBetsTable;
-use crate::live::{new_idempotency_key, CrashLive, Live};
-use crate::pages::LoginPrompt;
+use crate::api::get_crash_history;
+use crate::bet_form::{BetForm, BetMessage, BetOn, BetSlip, DecimalField};
+use crate::live::{CrashLive, Live};
+use crate::round_game::{RoundBetRow, RoundGamePage};
 use leptos::prelude::*;
 use protocol::crash::{curve_at, multiplier_x100_at};
 use protocol::dice::format_hundredths;
-use protocol::wire::{AckResult, CrashHistoryItem, CrashPhase};
+use protocol::wire::{AckResult, CrashBetView, CrashHistoryItem, CrashPhase};
 use protocol::{Cents, ClientMsg};
 
 /// Milliseconds of curve the chart always shows at least.
@@ -24,20 +24,12 @@ fn format_x(multiplier_x100: u64) -> String {
 /// `/crash`
 #[component]
 pub fn CrashPage() -> impl IntoView {
-    let me = expect_context::<MeResource>().0;
+    let live = expect_context::<Live>();
     view! {
-        <h1>"Crash"</h1>
-        <CrashStage/>
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(Some(_)) => view! { <CrashControls/> }.into_any(),
-                    _ => view! { <LoginPrompt what="to play crash."/> }.into_any(),
-                }
-            })}
-        </Suspense>
-        <CrashPlayers/>
-        <CrashHistory/>
+        <RoundGamePage title="Crash" sign_in_for="to play crash." stage=CrashStage controls=CrashControls
+            game=live.crash bet_headings=["Player", "Bet", "Cashed out", "Payout"] bets_testid="crash-bets" bet_row>
+            <CrashHistory/>
+        </RoundGamePage>
     }
 }
 
@@ -148,126 +140,75 @@ fn CrashStage() -> impl IntoView {
     }
 }
 
+/// The auto cash-out typed: none when empty, else a multiplier in hundredths.
+fn auto_cashout_x100(text: &str) -> Result<Option<u64>, String> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    match Cents::parse(text) {
+        Ok(m) => Ok(Some(m.0 as u64)),
+        Err(_) => Err("Auto cash-out: enter a multiplier like 2.00".into()),
+    }
+}
+
 #[component]
 fn CrashControls() -> impl IntoView {
     let live = expect_context::<Live>();
-    let amount = RwSignal::new("1.00".to_string());
+    let slip = BetSlip::default();
     let auto = RwSignal::new(String::new());
-    let message = RwSignal::new(String::new());
-    let pending = RwSignal::new(false);
-    let my_bet = move || {
-        let me = live.player.get()?.username;
-        live.crash.with(|s| {
-            s.as_ref()
-                .and_then(|s| s.bets.iter().find(|b| b.username == me).cloned())
-        })
-    };
+    let my_bet = move || live.my_bet(live.crash);
     let phase = move || live.crash.with(|s| s.as_ref().map(|s| s.round.phase));
-    let place = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let stake = match Cents::parse(&amount.get_untracked()) {
-            Ok(stake) => stake,
-            Err(error) => return message.set(format!("Bet amount: {error}")),
+    let place = move || {
+        let Some(stake) = slip.stake() else { return };
+        let auto_cashout_x100 = match auto_cashout_x100(&auto.get_untracked()) {
+            Ok(auto_cashout_x100) => auto_cashout_x100,
+            Err(text) => return slip.message.set(text),
         };
-        let auto_text = auto.get_untracked();
-        let auto_cashout_x100 = if auto_text.trim().is_empty() {
-            None
-        } else {
-            match Cents::parse(&auto_text) {
-                Ok(m) => Some(m.0 as u64),
-                Err(_) => return message.set("Auto cash-out: enter a multiplier like 2.00".into()),
-            }
-        };
-        pending.set(true);
-        let idem = new_idempotency_key();
-        let build = move |req| ClientMsg::CrashBet {
-            req,
-            idem,
-            amount: stake,
-            auto_cashout_x100,
-        };
-        live.request(build, true, move |reply| {
-            pending.set(false);
-            message.set(match reply {
-                Ok(AckResult::CrashBet { .. }) => format!("Bet {stake} placed."),
-                Ok(_) => String::new(),
-                Err((_, text)) => text,
-            });
+        let on = BetOn::Crash { auto_cashout_x100 };
+        slip.place(live, stake, on, move |ack| match ack {
+            AckResult::CrashBet { .. } => format!("Bet {stake} placed."),
+            _ => String::new(),
         });
     };
     let cash_out = move |_| {
-        pending.set(true);
-        live.request(
-            |req| ClientMsg::CrashCashOut { req },
-            false,
-            move |reply| {
-                pending.set(false);
-                message.set(match reply {
-                    Ok(AckResult::CrashCashOut {
-                        multiplier_x100,
-                        payout,
-                    }) => {
-                        format!("Cashed out at {} for {payout}.", format_x(multiplier_x100))
-                    }
-                    Ok(_) => String::new(),
-                    Err((_, text)) => text,
-                });
-            },
-        );
+        let answer = slip.send(|ack| match ack {
+            AckResult::CrashCashOut {
+                multiplier_x100,
+                payout,
+            } => format!("Cashed out at {} for {payout}.", format_x(multiplier_x100)),
+            _ => String::new(),
+        });
+        live.request(|req| ClientMsg::CrashCashOut { req }, false, answer);
     };
-    let can_bet = move || {
-        live.is_live()
-            && !pending.get()
-            && phase() == Some(CrashPhase::Betting)
-            && my_bet().is_none()
-    };
+    let can_bet =
+        move || slip.ready(&live) && phase() == Some(CrashPhase::Betting) && my_bet().is_none();
     let can_cash_out = move || {
-        live.is_live()
-            && !pending.get()
+        slip.ready(&live)
             && phase() == Some(CrashPhase::Running)
             && my_bet().is_some_and(|b| b.cashed_out_x100.is_none())
     };
     view! {
         <section class="card">
-            <form on:submit=place class="dice-form">
-                <div class="field">
-                    <label for="crash-amount">"Bet amount"</label>
-                    <input id="crash-amount" inputmode="decimal" autocomplete="off" bind:value=amount/>
-                </div>
-                <div class="field">
-                    <label for="crash-auto">"Auto cash-out"</label>
-                    <input id="crash-auto" inputmode="decimal" autocomplete="off" placeholder="e.g. 2.00" bind:value=auto/>
-                </div>
-                <button type="submit" class="primary" disabled=move || !can_bet()>"Bet"</button>
-            </form>
+            <BetForm amount_id="crash-amount" slip submit="Bet" enabled=can_bet on_submit=place>
+                <DecimalField id="crash-auto" label="Auto cash-out" value=auto placeholder="e.g. 2.00"/>
+            </BetForm>
             <button type="button" class="primary cash-out" on:click=cash_out disabled=move || !can_cash_out()>
                 "Cash out"
             </button>
-            <p class="result" data-testid="crash-message" aria-live="polite">{move || message.get()}</p>
+            <BetMessage slip testid="crash-message"/>
         </section>
     }
 }
 
-#[component]
-fn CrashPlayers() -> impl IntoView {
-    let live = expect_context::<Live>();
-    let rows = Signal::derive(move || {
-        let bets = live
-            .crash
-            .with(|s| s.as_ref().map(|s| s.bets.clone()).unwrap_or_default());
-        bets.into_iter()
-            .map(|bet| {
-                let cells = [
-                    bet.username,
-                    bet.amount.to_string(),
-                    bet.cashed_out_x100.map(format_x).unwrap_or_default(),
-                    bet.payout.map(|p| p.to_string()).unwrap_or_default(),
-                ];
-                (bet.cashed_out_x100.is_some(), cells)
-            })
-            .collect()
-    });
-    view! { <RoundBetsTable headings=["Player", "Bet", "Cashed out", "Payout"] testid="crash-bets" rows/> }
+/// One bet as a row of the round's table; a cashed-out bet counts as won.
+fn bet_row(bet: &CrashBetView) -> RoundBetRow {
+    RoundBetRow {
+        won: bet.cashed_out_x100.is_some(),
+        username: bet.username.clone(),
+        amount: bet.amount,
+        detail: bet.cashed_out_x100.map(format_x).unwrap_or_default(),
+        payout: bet.payout,
+    }
 }
 
 #[component]

@@ -2,10 +2,10 @@
 //! The form previews chance, multiplier and payout with the same `protocol` rules the server
 //! applies; the server still checks everything.
 
-use crate::api::MeResource;
+use crate::bet_form::{BetForm, BetMessage, BetOn, BetSlip, DecimalField};
 use crate::feed::DiceFeed;
-use crate::live::{new_idempotency_key, Live};
-use crate::pages::LoginPrompt;
+use crate::live::Live;
+use crate::signed_in::SignedIn;
 use leptos::prelude::*;
 use protocol::dice::{format_hundredths, parse_hundredths, DiceWager};
 use protocol::wire::{AckResult, DiceBetView, RevealedSeed};
@@ -20,68 +20,56 @@ fn wager(amount: &str, target: &str) -> Result<DiceWager, String> {
 /// `/dice`
 #[component]
 pub fn DicePage() -> impl IntoView {
-    let me = expect_context::<MeResource>().0;
     view! {
         <h1>"Dice"</h1>
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(Some(_)) => view! { <DiceTable/> <SeedPanel/> }.into_any(),
-                    _ => view! { <LoginPrompt what="to roll the dice."/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <SignedIn what="to roll the dice.">
+            <DiceTable/> <SeedPanel/>
+        </SignedIn>
         <DiceFeed/>
+    }
+}
+
+/// What a roll's result says.
+fn rolled(bet: &DiceBetView) -> String {
+    if bet.payout.0 > 0 {
+        format!(
+            "Rolled {} — won {}",
+            format_hundredths(bet.roll),
+            bet.payout
+        )
+    } else {
+        format!("Rolled {} — lost", format_hundredths(bet.roll))
     }
 }
 
 #[component]
 fn DiceTable() -> impl IntoView {
     let live = expect_context::<Live>();
-    let amount = RwSignal::new("1.00".to_string());
+    let slip = BetSlip::default();
     let target = RwSignal::new("50.00".to_string());
-    let pending = RwSignal::new(false);
-    let outcome = RwSignal::new(None::<Result<DiceBetView, String>>);
-    let preview = move || wager(&amount.get(), &target.get());
+    let preview = move || wager(&slip.amount.get(), &target.get());
 
-    let roll = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if pending.get_untracked() {
+    let roll = move || {
+        if slip.pending.get_untracked() {
             return;
         }
         let chosen = match preview() {
             Ok(chosen) => chosen,
-            Err(message) => return outcome.set(Some(Err(message))),
+            Err(message) => return slip.message.set(message),
         };
-        pending.set(true);
-        let idem = new_idempotency_key();
-        let build = move |req| ClientMsg::DiceBet {
-            req,
-            idem,
-            amount: chosen.amount,
+        let on = BetOn::Dice {
             target: chosen.target,
         };
-        live.request(build, true, move |reply| {
-            pending.set(false);
-            outcome.set(Some(match reply {
-                Ok(AckResult::Dice { bet, .. }) => Ok(bet),
-                Ok(_) => Err("unexpected answer".into()),
-                Err((_, message)) => Err(message),
-            }));
+        slip.place(live, chosen.amount, on, |ack| match ack {
+            AckResult::Dice { bet, .. } => rolled(&bet),
+            _ => "unexpected answer".into(),
         });
     };
 
     view! {
         <section class="card dice">
-            <form on:submit=roll class="dice-form">
-                <div class="field">
-                    <label for="bet-amount">"Bet amount"</label>
-                    <input id="bet-amount" inputmode="decimal" autocomplete="off" bind:value=amount/>
-                </div>
-                <div class="field">
-                    <label for="roll-under">"Roll under"</label>
-                    <input id="roll-under" inputmode="decimal" autocomplete="off" bind:value=target/>
-                </div>
+            <BetForm amount_id="bet-amount" slip submit="Roll" enabled=move || slip.ready(&live) on_submit=roll>
+                <DecimalField id="roll-under" label="Roll under" value=target/>
                 <dl class="preview">
                     {move || match preview() {
                         Ok(w) => view! {
@@ -93,20 +81,8 @@ fn DiceTable() -> impl IntoView {
                         Err(message) => view! { <div class="error">{message}</div> }.into_any(),
                     }}
                 </dl>
-                <button type="submit" class="primary" disabled=move || pending.get() || !live.is_live()>
-                    "Roll"
-                </button>
-            </form>
-            <p class="result" data-testid="dice-result" aria-live="polite">
-                {move || match outcome.get() {
-                    None => String::new(),
-                    Some(Ok(bet)) if bet.payout.0 > 0 => {
-                        format!("Rolled {} — won {}", format_hundredths(bet.roll), bet.payout)
-                    }
-                    Some(Ok(bet)) => format!("Rolled {} — lost", format_hundredths(bet.roll)),
-                    Some(Err(message)) => message,
-                }}
-            </p>
+            </BetForm>
+            <BetMessage slip testid="dice-result"/>
         </section>
     }
 }

@@ -1,7 +1,7 @@
 //! `/me`: the player's bets and ledger transactions.
 
 use crate::api::{get_history, AppError};
-use crate::pages::LoginPrompt;
+use crate::signed_in::{LoginPrompt, SignedIn};
 use leptos::prelude::*;
 use protocol::dice::format_hundredths;
 
@@ -11,49 +11,53 @@ pub fn MePage() -> impl IntoView {
     let history = Resource::new(|| (), |_| get_history());
     view! {
         <h1>"My bets"</h1>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match history.await {
-                    Err(AppError::Unauthorized) => view! { <LoginPrompt what="to see your bets."/> }.into_any(),
-                    Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
-                    Ok(history) => view! {
-                        <section class="card">
-                            <h2>"Bets"</h2>
-                            <table class="bets" data-testid="my-bets">
-                                <thead><tr><th>"#"</th><th>"Bet"</th><th>"Under"</th><th>"Roll"</th><th>"Payout"</th><th>"Nonce"</th></tr></thead>
-                                <tbody>
-                                    {history.bets.into_iter().map(|record| record.bet).map(|bet| view! {
-                                        <tr class:won={bet.payout.0 > 0}>
-                                            <td>{bet.id.to_string()}</td>
-                                            <td>{bet.amount.to_string()}</td>
-                                            <td>{format_hundredths(bet.target)}</td>
-                                            <td>{format_hundredths(bet.roll)}</td>
-                                            <td>{bet.payout.to_string()}</td>
-                                            <td>{bet.nonce.to_string()}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </section>
-                        <section class="card">
-                            <h2>"Transactions"</h2>
-                            <table class="bets" data-testid="my-transactions">
-                                <thead><tr><th>"#"</th><th>"Kind"</th><th>"Amount"</th><th>"Bet"</th></tr></thead>
-                                <tbody>
-                                    {history.transactions.into_iter().map(|tx| view! {
-                                        <tr>
-                                            <td>{tx.id.to_string()}</td>
-                                            <td>{tx.kind}</td>
-                                            <td class:neg={tx.amount.0 < 0}>{tx.amount.to_string()}</td>
-                                            <td>{tx.bet.map(|b| b.to_string()).unwrap_or_default()}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </section>
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
+        <SignedIn what="to see your bets." fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match history.await {
+                        // The session ended after the page learnt who was there (a log-out in
+                        // another tab): the same invitation as for a visitor.
+                        Err(AppError::Unauthorized) => view! { <LoginPrompt what="to see your bets."/> }.into_any(),
+                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                        Ok(history) => view! {
+                            <section class="card">
+                                <h2>"Bets"</h2>
+                                <table class="bets" data-testid="my-bets">
+                                    <thead><tr><th>"#"</th><th>"Bet"</th><th>"Under"</th><th>"Roll"</th><th>"Payout"</th><th>"Nonce"</th></tr></thead>
+                                    <tbody>
+                                        {history.bets.into_iter().map(|record| record.bet).map(|bet| view! {
+                                            <tr class:won={bet.payout.0 > 0}>
+                                                <td>{bet.id.to_string()}</td>
+                                                <td>{bet.amount.to_string()}</td>
+                                                <td>{format_hundredths(bet.target)}</td>
+                                                <td>{format_hundredths(bet.roll)}</td>
+                                                <td>{bet.payout.to_string()}</td>
+                                                <td>{bet.nonce.to_string()}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </section>
+                            <section class="card">
+                                <h2>"Transactions"</h2>
+                                <table class="bets" data-testid="my-transactions">
+                                    <thead><tr><th>"#"</th><th>"Kind"</th><th>"Amount"</th><th>"Bet"</th></tr></thead>
+                                    <tbody>
+                                        {history.transactions.into_iter().map(|tx| view! {
+                                            <tr>
+                                                <td>{tx.id.to_string()}</td>
+                                                <td>{tx.kind}</td>
+                                                <td class:neg={tx.amount.0 < 0}>{tx.amount.to_string()}</td>
+                                                <td>{tx.bet.map(|b| b.to_string()).unwrap_or_default()}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </section>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </SignedIn>
     }
 }

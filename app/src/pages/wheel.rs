@@ -1,14 +1,12 @@
 //! `/wheel`: a shared round every ~20 s. Bet on a segment; the wheel spins to the slot the
 //! server drew from its hash chain, and winners are listed for everyone.
 
-use crate::api::MeResource;
-use crate::feed::RoundBetsTable;
-use crate::live::{new_idempotency_key, Live};
-use crate::pages::LoginPrompt;
+use crate::bet_form::{BetMessage, BetOn, BetSlip, DecimalField};
+use crate::live::Live;
+use crate::round_game::{RoundBetRow, RoundGamePage};
 use leptos::prelude::*;
 use protocol::wheel::{layout, Segment, SLOTS};
-use protocol::wire::{AckResult, WheelPhase};
-use protocol::{Cents, ClientMsg};
+use protocol::wire::{AckResult, WheelBetView, WheelPhase};
 
 /// Full turns the wheel makes before stopping on its slot.
 const SPIN_TURNS: f64 = 5.0;
@@ -16,19 +14,10 @@ const SPIN_TURNS: f64 = 5.0;
 /// `/wheel`
 #[component]
 pub fn WheelPage() -> impl IntoView {
-    let me = expect_context::<MeResource>().0;
+    let live = expect_context::<Live>();
     view! {
-        <h1>"Wheel"</h1>
-        <WheelStage/>
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(Some(_)) => view! { <WheelControls/> }.into_any(),
-                    _ => view! { <LoginPrompt what="to play the wheel."/> }.into_any(),
-                }
-            })}
-        </Suspense>
-        <WheelBets/>
+        <RoundGamePage title="Wheel" sign_in_for="to play the wheel." stage=WheelStage controls=WheelControls
+            game=live.wheel bet_headings=["Player", "Bet", "On", "Payout"] bets_testid="wheel-bets" bet_row/>
     }
 }
 
@@ -132,58 +121,29 @@ fn WheelStage() -> impl IntoView {
 #[component]
 fn WheelControls() -> impl IntoView {
     let live = expect_context::<Live>();
-    let amount = RwSignal::new("1.00".to_string());
-    let message = RwSignal::new(String::new());
-    let pending = RwSignal::new(false);
-    let my_bet = move || {
-        let me = live.player.get()?.username;
-        live.wheel.with(|s| {
-            s.as_ref()
-                .and_then(|s| s.bets.iter().find(|b| b.username == me).cloned())
-        })
-    };
+    let slip = BetSlip::default();
     let can_bet = move || {
-        live.is_live()
-            && !pending.get()
-            && live.wheel.with(|s| {
-                s.as_ref()
-                    .is_some_and(|s| s.round.phase == WheelPhase::Betting)
-            })
-            && my_bet().is_none()
+        let betting = live.wheel.with(|s| {
+            s.as_ref()
+                .is_some_and(|s| s.round.phase == WheelPhase::Betting)
+        });
+        slip.ready(&live) && betting && live.my_bet(live.wheel).is_none()
     };
     let place = move |segment: Segment| {
-        let stake = match Cents::parse(&amount.get_untracked()) {
-            Ok(stake) => stake,
-            Err(error) => return message.set(format!("Bet amount: {error}")),
-        };
-        pending.set(true);
-        let idem = new_idempotency_key();
-        live.request(
-            move |req| ClientMsg::WheelBet {
-                req,
-                idem,
-                amount: stake,
-                segment,
-            },
-            true,
-            move |reply| {
-                pending.set(false);
-                message.set(match reply {
-                    Ok(AckResult::WheelBet { .. }) => {
-                        format!("Bet {stake} on {}.", segment.label())
-                    }
-                    Ok(_) => String::new(),
-                    Err((_, text)) => text,
-                });
+        let Some(stake) = slip.stake() else { return };
+        slip.place(
+            live,
+            stake,
+            BetOn::Wheel { segment },
+            move |ack| match ack {
+                AckResult::WheelBet { .. } => format!("Bet {stake} on {}.", segment.label()),
+                _ => String::new(),
             },
         );
     };
     view! {
         <section class="card">
-            <div class="field">
-                <label for="wheel-amount">"Bet amount"</label>
-                <input id="wheel-amount" inputmode="decimal" autocomplete="off" bind:value=amount/>
-            </div>
+            <DecimalField id="wheel-amount" label="Bet amount" value=slip.amount/>
             <div class="segments">
                 {Segment::ALL
                     .into_iter()
@@ -199,33 +159,18 @@ fn WheelControls() -> impl IntoView {
                     })
                     .collect_view()}
             </div>
-            <p class="result" data-testid="wheel-message" aria-live="polite">{move || message.get()}</p>
+            <BetMessage slip testid="wheel-message"/>
         </section>
     }
 }
 
-#[component]
-fn WheelBets() -> impl IntoView {
-    let live = expect_context::<Live>();
-    let rows = Signal::derive(move || {
-        let bets = live
-            .wheel
-            .with(|s| s.as_ref().map(|s| s.bets.clone()).unwrap_or_default());
-        bets.into_iter()
-            .map(|bet| {
-                let won = bet.payout.is_some_and(|p| p.0 > 0);
-                let payout = bet.payout.map(|p| p.to_string()).unwrap_or_default();
-                (
-                    won,
-                    [
-                        bet.username,
-                        bet.amount.to_string(),
-                        bet.segment.label(),
-                        payout,
-                    ],
-                )
-            })
-            .collect()
-    });
-    view! { <RoundBetsTable headings=["Player", "Bet", "On", "Payout"] testid="wheel-bets" rows/> }
+/// One bet as a row of the round's table; a bet that paid something counts as won.
+fn bet_row(bet: &WheelBetView) -> RoundBetRow {
+    RoundBetRow {
+        won: bet.payout.is_some_and(|p| p.0 > 0),
+        username: bet.username.clone(),
+        amount: bet.amount,
+        detail: bet.segment.label(),
+        payout: bet.payout,
+    }
 }
