@@ -14,17 +14,23 @@ export LEPTOS_SITE_ROOT ?= target/site
 
 ARGS ?=
 
-.PHONY: run test tools test-tools unit e2e release bench clean-data
+.PHONY: run test tools test-tools lint unit e2e release bench clean-data
 
 run: tools release
 	@echo "==> Zerolag starting at http://127.0.0.1:3000 (data in ./data; Ctrl-C stops it)"
 	./target/release/zerolag $(ARGS)
 
-test: tools test-tools unit release e2e
+test: tools test-tools lint unit release e2e
+
+lint:
+	@echo "==> formatting and lints (clippy -D warnings; functions over 70 lines are refused)"
+	cargo fmt --check
+	cargo clippy --locked -p protocol -p engine -p zerolag -p app -p bench --all-targets -- -D warnings
+	cargo clippy --locked -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
 unit:
 	@echo "==> unit, property and integration tests (real server on port 0, fresh databases)"
-	cargo test -p protocol -p engine -p zerolag --locked
+	cargo test -p protocol -p engine -p app -p zerolag --locked
 
 release:
 	@echo "==> building the release server and WASM front end"

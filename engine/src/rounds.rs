@@ -95,14 +95,8 @@ impl RoundError {
             RoundError::Busy => ErrorCode::RateLimited,
             RoundError::InvalidAutoCashout => ErrorCode::InvalidAutoCashout,
             RoundError::RoundLimit { .. } => ErrorCode::RoundLimit,
-            RoundError::Ledger(LedgerError::InsufficientFunds { .. }) => {
-                ErrorCode::InsufficientFunds
-            }
-            RoundError::Ledger(LedgerError::IdempotencyConflict) => ErrorCode::IdempotencyConflict,
-            RoundError::Ledger(LedgerError::InvalidIdempotencyKey) => {
-                ErrorCode::InvalidIdempotencyKey
-            }
-            RoundError::Ledger(_) | RoundError::Unavailable => ErrorCode::Internal,
+            RoundError::Ledger(ledger) => ledger.code(),
+            RoundError::Unavailable => ErrorCode::Internal,
         }
     }
 }

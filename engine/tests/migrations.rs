@@ -20,10 +20,7 @@ async fn a_database_with_round_bets_keeps_every_row_when_games_become_owned_by_c
             .unwrap();
         conn.ensure_migrations_table().await.unwrap();
         let migrator = sqlx::migrate!("./migrations");
-        for migration in migrator
-            .iter()
-            .take(MIGRATIONS_BEFORE_GAMES_OWNED_BY_CODE)
-        {
+        for migration in migrator.iter().take(MIGRATIONS_BEFORE_GAMES_OWNED_BY_CODE) {
             conn.apply(migration).await.unwrap();
         }
         for statement in [
@@ -54,10 +51,11 @@ async fn a_database_with_round_bets_keeps_every_row_when_games_become_owned_by_c
             (3, "blue".to_owned(), "won".to_owned()),
         ]
     );
-    let round_bet_of_tx: i64 = sqlx::query_scalar("SELECT round_bet_id FROM ledger_txs WHERE id = 1")
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let round_bet_of_tx: i64 =
+        sqlx::query_scalar("SELECT round_bet_id FROM ledger_txs WHERE id = 1")
+            .fetch_one(pool)
+            .await
+            .unwrap();
     assert_eq!(round_bet_of_tx, 1);
     let rounds = sqlx::query("SELECT game, outcome FROM rounds ORDER BY id")
         .fetch_all(pool)

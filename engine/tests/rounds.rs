@@ -46,6 +46,41 @@ fn bet(round: RoundId, idem: &str, cents: i64, auto: Option<u64>) -> RoundBetReq
     }
 }
 
+/// Ends `round` (outcome `outcome`), settling `lost` as lost; returns the payouts.
+async fn end_round(
+    engine: &Engine,
+    round: RoundId,
+    lost: &[RoundBetReceipt],
+    outcome: i64,
+) -> Vec<engine::ledger::rounds::Payout> {
+    let settlements = lost
+        .iter()
+        .map(|receipt| Settlement {
+            bet: receipt.bet,
+            outcome: BetOutcome::Lost,
+        })
+        .collect();
+    let end = RoundEnd::Ended {
+        hash: "00".repeat(32),
+        outcome,
+    };
+    engine
+        .ledger()
+        .settle(round, settlements, Some(end))
+        .await
+        .unwrap()
+}
+
+/// The detail of the audit-log entry of `kind`.
+async fn audit_detail(engine: &Engine, kind: &str) -> serde_json::Value {
+    let detail: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE kind = ?")
+        .bind(kind)
+        .fetch_one(engine.store().pool())
+        .await
+        .unwrap();
+    serde_json::from_str(&detail).unwrap()
+}
+
 async fn balance(engine: &Engine, player: PlayerId) -> i64 {
     engine.ledger().snapshot(player).await.unwrap().balance.0
 }
@@ -240,12 +275,7 @@ async fn after_a_restart_open_bets_are_refunded_and_acknowledged_cash_outs_stand
             .await
             .unwrap();
     assert_eq!(open, 0);
-    let audit: String =
-        sqlx::query_scalar("SELECT detail FROM audit_log WHERE kind = 'round_interrupted'")
-            .fetch_one(pool)
-            .await
-            .unwrap();
-    let audit: serde_json::Value = serde_json::from_str(&audit).unwrap();
+    let audit = audit_detail(&engine, "round_interrupted").await;
     assert_eq!(
         (
             audit["refunded_bets"].as_i64(),
@@ -286,19 +316,13 @@ async fn ending_a_round_voids_every_open_bet_its_game_did_not_settle() {
         .round_bet(bob, bet(round, "b", 2_500, None))
         .await
         .unwrap();
-    let lost = Settlement {
-        bet: listed.bet,
-        outcome: BetOutcome::Lost,
-    };
-    let end = RoundEnd::Ended {
-        hash: "00".repeat(32),
-        outcome: 150,
-    };
-    engine
-        .ledger()
-        .settle(round, vec![lost], Some(end))
-        .await
-        .unwrap();
+    let payouts = end_round(&engine, round, &[listed], 150).await;
+    let voided = payouts.iter().find(|p| p.player == bob).unwrap();
+    assert_eq!(
+        (voided.outcome, voided.paid),
+        (BetOutcome::Voided, Cents(2_500)),
+        "settlement returns what each bet paid, the voided one included"
+    );
     assert_eq!(balance(&engine, alice).await, SIGNUP_GRANT_CENTS.0 - 1_000);
     assert_eq!(balance(&engine, bob).await, SIGNUP_GRANT_CENTS.0);
     let status: String = sqlx::query_scalar("SELECT status FROM round_bets WHERE user_id = ?")
@@ -340,12 +364,7 @@ async fn an_open_bet_found_in_a_finished_round_at_start_up_is_voided_and_audited
         .await
         .unwrap();
     assert_eq!(phase, "ended", "a repair keeps the round's phase");
-    let audit: String =
-        sqlx::query_scalar("SELECT detail FROM audit_log WHERE kind = 'round_repaired'")
-            .fetch_one(pool)
-            .await
-            .unwrap();
-    let audit: serde_json::Value = serde_json::from_str(&audit).unwrap();
+    let audit = audit_detail(&engine, "round_repaired").await;
     assert_eq!(audit["voided_cents"], 4_000);
     assert_balanced(&engine).await;
 }
@@ -370,19 +389,7 @@ async fn a_round_bet_retried_after_its_round_returns_the_original_bet_and_where_
         .round_bet(alice, bet(first_round, "k", 700, None))
         .await
         .unwrap();
-    let end = RoundEnd::Ended {
-        hash: "00".repeat(32),
-        outcome: 100,
-    };
-    let lost = Settlement {
-        bet: placed.bet,
-        outcome: BetOutcome::Lost,
-    };
-    engine
-        .ledger()
-        .settle(first_round, vec![lost], Some(end))
-        .await
-        .unwrap();
+    end_round(&engine, first_round, &[placed], 100).await;
     let next_round = engine
         .ledger()
         .open_round(Game::Crash, chain.id, 2)

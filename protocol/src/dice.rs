@@ -23,6 +23,18 @@ pub enum DiceError {
     PayoutTooLarge,
 }
 
+impl DiceError {
+    /// The wire error code.
+    pub fn code(&self) -> crate::wire::ErrorCode {
+        use crate::wire::ErrorCode;
+        match self {
+            DiceError::Stake(stake) => (*stake).into(),
+            DiceError::InvalidTarget => ErrorCode::InvalidTarget,
+            DiceError::PayoutTooLarge => ErrorCode::PayoutTooLarge,
+        }
+    }
+}
+
 /// A validated dice wager.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiceWager {

@@ -6,7 +6,10 @@ use crate::ids::{BetId, PlayerId, RoundId};
 use crate::money::Cents;
 use crate::wheel::Segment;
 
+mod codes;
 mod rounds;
+
+pub use codes::ErrorCode;
 
 pub use rounds::{
     CrashBetView, CrashHistoryItem, CrashPhase, CrashRoundView, RoundBetStatus, WheelBetView,
@@ -18,8 +21,9 @@ use serde::{Deserialize, Serialize};
 pub const PROTOCOL_VERSION: u32 = 1;
 
 /// Commands a client sends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, strum::VariantNames)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[strum(serialize_all = "snake_case")]
 pub enum ClientMsg {
     /// Place and settle one dice bet. Moves money, so it carries an idempotency key.
     DiceBet {
@@ -79,6 +83,9 @@ pub enum ClientMsg {
 }
 
 impl ClientMsg {
+    /// Every command `type` this protocol version knows, derived from the variants.
+    pub const TYPES: &'static [&'static str] = <ClientMsg as strum::VariantNames>::VARIANTS;
+
     /// The request id every command carries.
     pub fn req(&self) -> u64 {
         match self {
@@ -279,63 +286,6 @@ pub enum AckResult {
     Pong,
 }
 
-/// Stable error codes; clients may match on these, never on messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// The frame is not valid JSON or misses required fields.
-    BadRequest,
-    /// The frame's `type` is not a known command.
-    UnknownType,
-    /// The command needs a signed-in player.
-    Unauthorized,
-    /// Not enough balance for the bet.
-    InsufficientFunds,
-    /// Amount below the minimum bet.
-    BetTooSmall,
-    /// Amount above the maximum bet.
-    BetTooLarge,
-    /// A win would exceed the payout limit.
-    PayoutTooLarge,
-    /// Dice target outside the allowed range.
-    InvalidTarget,
-    /// Client seed empty, too long, or not printable.
-    InvalidSeed,
-    /// Idempotency key empty or too long.
-    InvalidIdempotencyKey,
-    /// The idempotency key was already used for a different command.
-    IdempotencyConflict,
-    /// The crash round is not taking bets now.
-    BettingClosed,
-    /// Already a bet in this round.
-    AlreadyBet,
-    /// No open bet to cash out.
-    NoBet,
-    /// The bet was already cashed out.
-    AlreadyCashedOut,
-    /// The round crashed before the cash-out arrived; the bet is lost.
-    RoundCrashed,
-    /// The round's stake limit would be exceeded.
-    RoundLimit,
-    /// Auto cash-out outside 1.01x..=10,000.00x.
-    InvalidAutoCashout,
-    /// Too many commands too fast.
-    RateLimited,
-    /// The frame is larger than the limit.
-    TooLarge,
-    /// Something failed on the server; nothing was changed.
-    Internal,
-}
-
-impl From<crate::money::StakeError> for ErrorCode {
-    fn from(error: crate::money::StakeError) -> ErrorCode {
-        match error {
-            crate::money::StakeError::TooSmall => ErrorCode::BetTooSmall,
-            crate::money::StakeError::TooLarge => ErrorCode::BetTooLarge,
-        }
-    }
-}
-
 /// A player as shown to themselves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlayerView {
@@ -429,6 +379,47 @@ mod tests {
             }
         );
         assert_eq!(msg.req(), 7);
+    }
+
+    #[test]
+    fn the_known_command_types_are_exactly_the_wire_tags() {
+        let one_of_each = [
+            ClientMsg::DiceBet {
+                req: 1,
+                idem: "k".into(),
+                amount: Cents(1),
+                target: 5_000,
+            },
+            ClientMsg::SetClientSeed {
+                req: 1,
+                client_seed: "s".into(),
+            },
+            ClientMsg::RotateSeed { req: 1 },
+            ClientMsg::CrashBet {
+                req: 1,
+                idem: "k".into(),
+                amount: Cents(1),
+                auto_cashout_x100: None,
+            },
+            ClientMsg::CrashCashOut { req: 1 },
+            ClientMsg::WheelBet {
+                req: 1,
+                idem: "k".into(),
+                amount: Cents(1),
+                segment: Segment::Grey,
+            },
+            ClientMsg::Ping { req: 1 },
+        ];
+        let tags: Vec<String> = one_of_each
+            .iter()
+            .map(|msg| {
+                serde_json::to_value(msg).unwrap()["type"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(tags, ClientMsg::TYPES);
     }
 
     #[test]

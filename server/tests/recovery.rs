@@ -47,17 +47,33 @@ async fn start(data: &std::path::Path) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let health = format!("http://{addr}/healthz");
+    // Owned by the Server from here on: dropped (also on a panic), it is killed and reaped.
+    let server = Server { child, addr };
+    let health = format!("http://{}/healthz", server.addr);
     for _ in 0..600 {
         if reqwest::get(&health)
             .await
             .is_ok_and(|r| r.status().is_success())
         {
-            return Server { child, addr };
+            return server;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("server did not start");
+}
+
+impl Server {
+    /// `kill -9` and reap.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 async fn register(server: &Server, name: &str) -> String {
@@ -110,37 +126,28 @@ fn is_phase(frame: &Value, phase: &str) -> bool {
         && frame["round"]["phase"] == phase
 }
 
-#[tokio::test]
-async fn after_kill_9_acknowledged_cash_outs_stand_and_open_bets_are_refunded() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = start(dir.path()).await;
-    let (alice, bob) = (
-        register(&server, "alice").await,
-        register(&server, "bob").await,
-    );
-    let mut attempt = 0;
-    let (round, cashed) = loop {
-        attempt += 1;
-        assert!(attempt <= ATTEMPTS_MAX, "no round outlived a cash-out");
-        let (mut a, mut b) = (connect(&server, &alice).await, connect(&server, &bob).await);
+/// Plays crash rounds (alice cashes out, bob stays in) and kills the server right after the
+/// cash-out, until a round is left interrupted by the kill. Returns that round, alice's
+/// cash-out reply and how many rounds were tried.
+async fn kill_mid_round(
+    server: &mut Server,
+    data: &std::path::Path,
+    alice: &str,
+    bob: &str,
+) -> (Value, Value, usize) {
+    for attempt in 1..=ATTEMPTS_MAX {
+        let (mut a, mut b) = (connect(server, alice).await, connect(server, bob).await);
         let betting = a
             .until(|f| {
                 is_phase(f, "betting") && f["round"]["betting_left_ms"].as_u64().unwrap() > 500
             })
             .await;
         let round = betting["round"]["id"].clone();
-        let idem = format!("a{attempt}");
-        assert_eq!(
-            a.call(json!({"type": "crash_bet", "idem": idem, "amount": 1_000}))
-                .await["type"],
-            "ack"
-        );
-        let idem = format!("b{attempt}");
-        assert_eq!(
-            b.call(json!({"type": "crash_bet", "idem": idem, "amount": 3_000}))
-                .await["type"],
-            "ack"
-        );
+        for (ws, idem, amount) in [(&mut a, "a", 1_000), (&mut b, "b", 3_000)] {
+            let bet =
+                json!({"type": "crash_bet", "idem": format!("{idem}{attempt}"), "amount": amount});
+            assert_eq!(ws.call(bet).await["type"], "ack");
+        }
         a.until(|f| {
             f["type"] == "crash_round"
                 && f["round"]["id"] == round
@@ -149,48 +156,59 @@ async fn after_kill_9_acknowledged_cash_outs_stand_and_open_bets_are_refunded() 
         .await;
         let cashed = a.call(json!({"type": "crash_cash_out"})).await;
         // Kill at once, before the round can end on its own.
-        server.child.kill().unwrap();
-        server.child.wait().unwrap();
+        server.kill();
         drop((a.stream.close(None).await, b.stream.next().await));
         // Restart on the same data; recovery runs before the server listens.
-        server = start(dir.path()).await;
+        *server = start(data).await;
         let phase: String = sqlx::query_scalar("SELECT phase FROM rounds WHERE id = ?")
             .bind(round.as_i64().unwrap())
-            .fetch_one(&pool(dir.path()).await)
+            .fetch_one(&pool(data).await)
             .await
             .unwrap();
         // A round that crashed before the kill was settled normally: play another one.
         if cashed["type"] == "ack" && phase != "ended" {
             assert_eq!(phase, "interrupted");
-            break (round, cashed);
+            return (round, cashed, attempt);
         }
-    };
+    }
+    panic!("no round outlived a cash-out");
+}
+
+/// The status and payout of a player's bet in a round.
+async fn bet_of(pool: &sqlx::SqlitePool, username: &str, round: &Value) -> (String, Option<i64>) {
+    sqlx::query_as(
+        "SELECT status, payout FROM round_bets b JOIN users u ON u.id = b.user_id WHERE u.username = ? AND b.round_id = ?",
+    )
+    .bind(username)
+    .bind(round.as_i64().unwrap())
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn after_kill_9_acknowledged_cash_outs_stand_and_open_bets_are_refunded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path()).await;
+    let (alice, bob) = (
+        register(&server, "alice").await,
+        register(&server, "bob").await,
+    );
+    let (round, cashed, attempts) = kill_mid_round(&mut server, dir.path(), &alice, &bob).await;
     let pool = pool(dir.path()).await;
     let payout = cashed["result"]["payout"].as_i64().unwrap();
     let a = connect(&server, &alice).await;
-    let b = connect(&server, &bob).await;
-    let cash_outs_before: i64 = a.welcome["balance"].as_i64().unwrap();
+    let balance = a.welcome["balance"].as_i64().unwrap();
     // Alice paid at most 10.00 in each earlier attempt and was paid this round's cash-out.
     assert!(
-        cash_outs_before >= 100_000 - 1_000 * attempt as i64 + payout,
-        "{cash_outs_before}"
+        balance >= 100_000 - 1_000 * attempts as i64 + payout,
+        "{balance}"
     );
-    let bob_refunded: String = sqlx::query_scalar(
-        "SELECT status FROM round_bets b JOIN users u ON u.id = b.user_id WHERE u.username = 'bob' AND b.round_id = ?",
-    )
-    .bind(round.as_i64().unwrap())
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(bob_refunded, "voided");
-    let alice_status: (String, i64) = sqlx::query_as(
-        "SELECT status, payout FROM round_bets b JOIN users u ON u.id = b.user_id WHERE u.username = 'alice' AND b.round_id = ?",
-    )
-    .bind(round.as_i64().unwrap())
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(alice_status, ("cashed".to_owned(), payout));
+    assert_eq!(bet_of(&pool, "bob", &round).await.0, "voided");
+    assert_eq!(
+        bet_of(&pool, "alice", &round).await,
+        ("cashed".to_owned(), Some(payout))
+    );
     let open: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM rounds WHERE phase IN ('betting', 'running') AND id <= ?",
     )
@@ -214,14 +232,4 @@ async fn after_kill_9_acknowledged_cash_outs_stand_and_open_bets_are_refunded() 
         .await
         .unwrap();
     assert_eq!(sum, 0);
-    let in_play: i64 = sqlx::query_scalar("SELECT balance FROM accounts WHERE kind = 'in_play'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    // Only bets of the round running now (after the restart) may be held.
-    assert!(in_play >= 0);
-    drop(b);
-    let mut server = server;
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
 }

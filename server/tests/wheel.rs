@@ -28,6 +28,16 @@ fn is_betting(frame: &Value) -> bool {
         && frame["round"]["betting_left_ms"].as_u64().unwrap() > 600
 }
 
+/// Each bet's player and payout in a `spinning` round.
+fn payouts(spin: &Value) -> Vec<(String, i64)> {
+    let bets = spin["bets"].as_array().unwrap().iter();
+    bets.map(|b| {
+        let username = b["username"].as_str().unwrap().to_owned();
+        (username, b["payout"].as_i64().unwrap())
+    })
+    .collect()
+}
+
 #[tokio::test]
 async fn everyone_sees_the_same_slot_and_only_the_right_segment_wins() {
     let app = TestApp::spawn_with_chains(None, Some((SEED, CHAIN_ROUNDS))).await;
@@ -76,17 +86,7 @@ async fn everyone_sees_the_same_slot_and_only_the_right_segment_wins() {
     let previous = chain::parse_hash(spin["round"]["previous_hash"].as_str().unwrap()).unwrap();
     assert!(chain::links_to(&hash, &previous));
     let win = 1_000 * segment.multiplier_x100() as i64 / 100;
-    let payouts: Vec<(String, i64)> = spin["bets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| {
-            (
-                b["username"].as_str().unwrap().to_owned(),
-                b["payout"].as_i64().unwrap(),
-            )
-        })
-        .collect();
+    let payouts = payouts(spin);
     assert!(payouts.contains(&("alice".to_owned(), win)), "{payouts:?}");
     assert!(payouts.contains(&("bob".to_owned(), 0)), "{payouts:?}");
 
@@ -96,23 +96,6 @@ async fn everyone_sees_the_same_slot_and_only_the_right_segment_wins() {
     );
     assert_eq!(app.ws(Some(&bob)).await.welcome["balance"], 100_000 - 2_000);
     app.assert_rounds_settled().await;
-
-    // The chain's commitment is published on /fair, in the server-rendered page.
-    let (_, terminal) = chain::build(SEED, CHAIN_ROUNDS);
-    let fair = app
-        .http()
-        .get(app.url("/fair"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        fair.contains(&hex::encode(terminal)),
-        "terminal hash published"
-    );
-    assert!(fair.contains(KNOWN_CHAIN_SALT));
 }
 
 #[tokio::test]
@@ -210,4 +193,12 @@ async fn chains_and_ended_rounds_are_published_as_json() {
     assert_eq!(unknown.status(), 404);
     let body: Value = unknown.json().await.unwrap();
     assert_eq!(body["code"], "unknown_game");
+    // The same commitment is on /fair, in the server-rendered page.
+    let fair = http.get(app.url("/fair")).send().await.unwrap();
+    let fair = fair.text().await.unwrap();
+    assert!(
+        fair.contains(&hex::encode(terminal)),
+        "terminal hash on /fair"
+    );
+    assert!(fair.contains(KNOWN_CHAIN_SALT));
 }

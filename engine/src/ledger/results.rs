@@ -4,7 +4,7 @@
 use protocol::dice::DiceError;
 use protocol::ids::{RoundBetId, RoundId};
 use protocol::limits::{CLIENT_SEED_BYTES_MAX, IDEMPOTENCY_KEY_BYTES_MAX};
-use protocol::wire::{DiceBetView, RevealedSeed, RoundBetStatus, SeedView};
+use protocol::wire::{DiceBetView, ErrorCode, RevealedSeed, RoundBetStatus, SeedView};
 use protocol::Cents;
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +43,23 @@ pub enum LedgerError {
     /// The database refused the batch; nothing was written.
     #[error("storage error; nothing was changed")]
     Storage,
+}
+
+impl LedgerError {
+    /// The wire error code: the one mapping from ledger refusals to what clients see.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            LedgerError::InsufficientFunds { .. } => ErrorCode::InsufficientFunds,
+            LedgerError::Dice(dice) => dice.code(),
+            LedgerError::InvalidSeed => ErrorCode::InvalidSeed,
+            LedgerError::InvalidIdempotencyKey => ErrorCode::InvalidIdempotencyKey,
+            LedgerError::IdempotencyConflict => ErrorCode::IdempotencyConflict,
+            LedgerError::BetNotOpen
+            | LedgerError::NoWallet
+            | LedgerError::Unavailable
+            | LedgerError::Storage => ErrorCode::Internal,
+        }
+    }
 }
 
 /// A settled dice bet and the balance right after it; also what a retry with the same

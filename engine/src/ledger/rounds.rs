@@ -252,16 +252,32 @@ impl Work<'_> {
         settlements: Vec<Settlement>,
         end: Option<RoundEnd>,
     ) -> Result<Vec<Payout>, LedgerError> {
-        let mut checked = Vec::with_capacity(settlements.len());
-        for settlement in &settlements {
+        let mut checked = self.check_settlements(round, &settlements)?;
+        if end.is_some() {
+            checked.extend(self.void_unsettled(round, &checked)?);
+        }
+        let payouts = checked
+            .into_iter()
+            .map(|(settlement, open)| self.post_settlement(settlement, open))
+            .collect();
+        if let Some(end) = end {
+            self.end_round(round, end);
+        }
+        Ok(payouts)
+    }
+
+    /// Each settlement's open bet, refusing bets that are not open in `round` or listed twice.
+    fn check_settlements(
+        &mut self,
+        round: RoundId,
+        settlements: &[Settlement],
+    ) -> Result<Vec<(Settlement, OpenBet)>, LedgerError> {
+        let mut checked: Vec<(Settlement, OpenBet)> = Vec::with_capacity(settlements.len());
+        for settlement in settlements {
             let open = self
                 .open_bet(settlement.bet)
                 .ok_or(LedgerError::BetNotOpen)?;
-            if open.round != round
-                || checked
-                    .iter()
-                    .any(|(s, _): &(Settlement, OpenBet)| s.bet == settlement.bet)
-            {
+            if open.round != round || checked.iter().any(|(s, _)| s.bet == settlement.bet) {
                 return Err(LedgerError::BetNotOpen);
             }
             if self.player(open.player).is_none() {
@@ -269,102 +285,110 @@ impl Work<'_> {
             }
             checked.push((*settlement, open));
         }
-        if end.is_some() {
-            for bet in self.unsettled_bets(round, &checked) {
-                let open = self.open_bet(bet).expect("listed from the open bets");
-                if self.player(open.player).is_none() {
-                    return Err(LedgerError::NoWallet);
-                }
-                tracing::error!(
-                    round = round.0,
-                    bet = bet.0,
-                    player = open.player.0,
-                    stake = open.stake.0,
-                    "a round ended with a bet its game did not settle; voiding it"
-                );
-                let outcome = BetOutcome::Voided;
-                checked.push((Settlement { bet, outcome }, open));
+        Ok(checked)
+    }
+
+    /// Voids, loudly, the bets of an ending round that its game did not settle.
+    fn void_unsettled(
+        &mut self,
+        round: RoundId,
+        checked: &[(Settlement, OpenBet)],
+    ) -> Result<Vec<(Settlement, OpenBet)>, LedgerError> {
+        let mut voids = Vec::new();
+        for bet in self.unsettled_bets(round, checked) {
+            let open = self.open_bet(bet).expect("listed from the open bets");
+            if self.player(open.player).is_none() {
+                return Err(LedgerError::NoWallet);
             }
-        }
-        let now_ms = self.now_ms;
-        let mut payouts = Vec::with_capacity(checked.len());
-        for (settlement, open) in checked {
-            let stake = open.stake.0;
-            let (status, multiplier, payout, kind) = match settlement.outcome {
-                BetOutcome::CashedOut { multiplier_x100 } => (
-                    "cashed",
-                    Some(multiplier_x100),
-                    payout_cents(stake, multiplier_x100),
-                    TxKind::BetSettle,
-                ),
-                BetOutcome::Won { multiplier_x100 } => (
-                    "won",
-                    Some(multiplier_x100),
-                    payout_cents(stake, multiplier_x100),
-                    TxKind::BetSettle,
-                ),
-                BetOutcome::Lost => ("lost", None, 0, TxKind::BetSettle),
-                BetOutcome::Voided => ("voided", None, stake, TxKind::BetVoid),
-            };
-            let account = self.players[&open.player].account;
-            let tx = self.new_tx_for(kind, open.player, None, Some(settlement.bet));
-            self.post(
-                tx,
-                &[
-                    (IN_PLAY, -stake),
-                    (HOUSE, stake - payout),
-                    (account, payout),
-                ],
+            tracing::error!(
+                round = round.0,
+                bet = bet.0,
+                player = open.player.0,
+                stake = open.stake.0,
+                "a round ended with a bet its game did not settle; voiding it"
             );
-            self.rows.round_bets_settled.push(RoundBetSettled {
-                id: settlement.bet,
-                status,
-                multiplier_x100: multiplier.map(|m| m as i64),
-                payout,
-                at_ms: now_ms,
-            });
-            self.settled_bets.insert(settlement.bet);
-            payouts.push(Payout {
-                bet: settlement.bet,
-                player: open.player,
-                outcome: settlement.outcome,
-                paid: Cents(payout),
-            });
-            if payout > 0 {
-                self.events.push(Event::Balance {
-                    player: open.player,
-                });
-            }
+            let outcome = BetOutcome::Voided;
+            voids.push((Settlement { bet, outcome }, open));
         }
+        Ok(voids)
+    }
+
+    /// Posts one checked settlement: in_play gives the stake back, the house pays the rest.
+    fn post_settlement(&mut self, settlement: Settlement, open: OpenBet) -> Payout {
+        let stake = open.stake.0;
+        let (status, multiplier, payout, kind) = match settlement.outcome {
+            BetOutcome::CashedOut { multiplier_x100 } => (
+                "cashed",
+                Some(multiplier_x100),
+                payout_cents(stake, multiplier_x100),
+                TxKind::BetSettle,
+            ),
+            BetOutcome::Won { multiplier_x100 } => (
+                "won",
+                Some(multiplier_x100),
+                payout_cents(stake, multiplier_x100),
+                TxKind::BetSettle,
+            ),
+            BetOutcome::Lost => ("lost", None, 0, TxKind::BetSettle),
+            BetOutcome::Voided => ("voided", None, stake, TxKind::BetVoid),
+        };
+        let account = self.players[&open.player].account;
+        let tx = self.new_tx_for(kind, open.player, None, Some(settlement.bet));
+        let entries = [
+            (IN_PLAY, -stake),
+            (HOUSE, stake - payout),
+            (account, payout),
+        ];
+        self.post(tx, &entries);
+        self.rows.round_bets_settled.push(RoundBetSettled {
+            id: settlement.bet,
+            status,
+            multiplier_x100: multiplier.map(|m| m as i64),
+            payout,
+            at_ms: self.now_ms,
+        });
+        self.settled_bets.insert(settlement.bet);
+        if payout > 0 {
+            self.events.push(Event::Balance {
+                player: open.player,
+            });
+        }
+        Payout {
+            bet: settlement.bet,
+            player: open.player,
+            outcome: settlement.outcome,
+            paid: Cents(payout),
+        }
+    }
+
+    /// Writes how the round finished.
+    fn end_round(&mut self, round: RoundId, end: RoundEnd) {
+        let at_ms = self.now_ms;
         match end {
-            None => {}
-            Some(RoundEnd::Ended { hash, outcome }) => {
-                self.rows.round_updates.push(RoundUpdate::Ended {
-                    round,
-                    phase: "ended",
-                    hash: Some(hash),
-                    outcome: Some(outcome),
-                    at_ms: now_ms,
-                })
-            }
-            Some(RoundEnd::Interrupted { detail }) => {
+            RoundEnd::Ended { hash, outcome } => self.rows.round_updates.push(RoundUpdate::Ended {
+                round,
+                phase: "ended",
+                hash: Some(hash),
+                outcome: Some(outcome),
+                at_ms,
+            }),
+            RoundEnd::Interrupted { detail } => {
                 self.rows.round_updates.push(RoundUpdate::Ended {
                     round,
                     phase: "interrupted",
                     hash: None,
                     outcome: None,
-                    at_ms: now_ms,
+                    at_ms,
                 });
                 self.rows
                     .audit
-                    .push(("round_interrupted".into(), detail, now_ms));
+                    .push(("round_interrupted".into(), detail, at_ms));
             }
-            Some(RoundEnd::Repaired { detail }) => {
+            RoundEnd::Repaired { detail } => {
                 self.rows
                     .audit
-                    .push(("round_repaired".into(), detail, now_ms));
+                    .push(("round_repaired".into(), detail, at_ms));
             }
         }
-        Ok(payouts)
     }
 }

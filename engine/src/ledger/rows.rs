@@ -158,8 +158,17 @@ impl Rows {
         }
     }
 
-    /// Writes every row inside the caller's open transaction.
+    /// Writes every row inside the caller's open transaction, in the order their references
+    /// need.
     pub async fn write(&self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+        self.write_wallets(conn).await?;
+        self.write_rounds(conn).await?;
+        self.write_money(conn).await?;
+        self.write_outcomes(conn).await
+    }
+
+    /// New wallets and seed changes.
+    async fn write_wallets(&self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
         for chunk in self.accounts.chunks(SQL_BIND_PARAMS_MAX / 2) {
             let mut q =
                 QueryBuilder::<Sqlite>::new("INSERT INTO accounts (id, kind, user_id, balance) ");
@@ -203,7 +212,11 @@ impl Rows {
             });
             q.build().execute(&mut *conn).await?;
         }
-        self.write_rounds(conn).await?;
+        Ok(())
+    }
+
+    /// Ledger transactions, their entries, dice bets and idempotency keys.
+    async fn write_money(&self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
         for chunk in self.txs.chunks(SQL_BIND_PARAMS_MAX / 6) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO ledger_txs (id, kind, user_id, bet_id, round_bet_id, created_at) ",
@@ -260,6 +273,11 @@ impl Rows {
             });
             q.build().execute(&mut *conn).await?;
         }
+        Ok(())
+    }
+
+    /// Settled round bets, audit entries and the final balances.
+    async fn write_outcomes(&self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
         for chunk in self.round_bets_settled.chunks(SQL_BIND_PARAMS_MAX / 5) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "WITH v(id, status, multiplier_x100, payout, settled_at) AS (",

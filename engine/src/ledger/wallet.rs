@@ -90,49 +90,9 @@ impl Work<'_> {
                 _ => Err(LedgerError::IdempotencyConflict),
             };
         }
-        let now_ms = self.now_ms;
-        let bet_id = BetId(self.next.bet);
-        let state = self.player(player).ok_or(LedgerError::NoWallet)?;
-        if state.balance < wager.amount.0 {
-            return Err(LedgerError::InsufficientFunds {
-                balance: Cents(state.balance),
-                needed: wager.amount,
-            });
-        }
-        let seed = &mut state.seed;
-        let nonce = seed.next_nonce;
-        let roll = dice::roll(&seed.server_seed, &seed.client_seed, nonce);
-        seed.next_nonce += 1;
-        let payout = wager.payout_for(roll);
-        let (account, username) = (state.account, state.username.clone());
-        let bet = DiceBetView {
-            id: bet_id,
-            amount: wager.amount,
-            target: wager.target,
-            roll,
-            multiplier_x100: wager.multiplier_x100(),
-            payout,
-            nonce,
-            seed_commitment: seed.commitment.clone(),
-            client_seed: seed.client_seed.clone(),
-        };
-        let seed_id = seed.id;
-        self.next.bet += 1;
-        let hold = self.new_tx(TxKind::BetHold, player, Some(bet.id));
-        self.post(
-            hold,
-            &[(account, -wager.amount.0), (IN_PLAY, wager.amount.0)],
-        );
-        let settle = self.new_tx(TxKind::BetSettle, player, Some(bet.id));
-        let house_net = wager.amount.0 - payout.0;
-        self.post(
-            settle,
-            &[
-                (IN_PLAY, -wager.amount.0),
-                (HOUSE, house_net),
-                (account, payout.0),
-            ],
-        );
+        let (bet, seed_id, account, username) = self.roll_dice(player, &wager)?;
+        self.post_dice(player, account, &bet);
+        let (now_ms, roll, payout) = (self.now_ms, bet.roll, bet.payout);
         let balance = Cents(self.players[&player].balance);
         self.rows.bets.push(BetRow {
             player,
@@ -161,6 +121,55 @@ impl Work<'_> {
             payout,
         }));
         Ok(receipt)
+    }
+
+    /// Draws the roll of the player's next nonce (checking the balance first) and advances the
+    /// nonce; returns the bet, the seed it used, the player's account and username.
+    fn roll_dice(
+        &mut self,
+        player: PlayerId,
+        wager: &DiceWager,
+    ) -> Result<(DiceBetView, SeedId, AccountId, String), LedgerError> {
+        let bet_id = BetId(self.next.bet);
+        let state = self.player(player).ok_or(LedgerError::NoWallet)?;
+        if state.balance < wager.amount.0 {
+            return Err(LedgerError::InsufficientFunds {
+                balance: Cents(state.balance),
+                needed: wager.amount,
+            });
+        }
+        let seed = &mut state.seed;
+        let nonce = seed.next_nonce;
+        let roll = dice::roll(&seed.server_seed, &seed.client_seed, nonce);
+        seed.next_nonce += 1;
+        let bet = DiceBetView {
+            id: bet_id,
+            amount: wager.amount,
+            target: wager.target,
+            roll,
+            multiplier_x100: wager.multiplier_x100(),
+            payout: wager.payout_for(roll),
+            nonce,
+            seed_commitment: seed.commitment.clone(),
+            client_seed: seed.client_seed.clone(),
+        };
+        let found = (seed.id, state.account, state.username.clone());
+        self.next.bet += 1;
+        Ok((bet, found.0, found.1, found.2))
+    }
+
+    /// A dice bet's two transactions: the hold, then its settlement.
+    fn post_dice(&mut self, player: PlayerId, account: AccountId, bet: &DiceBetView) {
+        let (stake, payout) = (bet.amount.0, bet.payout.0);
+        let hold = self.new_tx(TxKind::BetHold, player, Some(bet.id));
+        self.post(hold, &[(account, -stake), (IN_PLAY, stake)]);
+        let settle = self.new_tx(TxKind::BetSettle, player, Some(bet.id));
+        let entries = [
+            (IN_PLAY, -stake),
+            (HOUSE, stake - payout),
+            (account, payout),
+        ];
+        self.post(settle, &entries);
     }
 
     pub(super) fn rotate(&mut self, player: PlayerId) -> Result<SeedChange, LedgerError> {

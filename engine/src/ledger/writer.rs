@@ -112,67 +112,15 @@ impl Writer {
         tracing::info!("ledger writer stopped");
     }
 
+    /// Applies a batch to a working copy, commits its rows in one transaction, and only then
+    /// adopts the copy, answers and publishes.
     async fn process(&mut self, batch: Vec<Request>) {
         if self.players.len() > LEDGER_CACHE_PLAYERS_MAX {
             self.players.clear();
         }
-        let mut unavailable = HashSet::new();
-        let mut touched: Vec<PlayerId> = Vec::with_capacity(batch.len());
-        for request in &batch {
-            match &request.op {
-                Op::Settle {
-                    round,
-                    settlements,
-                    end,
-                } => {
-                    touched.extend(
-                        settlements
-                            .iter()
-                            .filter_map(|s| self.open_bets.get(&s.bet).map(|b| b.player)),
-                    );
-                    // Ending a round settles every bet still open in it.
-                    if end.is_some() {
-                        touched.extend(
-                            self.open_bets
-                                .values()
-                                .filter(|b| b.round == *round)
-                                .map(|b| b.player),
-                        );
-                    }
-                }
-                _ => touched.push(request.player),
-            }
-        }
-        for player in touched {
-            if self.players.contains_key(&player) || unavailable.contains(&player) {
-                continue;
-            }
-            match self.load_player(player).await {
-                Ok(Some(state)) => {
-                    self.players.insert(player, state);
-                }
-                Ok(None) => {}
-                Err(error) => {
-                    tracing::error!(%error, %player, "loading a player's ledger state failed");
-                    unavailable.insert(player);
-                }
-            }
-        }
+        let unavailable = self.load_players(&batch).await;
         let started = std::time::Instant::now();
-        let keys: HashMap<String, KeyKind> = batch
-            .iter()
-            .filter_map(|r| match &r.op {
-                Op::Dice { idem, .. } => {
-                    Some((scoped_key(r.player, KeyKind::Dice, idem), KeyKind::Dice))
-                }
-                Op::RoundBet(bet) | Op::FindRoundBet(bet) => Some((
-                    scoped_key(r.player, KeyKind::Round, &bet.idem),
-                    KeyKind::Round,
-                )),
-                _ => None,
-            })
-            .collect();
-        let known = match self.known_keys(&keys).await {
+        let known = match self.known_keys(&batch_keys(&batch)).await {
             Ok(known) => known,
             Err(error) => {
                 tracing::error!(%error, "reading idempotency keys failed");
@@ -180,7 +128,6 @@ impl Writer {
                 return;
             }
         };
-
         let mut work = Work::new(
             &self.players,
             self.system.clone(),
@@ -189,10 +136,8 @@ impl Writer {
             &self.open_bets,
             now_ms(),
         );
-        let mut replies: Vec<(
-            oneshot::Sender<Result<Reply, LedgerError>>,
-            Result<Reply, LedgerError>,
-        )> = Vec::with_capacity(batch.len());
+        let mut replies: Vec<(Answer, Result<Reply, LedgerError>)> =
+            Vec::with_capacity(batch.len());
         for Request { player, op, reply } in batch {
             let result = if unavailable.contains(&player) {
                 Err(LedgerError::Storage)
@@ -235,6 +180,54 @@ impl Writer {
             let _ = reply.send(result);
         }
         work::publish(&self.hub, events, &self.players);
+    }
+
+    /// Loads the state of every player the batch touches that is not cached; returns the
+    /// players whose state could not be read (their commands fail with a storage error).
+    async fn load_players(&mut self, batch: &[Request]) -> HashSet<PlayerId> {
+        let mut unavailable = HashSet::new();
+        for player in self.touched(batch) {
+            if self.players.contains_key(&player) || unavailable.contains(&player) {
+                continue;
+            }
+            match self.load_player(player).await {
+                Ok(Some(state)) => {
+                    self.players.insert(player, state);
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::error!(%error, %player, "loading a player's ledger state failed");
+                    unavailable.insert(player);
+                }
+            }
+        }
+        unavailable
+    }
+
+    /// The players whose balances a batch may move.
+    fn touched(&self, batch: &[Request]) -> Vec<PlayerId> {
+        let mut touched = Vec::with_capacity(batch.len());
+        for request in batch {
+            let Op::Settle {
+                round,
+                settlements,
+                end,
+            } = &request.op
+            else {
+                touched.push(request.player);
+                continue;
+            };
+            let listed = settlements
+                .iter()
+                .filter_map(|s| self.open_bets.get(&s.bet));
+            touched.extend(listed.map(|b| b.player));
+            // Ending a round settles every bet still open in it.
+            if end.is_some() {
+                let open = self.open_bets.values().filter(|b| b.round == *round);
+                touched.extend(open.map(|b| b.player));
+            }
+        }
+        touched
     }
 
     async fn commit(&mut self, rows: &super::rows::Rows) -> Result<(), sqlx::Error> {
@@ -370,6 +363,26 @@ impl Writer {
             replayed: true,
         })
     }
+}
+
+/// Where a command's answer goes.
+type Answer = oneshot::Sender<Result<Reply, LedgerError>>;
+
+/// The idempotency keys a batch's commands carry, with their kinds.
+fn batch_keys(batch: &[Request]) -> HashMap<String, KeyKind> {
+    batch
+        .iter()
+        .filter_map(|r| match &r.op {
+            Op::Dice { idem, .. } => {
+                Some((scoped_key(r.player, KeyKind::Dice, idem), KeyKind::Dice))
+            }
+            Op::RoundBet(bet) | Op::FindRoundBet(bet) => Some((
+                scoped_key(r.player, KeyKind::Round, &bet.idem),
+                KeyKind::Round,
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 fn fail_all(batch: Vec<Request>) {

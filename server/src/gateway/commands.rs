@@ -4,9 +4,9 @@
 
 use engine::accounts::Session;
 use engine::hub::Outbox;
-use engine::ledger::LedgerError;
+use engine::ledger::{LedgerError, SeedChange};
+use engine::rounds::RoundError;
 use engine::Engine;
-use protocol::dice::DiceError;
 use protocol::wire::{AckResult, ErrorCode};
 use protocol::{ClientMsg, ServerMsg};
 use tokio::time::Instant;
@@ -19,69 +19,49 @@ pub struct Context {
     pub outbox: Outbox,
 }
 
-/// Command types this protocol version knows, to tell "unknown type" from "bad fields".
-const KNOWN_TYPES: [&str; 7] = [
-    "dice_bet",
-    "set_client_seed",
-    "rotate_seed",
-    "crash_bet",
-    "crash_cash_out",
-    "wheel_bet",
-    "ping",
-];
-
-/// Decodes a text frame; on failure returns the `req` (if readable), a code and a message.
+/// Decodes a text frame, parsing it once when it is a valid command; on failure returns the
+/// `req` (if readable), a code and a message.
 pub fn decode(text: &str) -> Result<ClientMsg, (Option<u64>, ErrorCode, String)> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        (
+    serde_json::from_str(text).map_err(|error| refusal_of(text, &error))
+}
+
+/// Why a frame is not a command: not JSON, no `type`, an unknown `type`, or bad fields.
+fn refusal_of(text: &str, error: &serde_json::Error) -> (Option<u64>, ErrorCode, String) {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+        return (
             None,
             ErrorCode::BadRequest,
-            format!("frame is not valid JSON: {e}"),
-        )
-    })?;
-    let req = value.get("req").and_then(serde_json::Value::as_u64);
-    let Some(kind) = value
-        .get("type")
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_owned)
-    else {
-        return Err((req, ErrorCode::BadRequest, "frame has no \"type\"".into()));
+            format!("frame is not valid JSON: {error}"),
+        );
     };
-    if !KNOWN_TYPES.contains(&kind.as_str()) {
-        return Err((
+    let req = value.get("req").and_then(serde_json::Value::as_u64);
+    match value.get("type").and_then(serde_json::Value::as_str) {
+        None => (req, ErrorCode::BadRequest, "frame has no \"type\"".into()),
+        Some(kind) if !ClientMsg::TYPES.contains(&kind) => (
             req,
             ErrorCode::UnknownType,
             format!("unknown command type \"{kind}\""),
-        ));
+        ),
+        Some(kind) => (
+            req,
+            ErrorCode::BadRequest,
+            format!("invalid {kind}: {error}"),
+        ),
     }
-    serde_json::from_value(value)
-        .map_err(|e| (req, ErrorCode::BadRequest, format!("invalid {kind}: {e}")))
 }
 
-fn ledger_error(error: LedgerError) -> (ErrorCode, String) {
-    let code = match &error {
-        LedgerError::InsufficientFunds { .. } => ErrorCode::InsufficientFunds,
-        LedgerError::Dice(DiceError::Stake(stake)) => (*stake).into(),
-        LedgerError::Dice(DiceError::InvalidTarget) => ErrorCode::InvalidTarget,
-        LedgerError::Dice(DiceError::PayoutTooLarge) => ErrorCode::PayoutTooLarge,
-        LedgerError::InvalidSeed => ErrorCode::InvalidSeed,
-        LedgerError::InvalidIdempotencyKey => ErrorCode::InvalidIdempotencyKey,
-        LedgerError::IdempotencyConflict => ErrorCode::IdempotencyConflict,
-        LedgerError::BetNotOpen
-        | LedgerError::NoWallet
-        | LedgerError::Unavailable
-        | LedgerError::Storage => ErrorCode::Internal,
-    };
-    (code, error.to_string())
+/// A refused command's `error` code and message.
+type Refusal = (ErrorCode, String);
+
+fn ledger_refusal(error: LedgerError) -> Refusal {
+    (error.code(), error.to_string())
+}
+
+fn round_refusal(error: RoundError) -> Refusal {
+    (error.code(), error.to_string())
 }
 
 impl Context {
-    fn crash(&self) -> Result<&engine::crash::Crash, (ErrorCode, String)> {
-        self.engine
-            .crash()
-            .ok_or((ErrorCode::Internal, "the crash game is not running".into()))
-    }
-
     /// Sends an `error` reply.
     pub fn error(&self, req: Option<u64>, code: ErrorCode, message: &str) {
         self.outbox.send(&ServerMsg::Error {
@@ -105,76 +85,56 @@ impl Context {
         self.outbox.send(&reply);
     }
 
-    async fn execute(
-        &self,
-        command: ClientMsg,
-        received: Instant,
-    ) -> Result<AckResult, (ErrorCode, String)> {
+    async fn execute(&self, command: ClientMsg, received: Instant) -> Result<AckResult, Refusal> {
         if let ClientMsg::Ping { .. } = command {
             return Ok(AckResult::Pong);
         }
         let Some(session) = &self.session else {
             return Err((ErrorCode::Unauthorized, "log in to do that".into()));
         };
-        let player = session.player.id;
-        let ledger = self.engine.ledger();
+        let (player, ledger) = (session.player.clone(), self.engine.ledger());
         match command {
             ClientMsg::DiceBet {
                 idem,
                 amount,
                 target,
                 ..
-            } => ledger
-                .dice_bet(player, &idem, amount, target)
-                .await
-                .map(|receipt| AckResult::Dice {
+            } => {
+                let receipt = ledger.dice_bet(player.id, &idem, amount, target).await;
+                let receipt = receipt.map_err(ledger_refusal)?;
+                Ok(AckResult::Dice {
                     bet: receipt.bet,
                     balance: receipt.balance,
-                }),
-            ClientMsg::SetClientSeed { client_seed, .. } => ledger
-                .set_client_seed(player, &client_seed)
-                .await
-                .map(|change| AckResult::Seed {
-                    seed: change.seed,
-                    revealed: change.revealed,
-                }),
-            ClientMsg::RotateSeed { .. } => {
-                ledger
-                    .rotate_seed(player)
-                    .await
-                    .map(|change| AckResult::Seed {
-                        seed: change.seed,
-                        revealed: change.revealed,
-                    })
+                })
             }
+            ClientMsg::SetClientSeed { client_seed, .. } => {
+                seed_ack(ledger.set_client_seed(player.id, &client_seed).await)
+            }
+            ClientMsg::RotateSeed { .. } => seed_ack(ledger.rotate_seed(player.id).await),
             ClientMsg::CrashBet {
                 idem,
                 amount,
                 auto_cashout_x100,
                 ..
             } => {
-                let crash = self.crash()?;
-                return crash
-                    .bet(session.player.clone(), idem, amount, auto_cashout_x100)
-                    .await
-                    .map(|ack| AckResult::CrashBet {
-                        round: ack.round,
-                        balance: ack.balance,
-                        status: ack.status,
-                        payout: ack.payout,
-                    })
-                    .map_err(|e| (e.code(), e.to_string()));
+                let crash = self.engine.crash().ok_or_else(not_running)?;
+                let ack = crash.bet(player, idem, amount, auto_cashout_x100).await;
+                let ack = ack.map_err(round_refusal)?;
+                Ok(AckResult::CrashBet {
+                    round: ack.round,
+                    balance: ack.balance,
+                    status: ack.status,
+                    payout: ack.payout,
+                })
             }
             ClientMsg::CrashCashOut { .. } => {
-                let crash = self.crash()?;
-                return crash
-                    .cash_out(player, received)
-                    .await
-                    .map(|ack| AckResult::CrashCashOut {
-                        multiplier_x100: ack.multiplier_x100,
-                        payout: ack.payout,
-                    })
-                    .map_err(|e| (e.code(), e.to_string()));
+                let crash = self.engine.crash().ok_or_else(not_running)?;
+                let ack = crash.cash_out(player.id, received).await;
+                let ack = ack.map_err(round_refusal)?;
+                Ok(AckResult::CrashCashOut {
+                    multiplier_x100: ack.multiplier_x100,
+                    payout: ack.payout,
+                })
             }
             ClientMsg::WheelBet {
                 idem,
@@ -182,25 +142,31 @@ impl Context {
                 segment,
                 ..
             } => {
-                let wheel = self
-                    .engine
-                    .wheel()
-                    .ok_or((ErrorCode::Internal, "the wheel is not running".into()))?;
-                return wheel
-                    .bet(session.player.clone(), idem, amount, segment)
-                    .await
-                    .map(|ack| AckResult::WheelBet {
-                        round: ack.round,
-                        balance: ack.balance,
-                        status: ack.status,
-                        payout: ack.payout,
-                    })
-                    .map_err(|e| (e.code(), e.to_string()));
+                let wheel = self.engine.wheel().ok_or_else(not_running)?;
+                let ack = wheel.bet(player, idem, amount, segment).await;
+                let ack = ack.map_err(round_refusal)?;
+                Ok(AckResult::WheelBet {
+                    round: ack.round,
+                    balance: ack.balance,
+                    status: ack.status,
+                    payout: ack.payout,
+                })
             }
             ClientMsg::Ping { .. } => Ok(AckResult::Pong),
         }
-        .map_err(ledger_error)
     }
+}
+
+fn seed_ack(change: Result<SeedChange, LedgerError>) -> Result<AckResult, Refusal> {
+    let change = change.map_err(ledger_refusal)?;
+    Ok(AckResult::Seed {
+        seed: change.seed,
+        revealed: change.revealed,
+    })
+}
+
+fn not_running() -> Refusal {
+    (ErrorCode::Internal, "that game is not running".into())
 }
 
 #[cfg(test)]
