@@ -63,3 +63,16 @@ CREATE TABLE round_chains (
 );
 INSERT INTO round_chains SELECT id, game, seed, terminal_hash, salt, rounds, created_at FROM round_chains_copy;
 DROP TABLE round_chains_copy;
+
+-- Round bets' idempotency fingerprints no longer name the round (a retry in a later round is the
+-- same command) and carry the game and its choice: rewrite the stored ones from their bets, so a
+-- retry of a bet placed before this migration is still recognised. Their results still read
+-- '<bet id>:<balance>'.
+UPDATE idempotency
+SET fingerprint = (
+    SELECT 'round:' || r.game || ':' || b.amount || ':' || b.choice
+    FROM round_bets b JOIN rounds r ON r.id = b.round_id
+    WHERE b.id = CAST(substr(idempotency.result, 1, instr(idempotency.result, ':') - 1) AS INTEGER)
+)
+WHERE substr(scoped_key, instr(scoped_key, ':') + 1, 6) = 'round:'
+  AND instr(result, ':') > 0;

@@ -121,6 +121,9 @@ pub struct CrashGame {
     hub: Hub,
     timing: CrashTiming,
     history: VecDeque<CrashHistoryItem>,
+    /// The running round and the index of its next tick (ticks go out at its start and then
+    /// every `tick_ms`, aligned to the start; missed ones are skipped, never sent in a burst).
+    next_tick: (RoundId, u64),
 }
 
 impl CrashGame {
@@ -135,6 +138,7 @@ impl CrashGame {
             hub,
             timing,
             history,
+            next_tick: (RoundId(0), 0),
         })
     }
 }
@@ -318,13 +322,13 @@ impl RoundGame for CrashGame {
 
     fn next_wake(&self, round: &Round<Self>) -> Option<Instant> {
         let (started, crash_at) = (round.running_at?, crash_instant(round)?);
-        let now = Instant::now();
-        if now >= crash_at {
+        if Instant::now() >= crash_at {
             return None;
         }
-        let tick_ms = self.timing.tick_ms.max(1);
-        let ticks = now.duration_since(started).as_millis() as u64 / tick_ms + 1;
-        Some(crash_at.min(started + Duration::from_millis(ticks * tick_ms)))
+        let (tick_round, index) = self.next_tick;
+        let index = if tick_round == round.id { index } else { 0 };
+        let tick = started + Duration::from_millis(index * self.timing.tick_ms.max(1));
+        Some(crash_at.min(tick))
     }
 
     fn wake(&mut self, round: &Round<Self>, now: Instant, plays: &mut Plays) {
@@ -335,6 +339,7 @@ impl RoundGame for CrashGame {
             return;
         }
         let elapsed_ms = now.duration_since(started).as_millis() as u64;
+        self.next_tick = (round.id, elapsed_ms / self.timing.tick_ms.max(1) + 1);
         let multiplier_x100 = multiplier_x100_at(elapsed_ms);
         Self::cash_outs_due(round, multiplier_x100, plays);
         let id = round.id;

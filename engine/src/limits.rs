@@ -58,6 +58,9 @@ pub const ROUND_QUEUE_COMMANDS_MAX: usize = 4_096;
 /// beyond it a retry is refused with `rate_limited`.
 pub const ROUND_RETRIES_WAITING_MAX: usize = 4_096;
 
+/// Attempts at a round's final settlement when storage fails, a pause apart; after the last
+/// the round is left to start-up recovery (its open bets are voided) and is not revealed.
+pub const ROUND_SETTLE_ATTEMPTS_MAX: u32 = 5;
 /// Wheel betting window (15 s).
 pub const WHEEL_BETTING_MS: u64 = 15_000;
 /// How long the wheel spins after betting closes (5 s): a round every ~20 s.

@@ -32,6 +32,9 @@ async fn a_database_with_round_bets_keeps_every_row_when_games_become_owned_by_c
                                            (2, 1, 1, 300, NULL, NULL, 'lost', NULL, 0, 0, 2), \
                                            (3, 2, 1, 100, NULL, 'blue', 'won', 300, 300, 0, 2)",
             "INSERT INTO ledger_txs (id, kind, user_id, bet_id, created_at, round_bet_id) VALUES (1, 'bet_hold', 1, NULL, 0, 1)",
+            "INSERT INTO idempotency VALUES ('1:round:k1', 'round:1:500:Some(200):None', '1:99500', 0), \
+                                            ('1:round:k3', 'round:2:100:None:Some(Blue)', '3:99400', 0), \
+                                            ('1:dice:x:round:y', 'dice:100:5000', '7:100', 0)",
         ] {
             sqlx::query(statement).execute(&mut conn).await.unwrap();
         }
@@ -57,6 +60,20 @@ async fn a_database_with_round_bets_keeps_every_row_when_games_become_owned_by_c
             .await
             .unwrap();
     assert_eq!(round_bet_of_tx, 1);
+    let fingerprints: Vec<(String, String)> =
+        sqlx::query_as("SELECT scoped_key, fingerprint FROM idempotency ORDER BY scoped_key")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        fingerprints,
+        vec![
+            ("1:dice:x:round:y".to_owned(), "dice:100:5000".to_owned()),
+            ("1:round:k1".to_owned(), "round:crash:500:200".to_owned()),
+            ("1:round:k3".to_owned(), "round:wheel:100:blue".to_owned()),
+        ],
+        "round bets' fingerprints are rewritten from their bets; other keys are untouched"
+    );
     let rounds = sqlx::query("SELECT game, outcome FROM rounds ORDER BY id")
         .fetch_all(pool)
         .await

@@ -18,7 +18,7 @@ use super::{BetAck, CashOutAck, RoundError, RoundsError};
 use crate::hub::{Hub, Outbox};
 use crate::ledger::rounds::{BetOutcome, Payout, RoundEnd, Settlement};
 use crate::ledger::{Ledger, LedgerError};
-use crate::limits::ROUND_QUEUE_COMMANDS_MAX;
+use crate::limits::{ROUND_QUEUE_COMMANDS_MAX, ROUND_SETTLE_ATTEMPTS_MAX};
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 use protocol::chain::ChainHash;
@@ -179,6 +179,7 @@ impl<G: RoundGame> RoundHandle<G> {
             next_number,
             queue,
             in_flight: FuturesUnordered::new(),
+            lookups: FuturesUnordered::new(),
         };
         tokio::spawn(driver.run());
         Ok(RoundHandle { commands })
@@ -230,7 +231,20 @@ struct Driver<G: RoundGame> {
     chain: Chain,
     next_number: i64,
     queue: mpsc::Receiver<Command<G>>,
+    /// Holds and early settlements: betting closes, and a round ends, only once they are answered.
     in_flight: FuturesUnordered<BoxFuture<'static, Done>>,
+    /// Look-ups answering refused bets from the ledger's record: polled, never waited for.
+    lookups: FuturesUnordered<BoxFuture<'static, Done>>,
+}
+
+/// How a round's final settlement went.
+enum EndSettlement {
+    /// Committed: what each bet paid.
+    Settled(Vec<Payout>),
+    /// It could not be committed: the round is left to start-up recovery, and not revealed.
+    Abandoned,
+    /// The ledger is gone: the game stops.
+    Stopped,
 }
 
 /// What one turn of the select loop did.
@@ -328,6 +342,10 @@ impl<G: RoundGame> Driver<G> {
                 self.done(round, done);
                 Step::Served
             }
+            Some(done) = self.lookups.next(), if !self.lookups.is_empty() => {
+                self.done(round, done);
+                Step::Served
+            }
             command = self.queue.recv() => match command {
                 Some(command) => {
                     self.handle(round, command);
@@ -368,14 +386,21 @@ impl<G: RoundGame> Driver<G> {
         true
     }
 
-    /// Ends the round: early settlements in flight finish, then every open bet settles with the
-    /// round's end in one transaction (retried until it commits: nothing is revealed before).
+    /// Ends the round: early settlements in flight finish, and commands already received are
+    /// handled (a cash-out read before the crash counts); then every open bet settles with the
+    /// round's end in one transaction, and only once it committed is the outcome revealed.
     async fn finish(&mut self, round: &mut Round<G>) -> bool {
-        round.phase = Phase::Ended;
-        while !self.in_flight.is_empty() {
-            if self.step(round, None).await == Step::Closed {
-                return false;
-            }
+        if !self.drain(round).await {
+            return false;
+        }
+        for _ in 0..self.queue.len() {
+            let Ok(command) = self.queue.try_recv() else {
+                break;
+            };
+            self.handle(round, command);
+        }
+        if !self.drain(round).await {
+            return false;
         }
         let settlements: Vec<Settlement> = round
             .book
@@ -385,7 +410,37 @@ impl<G: RoundGame> Driver<G> {
                 bet.id.map(|bet| Settlement { bet, outcome })
             })
             .collect();
-        let payouts = loop {
+        match self.settle_end(round, settlements).await {
+            EndSettlement::Settled(payouts) => {
+                round.book.settled(&payouts);
+                round.phase = Phase::Ended;
+                round.ended_at = Some(Instant::now());
+                self.game.ended(round, &payouts);
+                true
+            }
+            EndSettlement::Abandoned => true,
+            EndSettlement::Stopped => false,
+        }
+    }
+
+    /// Serves until every hold and early settlement in flight is answered.
+    async fn drain(&mut self, round: &mut Round<G>) -> bool {
+        while !self.in_flight.is_empty() {
+            if self.step(round, None).await == Step::Closed {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The final settlement, retried on storage errors (serving commands meanwhile) up to
+    /// [`ROUND_SETTLE_ATTEMPTS_MAX`] times.
+    async fn settle_end(
+        &mut self,
+        round: &mut Round<G>,
+        settlements: Vec<Settlement>,
+    ) -> EndSettlement {
+        for attempt in 1..=ROUND_SETTLE_ATTEMPTS_MAX {
             let end = RoundEnd::Ended {
                 hash: hex::encode(round.hash),
                 outcome: round.outcome as i64,
@@ -395,17 +450,29 @@ impl<G: RoundGame> Driver<G> {
                 .settle(round.id, settlements.clone(), Some(end))
                 .await
             {
-                Ok(payouts) => break payouts,
-                Err(LedgerError::Unavailable) => return false,
+                Ok(payouts) => return EndSettlement::Settled(payouts),
+                Err(LedgerError::Unavailable) => return EndSettlement::Stopped,
+                Err(LedgerError::Storage) if attempt < ROUND_SETTLE_ATTEMPTS_MAX => {
+                    tracing::error!(
+                        round = round.id.0,
+                        attempt,
+                        "settling a round failed; retrying"
+                    );
+                    let retry_at = Instant::now() + Duration::from_millis(self.game.pause_ms());
+                    if !self.serve_until(round, retry_at, false).await {
+                        return EndSettlement::Stopped;
+                    }
+                }
                 Err(error) => {
-                    tracing::error!(%error, round = round.id.0, "settling a round failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(self.game.pause_ms())).await;
+                    tracing::error!(%error, round = round.id.0, "settling a round failed");
+                    break;
                 }
             }
-        };
-        round.book.settled(&payouts);
-        round.ended_at = Some(Instant::now());
-        self.game.ended(round, &payouts);
-        true
+        }
+        tracing::error!(
+            round = round.id.0,
+            "the round is left unsettled and unrevealed; start-up recovery will void its open bets"
+        );
+        EndSettlement::Abandoned
     }
 }

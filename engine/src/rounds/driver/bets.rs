@@ -81,7 +81,7 @@ impl<G: RoundGame> Driver<G> {
         let ledger = self.ledger.clone();
         match refusal {
             Some(refusal) if book::may_be_retry(&refusal) => {
-                self.in_flight.push(Box::pin(async move {
+                self.lookups.push(Box::pin(async move {
                     let result = ledger.find_round_bet(player.id, request).await;
                     Done::Lookup {
                         result,
