@@ -8,22 +8,20 @@ use sqlx::{Connection, Row, SqliteConnection};
 /// Migrations that created the schema before round games became a value set the code owns.
 const MIGRATIONS_BEFORE_GAMES_OWNED_BY_CODE: usize = 2;
 
-#[tokio::test]
-async fn a_database_with_round_bets_keeps_every_row_when_games_become_owned_by_code() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/old.db?mode=rwc", dir.path().display());
-    {
-        let mut conn = SqliteConnection::connect(&url).await.unwrap();
-        sqlx::query("PRAGMA foreign_keys = ON")
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.ensure_migrations_table().await.unwrap();
-        let migrator = sqlx::migrate!("./migrations");
-        for migration in migrator.iter().take(MIGRATIONS_BEFORE_GAMES_OWNED_BY_CODE) {
-            conn.apply(migration).await.unwrap();
-        }
-        for statement in [
+/// A database at the schema before games became owned by the code, with two rounds, their
+/// bets, a ledger transaction and idempotency keys in it.
+async fn database_before_games_owned_by_code(url: &str) {
+    let mut conn = SqliteConnection::connect(url).await.unwrap();
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.ensure_migrations_table().await.unwrap();
+    let migrator = sqlx::migrate!("./migrations");
+    for migration in migrator.iter().take(MIGRATIONS_BEFORE_GAMES_OWNED_BY_CODE) {
+        conn.apply(migration).await.unwrap();
+    }
+    for statement in [
             "INSERT INTO users VALUES (1, 'alice', 'alice', 'x', 0)",
             "INSERT INTO accounts (id, kind, user_id, balance) VALUES (4, 'player', 1, 0)",
             "INSERT INTO round_chains VALUES (1, 'crash', 'ab', 'cd', 'salt', 10, 0), (2, 'wheel', 'ef', '01', 'salt', 10, 0)",
@@ -38,7 +36,13 @@ async fn a_database_with_round_bets_keeps_every_row_when_games_become_owned_by_c
         ] {
             sqlx::query(statement).execute(&mut conn).await.unwrap();
         }
-    }
+}
+
+#[tokio::test]
+async fn a_database_with_round_bets_keeps_every_row_when_games_become_owned_by_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/old.db?mode=rwc", dir.path().display());
+    database_before_games_owned_by_code(&url).await;
     let engine = Engine::start(&url).await.unwrap();
     let pool = engine.store().pool();
     let choices: Vec<(i64, String, String)> =
