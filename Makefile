@@ -14,7 +14,7 @@ export LEPTOS_SITE_ROOT ?= target/site
 
 ARGS ?=
 
-.PHONY: run test tools test-tools lint unit e2e release bench clean-data
+.PHONY: run test tools test-tools lint unit e2e release bench bench-idle clean-data
 
 run: tools release
 	@echo "==> Zerolag starting at http://127.0.0.1:3000 (data in ./data; Ctrl-C stops it)"
@@ -44,6 +44,17 @@ e2e: test-tools
 bench:
 	@echo "==> ledger benchmark (durable dice bets through the engine)"
 	cargo run --release -p bench --locked -- ledger
+
+BENCH_IDLE_ADDR ?= 127.0.0.1:3999
+
+bench-idle: release
+	@echo "==> server memory per idle WebSocket connection (release server on $(BENCH_IDLE_ADDR))"
+	cargo build --release -p bench --locked
+	@data=$$(mktemp -d); \
+	./target/release/zerolag --addr $(BENCH_IDLE_ADDR) --data-dir $$data --log warn & server=$$!; \
+	trap 'kill $$server; rm -rf $$data' EXIT; \
+	until curl -sf http://$(BENCH_IDLE_ADDR)/healthz >/dev/null; do sleep 0.1; done; \
+	./target/release/bench idle --url ws://$(BENCH_IDLE_ADDR)/ws --pid $$server --connections 2000
 
 tools: tools/node_modules/.installed
 	@if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then \

@@ -1,7 +1,12 @@
-//! `bench ledger`: durable dice bets per second through the engine's ledger writer (group
-//! commit on SQLite, WAL, synchronous=FULL), with latency percentiles from submit to
-//! acknowledgement (after COMMIT). Figures and how to reproduce them: `docs/benchmarks.md`.
+//! Benchmarks; figures and how to reproduce them: `docs/benchmarks.md`.
+//!
+//! - `bench ledger`: durable dice bets per second through the engine's ledger writer (group
+//!   commit on SQLite, WAL, synchronous=FULL), with latency percentiles from submit to
+//!   acknowledgement (after COMMIT).
+//! - `bench idle` ([`idle`]): server memory per idle WebSocket connection.
 #![forbid(unsafe_code)]
+
+mod idle;
 
 use clap::{Parser, Subcommand};
 use engine::Engine;
@@ -34,6 +39,18 @@ enum Command {
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
     },
+    /// Server memory per idle WebSocket connection (against a running server).
+    Idle {
+        /// The server's WebSocket URL.
+        #[arg(long, default_value = "ws://127.0.0.1:3000/ws")]
+        url: String,
+        /// The server's process id (its memory is read from /proc).
+        #[arg(long)]
+        pid: u32,
+        /// Connections to open.
+        #[arg(long, default_value_t = 2_000)]
+        connections: usize,
+    },
 }
 
 #[tokio::main]
@@ -45,6 +62,11 @@ async fn main() -> anyhow::Result<()> {
             bets,
             dir,
         } => ledger(players, concurrency, bets, dir).await,
+        Command::Idle {
+            url,
+            pid,
+            connections,
+        } => idle::run(&url, pid, connections).await,
     }
 }
 

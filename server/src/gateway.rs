@@ -20,7 +20,7 @@ mod writer;
 
 use crate::limits::{
     WS_COMMANDS_BURST, WS_COMMANDS_IN_FLIGHT_MAX, WS_COMMANDS_PER_SECOND, WS_CONNECTIONS_MAX,
-    WS_FRAME_BYTES_HARD_MAX, WS_IDLE_TIMEOUT_MS,
+    WS_FRAME_BYTES_HARD_MAX, WS_IDLE_TIMEOUT_MS, WS_READ_BUFFER_BYTES, WS_WRITE_BUFFER_BYTES,
 };
 use crate::state::AppState;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -72,6 +72,8 @@ pub async fn upgrade(
     let registration = registration::register(&state, &jar).await;
     ws.max_message_size(WS_FRAME_BYTES_HARD_MAX)
         .max_frame_size(WS_FRAME_BYTES_HARD_MAX)
+        .read_buffer_size(WS_READ_BUFFER_BYTES)
+        .write_buffer_size(WS_WRITE_BUFFER_BYTES)
         .on_upgrade(move |socket| serve(socket, state, registration, resume))
 }
 
