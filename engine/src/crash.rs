@@ -192,9 +192,10 @@ impl CrashGame {
     fn publish_round(&self, round: &Round<Self>) {
         let view = round_view(round);
         self.hub
-            .publish(CRASH_TOPIC, |topic, seq| ServerMsg::CrashRound {
+            .publish(CRASH_TOPIC, |topic, seq, at_ms| ServerMsg::CrashRound {
                 topic,
                 seq,
+                at_ms,
                 round: view,
             });
     }
@@ -302,18 +303,20 @@ impl RoundGame for CrashGame {
     fn publish_bet(&self, round: &Round<Self>, bet: &BookBet<Option<u64>>) {
         let (id, view) = (round.id, bet_view(bet));
         self.hub
-            .publish(CRASH_TOPIC, |topic, seq| ServerMsg::CrashBet {
+            .publish(CRASH_TOPIC, |topic, seq, at_ms| ServerMsg::CrashBet {
                 topic,
                 seq,
+                at_ms,
                 round: id,
                 bet: view,
             });
     }
 
-    fn state(&self, round: &Round<Self>, topic: String, seq: u64) -> ServerMsg {
+    fn state(&self, round: &Round<Self>, topic: String, seq: u64, at_ms: i64) -> ServerMsg {
         ServerMsg::CrashState {
             topic,
             seq,
+            at_ms,
             round: round_view(round),
             bets: round.book.placed().map(bet_view).collect(),
             history: self.history.iter().cloned().collect(),
@@ -344,9 +347,10 @@ impl RoundGame for CrashGame {
         Self::cash_outs_due(round, multiplier_x100, plays);
         let id = round.id;
         self.hub
-            .publish(CRASH_TOPIC, |topic, seq| ServerMsg::CrashTick {
+            .publish(CRASH_TOPIC, |topic, seq, at_ms| ServerMsg::CrashTick {
                 topic,
                 seq,
+                at_ms,
                 round: id,
                 elapsed_ms,
                 multiplier_x100,

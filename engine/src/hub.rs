@@ -8,6 +8,7 @@
 //! done under the same lock as publishing so nothing falls in between.
 
 use crate::limits::{OUTBOX_FRAMES_MAX, TOPIC_HISTORY_EVENTS};
+use crate::store::now_ms;
 use bytes::Bytes;
 use protocol::ServerMsg;
 use std::collections::{HashMap, VecDeque};
@@ -181,16 +182,17 @@ impl Hub {
     }
 
     /// Subscribes a connection to a topic after queuing it a snapshot built for the topic's
-    /// current `seq`, atomically with respect to publishing. Returns that seq.
+    /// current `seq` (and the time now, Unix ms), atomically with respect to publishing.
+    /// Returns that seq.
     pub fn subscribe_with(
         &self,
         topic: &str,
         outbox: &Outbox,
-        snapshot: impl FnOnce(String, u64) -> ServerMsg,
+        snapshot: impl FnOnce(String, u64, i64) -> ServerMsg,
     ) -> u64 {
         let mut inner = self.inner.lock().expect("hub lock");
         let state = inner.topics.entry(topic.to_owned()).or_default();
-        outbox.send(&snapshot(topic.to_owned(), state.seq));
+        outbox.send(&snapshot(topic.to_owned(), state.seq, now_ms()));
         state.subscribers.insert(outbox.id, outbox.clone());
         state.seq
     }
@@ -239,9 +241,10 @@ impl Hub {
         }
     }
 
-    /// Publishes an event: assigns the topic's next `seq`, encodes once, and queues the same
-    /// bytes to every subscriber. Returns the number of subscribers reached.
-    pub fn publish(&self, topic: &str, event: impl FnOnce(String, u64) -> ServerMsg) -> usize {
+    /// Publishes an event: assigns the topic's next `seq` and the publish time (Unix ms),
+    /// encodes once, and queues the same bytes to every subscriber. Returns the number of
+    /// subscribers reached.
+    pub fn publish(&self, topic: &str, event: impl FnOnce(String, u64, i64) -> ServerMsg) -> usize {
         let mut inner = self.inner.lock().expect("hub lock");
         let state = if topic_keeps_seq(topic) {
             inner.topics.entry(topic.to_owned()).or_default()
@@ -252,7 +255,7 @@ impl Hub {
             }
         };
         state.seq += 1;
-        let frame = encode(&event(topic.to_owned(), state.seq));
+        let frame = encode(&event(topic.to_owned(), state.seq, now_ms()));
         if topic_keeps_history(topic) {
             if state.history.len() == TOPIC_HISTORY_EVENTS {
                 state.history.pop_front();
@@ -301,10 +304,11 @@ mod tests {
     use super::*;
     use protocol::Cents;
 
-    fn balance(topic: String, seq: u64) -> ServerMsg {
+    fn balance(topic: String, seq: u64, at_ms: i64) -> ServerMsg {
         ServerMsg::Balance {
             topic,
             seq,
+            at_ms,
             balance: Cents(1),
         }
     }

@@ -114,9 +114,10 @@ impl WheelGame {
     fn publish_round(&self, round: &Round<Self>) {
         let (view, bets) = (self.round_view(round), bet_views(round));
         self.hub
-            .publish(WHEEL_TOPIC, |topic, seq| ServerMsg::WheelRound {
+            .publish(WHEEL_TOPIC, |topic, seq, at_ms| ServerMsg::WheelRound {
                 topic,
                 seq,
+                at_ms,
                 round: view,
                 bets,
             });
@@ -180,18 +181,20 @@ impl RoundGame for WheelGame {
     fn publish_bet(&self, round: &Round<Self>, bet: &BookBet<Segment>) {
         let (id, view) = (round.id, bet_view(bet));
         self.hub
-            .publish(WHEEL_TOPIC, |topic, seq| ServerMsg::WheelBet {
+            .publish(WHEEL_TOPIC, |topic, seq, at_ms| ServerMsg::WheelBet {
                 topic,
                 seq,
+                at_ms,
                 round: id,
                 bet: view,
             });
     }
 
-    fn state(&self, round: &Round<Self>, topic: String, seq: u64) -> ServerMsg {
+    fn state(&self, round: &Round<Self>, topic: String, seq: u64, at_ms: i64) -> ServerMsg {
         ServerMsg::WheelState {
             topic,
             seq,
+            at_ms,
             round: self.round_view(round),
             bets: bet_views(round),
             history: self.history.iter().copied().collect(),

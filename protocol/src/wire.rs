@@ -140,6 +140,8 @@ pub enum ServerMsg {
         topic: String,
         /// Position in that stream.
         seq: u64,
+        /// Unix time in milliseconds at which the server published the event.
+        at_ms: i64,
         /// Balance after the change.
         balance: Cents,
     },
@@ -149,6 +151,8 @@ pub enum ServerMsg {
         topic: String,
         /// Position in that stream.
         seq: u64,
+        /// Unix time in milliseconds at which the server published the event.
+        at_ms: i64,
         /// Current round.
         round: CrashRoundView,
         /// Its bets so far.
@@ -162,6 +166,8 @@ pub enum ServerMsg {
         topic: String,
         /// Position in that stream.
         seq: u64,
+        /// Unix time in milliseconds at which the server published the event.
+        at_ms: i64,
         /// The round.
         round: CrashRoundView,
     },
@@ -171,6 +177,8 @@ pub enum ServerMsg {
         topic: String,
         /// Position in that stream.
         seq: u64,
+        /// Unix time in milliseconds at which the server published the event.
+        at_ms: i64,
         /// Round id.
         round: RoundId,
         /// Milliseconds since the multiplier started.
@@ -184,6 +192,8 @@ pub enum ServerMsg {
         topic: String,
         /// Position in that stream.
         seq: u64,
+        /// Unix time in milliseconds at which the server published the event.
+        at_ms: i64,
         /// Round id.
         round: RoundId,
         /// The bet as it stands.
@@ -195,6 +205,8 @@ pub enum ServerMsg {
         topic: String,
         /// Position in that stream.
         seq: u64,
+        /// Unix time in milliseconds at which the server published the event.
+        at_ms: i64,
         /// Current round.
         round: WheelRoundView,
         /// Its bets so far.
@@ -208,6 +220,8 @@ pub enum ServerMsg {
         topic: String,
         /// Position in that stream.
         seq: u64,
+        /// Unix time in milliseconds at which the server published the event.
+        at_ms: i64,
         /// The round.
         round: WheelRoundView,
         /// Its bets, settled when spinning.
@@ -219,6 +233,8 @@ pub enum ServerMsg {
         topic: String,
         /// Position in that stream.
         seq: u64,
+        /// Unix time in milliseconds at which the server published the event.
+        at_ms: i64,
         /// Round id.
         round: RoundId,
         /// The bet.
@@ -230,6 +246,8 @@ pub enum ServerMsg {
         topic: String,
         /// Position in that stream.
         seq: u64,
+        /// Unix time in milliseconds at which the server published the event.
+        at_ms: i64,
         /// The bet, as anyone may see it.
         bet: FeedBet,
     },
@@ -434,16 +452,17 @@ mod tests {
     }
 
     #[test]
-    fn events_carry_topic_and_seq() {
+    fn events_carry_topic_seq_and_publish_time() {
         let json = serde_json::to_string(&ServerMsg::Balance {
             topic: "player:1".into(),
             seq: 3,
+            at_ms: 1_795_000_000_000,
             balance: Cents(100_000),
         })
         .unwrap();
         assert_eq!(
             json,
-            r#"{"type":"balance","topic":"player:1","seq":3,"balance":100000}"#
+            r#"{"type":"balance","topic":"player:1","seq":3,"at_ms":1795000000000,"balance":100000}"#
         );
     }
 }

@@ -259,3 +259,31 @@ async fn a_retry_racing_its_refused_original_is_placed_once_and_answered_in_late
     assert_eq!(balance_of(&app, &alice).await, 100_000 - 1_000);
     app.assert_rounds_settled().await;
 }
+
+fn unix_ms() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    i64::try_from(since.as_millis()).unwrap()
+}
+
+#[tokio::test]
+async fn every_event_carries_the_time_the_server_published_it() {
+    let (app, _) = start(130..=200).await;
+    let before = unix_ms();
+    let mut watcher = app.ws(None).await;
+    let state = watcher.until(|f| f["type"] == "crash_state").await;
+    let first = watcher.until(|f| f["type"] == "crash_tick").await;
+    let second = watcher.until(|f| f["type"] == "crash_tick").await;
+    let after = unix_ms();
+    let at = |frame: &Value| frame["at_ms"].as_i64().expect("at_ms on every event");
+    assert!(
+        before <= at(&state) && at(&state) <= at(&first),
+        "{state} {first}"
+    );
+    assert!(
+        at(&first) <= at(&second) && at(&second) <= after,
+        "{first} {second}"
+    );
+    assert!(second["seq"].as_u64() > first["seq"].as_u64());
+}

@@ -218,10 +218,11 @@ pub fn publish(hub: &hub::Hub, events: Vec<Event>, players: &HashMap<PlayerId, P
                 if balance_sent.insert(player) {
                     if let Some(state) = players.get(&player) {
                         let balance = Cents(state.balance);
-                        hub.publish(&hub::player_topic(player), |topic, seq| {
+                        hub.publish(&hub::player_topic(player), |topic, seq, at_ms| {
                             protocol::ServerMsg::Balance {
                                 topic,
                                 seq,
+                                at_ms,
                                 balance,
                             }
                         });
@@ -229,8 +230,13 @@ pub fn publish(hub: &hub::Hub, events: Vec<Event>, players: &HashMap<PlayerId, P
                 }
             }
             Event::DiceFeed(bet) => {
-                hub.publish(hub::DICE_FEED_TOPIC, |topic, seq| {
-                    protocol::ServerMsg::DiceFeed { topic, seq, bet }
+                hub.publish(hub::DICE_FEED_TOPIC, |topic, seq, at_ms| {
+                    protocol::ServerMsg::DiceFeed {
+                        topic,
+                        seq,
+                        at_ms,
+                        bet,
+                    }
                 });
             }
         }

@@ -63,8 +63,8 @@ pub trait RoundGame: Sized + Send + 'static {
     fn announce(&self, round: &Round<Self>);
     /// A bet was placed or settled early: tell everyone.
     fn publish_bet(&self, round: &Round<Self>, bet: &BookBet<Self::Choice>);
-    /// The game as it stands, for a connection that joins (topic and seq from the hub).
-    fn state(&self, round: &Round<Self>, topic: String, seq: u64) -> ServerMsg;
+    /// The game as it stands, for a connection that joins (topic, seq and time from the hub).
+    fn state(&self, round: &Round<Self>, topic: String, seq: u64, at_ms: i64) -> ServerMsg;
     /// While the round runs: when the game next needs to act, or `None` when play is over.
     fn next_wake(&self, round: &Round<Self>) -> Option<Instant>;
     /// Acts at a wake-up (crash: a tick, due auto cash-outs, the bankroll rule).

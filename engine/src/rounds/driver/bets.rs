@@ -37,9 +37,10 @@ impl<G: RoundGame> Driver<G> {
                 // Snapshot and subscription happen here, between this task's own publications,
                 // so the joiner neither misses nor repeats an event.
                 let game = &self.game;
-                self.hub.subscribe_with(G::TOPIC, &outbox, |topic, seq| {
-                    game.state(round, topic, seq)
-                });
+                self.hub
+                    .subscribe_with(G::TOPIC, &outbox, |topic, seq, at_ms| {
+                        game.state(round, topic, seq, at_ms)
+                    });
             }
             Command::Bet(command) => self.bet(round, command),
             Command::Game(command) => {
