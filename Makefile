@@ -14,13 +14,13 @@ export LEPTOS_SITE_ROOT ?= target/site
 
 ARGS ?=
 
-.PHONY: run test tools test-tools lint unit e2e release bench bench-idle clean-data
+.PHONY: run test tools test-tools lint unit e2e release size bench bench-idle clean-data
 
 run: tools release
 	@echo "==> Zerolag starting at http://127.0.0.1:3000 (data in ./data; Ctrl-C stops it)"
 	./target/release/zerolag $(ARGS)
 
-test: tools test-tools lint unit release e2e
+test: tools test-tools lint unit release size e2e
 
 lint:
 	@echo "==> formatting and lints (clippy -D warnings; functions over 70 lines are refused)"
@@ -35,6 +35,21 @@ unit:
 release:
 	@echo "==> building the release server and WASM front end"
 	cargo leptos build --release
+
+# The browser bundle's budget: the wasm and js of the release build, gzipped (-9), in bytes.
+# `make test` fails when the bundle grows past it (measured 480,915 on 2026-11-28; the goal is
+# 200 KiB, see docs/benchmarks.md).
+BUNDLE_GZ_BYTES_MAX := 500000
+
+size:
+	@wasm=$$(gzip -9 -c target/site/pkg/zerolag.wasm | wc -c); \
+	js=$$(gzip -9 -c target/site/pkg/zerolag.js | wc -c); \
+	total=$$((wasm + js)); \
+	echo "==> browser bundle, gzipped: $$wasm B wasm + $$js B js = $$total B (budget $(BUNDLE_GZ_BYTES_MAX) B)"; \
+	if [ "$$total" -gt "$(BUNDLE_GZ_BYTES_MAX)" ]; then \
+		echo "The browser bundle grew past its budget of $(BUNDLE_GZ_BYTES_MAX) bytes gzipped."; \
+		echo "Find what added weight (a new dependency in app/ or protocol/?) or raise the budget in the Makefile with a reason."; \
+		exit 1; fi
 
 e2e: test-tools
 	@echo "==> end-to-end tests in Debian's Chromium (Playwright)"
