@@ -16,7 +16,7 @@ use crate::hub::Hub;
 use crate::ledger::rounds::{BetOutcome, Payout};
 use crate::limits::{CRASH_BETTING_MS, CRASH_INTERMISSION_MS, CRASH_TICK_MS};
 use crate::rounds::book::BookBet;
-use crate::rounds::driver::{Phase, Plays, Reply, Round, RoundGame, RoundHandle};
+use crate::rounds::driver::{Phase, Plays, Reply, Round, RoundGame, RoundHandle, RoundTiming};
 use crate::rounds::{CashOutAck, RoundError, RoundsError};
 use protocol::chain::ChainHash;
 use protocol::crash::{crash_point_x100, elapsed_ms_for, multiplier_x100_at, payout_cents};
@@ -261,23 +261,16 @@ impl CrashGame {
 impl RoundGame for CrashGame {
     const GAME: Game = Game::Crash;
     const TOPIC: &'static str = CRASH_TOPIC;
+    const STAKE_LIMIT: Cents = CRASH_ROUND_STAKES_CENTS_MAX;
     type Choice = Option<u64>;
     type Command = CashOut;
 
-    fn first_chain(&self) -> Option<(ChainHash, usize)> {
-        self.timing.first_chain
-    }
-
-    fn betting_ms(&self) -> u64 {
-        self.timing.betting_ms
-    }
-
-    fn pause_ms(&self) -> u64 {
-        self.timing.intermission_ms
-    }
-
-    fn stake_limit(&self) -> Cents {
-        CRASH_ROUND_STAKES_CENTS_MAX
+    fn timing(&self) -> RoundTiming {
+        RoundTiming {
+            betting_ms: self.timing.betting_ms,
+            pause_ms: self.timing.intermission_ms,
+            first_chain: self.timing.first_chain,
+        }
     }
 
     fn check_choice(&self, auto: &Option<u64>) -> Result<(), RoundError> {

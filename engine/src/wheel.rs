@@ -7,7 +7,7 @@ use crate::hub::Hub;
 use crate::ledger::rounds::{BetOutcome, Payout};
 use crate::limits::{WHEEL_BETTING_MS, WHEEL_SPIN_MS};
 use crate::rounds::book::BookBet;
-use crate::rounds::driver::{Phase, Plays, Round, RoundGame, RoundHandle};
+use crate::rounds::driver::{Phase, Plays, Round, RoundGame, RoundHandle, RoundTiming};
 use crate::rounds::{RoundError, RoundsError};
 use protocol::chain::ChainHash;
 use protocol::limits::{WHEEL_HISTORY_ROUNDS, WHEEL_ROUND_STAKES_CENTS_MAX};
@@ -140,23 +140,16 @@ fn bet_views(round: &Round<WheelGame>) -> Vec<WheelBetView> {
 impl RoundGame for WheelGame {
     const GAME: Game = Game::Wheel;
     const TOPIC: &'static str = WHEEL_TOPIC;
+    const STAKE_LIMIT: Cents = WHEEL_ROUND_STAKES_CENTS_MAX;
     type Choice = Segment;
     type Command = Infallible;
 
-    fn first_chain(&self) -> Option<(ChainHash, usize)> {
-        self.timing.first_chain
-    }
-
-    fn betting_ms(&self) -> u64 {
-        self.timing.betting_ms
-    }
-
-    fn pause_ms(&self) -> u64 {
-        self.timing.spin_ms
-    }
-
-    fn stake_limit(&self) -> Cents {
-        WHEEL_ROUND_STAKES_CENTS_MAX
+    fn timing(&self) -> RoundTiming {
+        RoundTiming {
+            betting_ms: self.timing.betting_ms,
+            pause_ms: self.timing.spin_ms,
+            first_chain: self.timing.first_chain,
+        }
     }
 
     fn check_choice(&self, _: &Segment) -> Result<(), RoundError> {

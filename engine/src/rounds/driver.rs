@@ -44,15 +44,11 @@ pub trait RoundGame: Sized + Send + 'static {
     /// The game's own commands (crash: cash out).
     type Command: Send + 'static;
 
-    /// Seed and length of the game's first chain when outcomes must be known in advance
-    /// (tests); `None` draws a secret random seed, as production must.
-    fn first_chain(&self) -> Option<(ChainHash, usize)>;
-    /// Length of the betting window.
-    fn betting_ms(&self) -> u64;
-    /// Pause after a round ends before the next opens (crash: intermission; wheel: the spin).
-    fn pause_ms(&self) -> u64;
     /// Total stakes one round accepts.
-    fn stake_limit(&self) -> Cents;
+    const STAKE_LIMIT: Cents;
+
+    /// The game's timing (and, for tests, its first chain).
+    fn timing(&self) -> RoundTiming;
     /// Checks a bet's choice (after the window, the player and the stake were checked).
     fn check_choice(&self, choice: &Self::Choice) -> Result<(), RoundError>;
     /// The choice as the ledger stores and compares it.
@@ -75,6 +71,18 @@ pub trait RoundGame: Sized + Send + 'static {
     fn settle_at_end(&self, round: &Round<Self>, bet: &BookBet<Self::Choice>) -> BetOutcome;
     /// The round ended and settled (`payouts`: what its end paid); reveal it, keep history.
     fn ended(&mut self, round: &Round<Self>, payouts: &[Payout]);
+}
+
+/// When a round game's rounds happen.
+#[derive(Debug, Clone, Copy)]
+pub struct RoundTiming {
+    /// Length of the betting window.
+    pub betting_ms: u64,
+    /// Pause after a round ends before the next opens (crash: intermission; wheel: the spin).
+    pub pause_ms: u64,
+    /// Seed and length of the game's first chain when outcomes must be known in advance
+    /// (tests); `None` draws a secret random seed, as production must.
+    pub first_chain: Option<(ChainHash, usize)>,
 }
 
 /// A round's phase, common to every round game.
@@ -167,7 +175,7 @@ impl<G: RoundGame> RoundHandle<G> {
         hub: Hub,
         game: G,
     ) -> Result<RoundHandle<G>, RoundsError> {
-        let first_chain = game.first_chain();
+        let first_chain = game.timing().first_chain;
         let (chain, next_number) = chain::resume_chain(&pool, G::GAME, first_chain).await?;
         let (commands, queue) = mpsc::channel(ROUND_QUEUE_COMMANDS_MAX);
         let driver = Driver {
@@ -269,7 +277,7 @@ impl<G: RoundGame> Driver<G> {
             if !self.play(&mut round).await || !self.finish(&mut round).await {
                 return;
             }
-            let next = Instant::now() + Duration::from_millis(self.game.pause_ms());
+            let next = Instant::now() + Duration::from_millis(self.game.timing().pause_ms);
             if !self.serve_until(&mut round, next, false).await {
                 return;
             }
@@ -293,7 +301,7 @@ impl<G: RoundGame> Driver<G> {
                 Ok(id) => {
                     self.next_number += 1;
                     let (hash, previous_hash) = self.chain.round(number);
-                    let betting = Duration::from_millis(self.game.betting_ms());
+                    let betting = Duration::from_millis(self.game.timing().betting_ms);
                     return Some(Round {
                         id,
                         number,
@@ -310,7 +318,7 @@ impl<G: RoundGame> Driver<G> {
                 Err(LedgerError::Unavailable) => return None,
                 Err(error) => {
                     tracing::error!(%error, game = G::GAME.as_str(), "opening a round failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(self.game.pause_ms())).await;
+                    tokio::time::sleep(Duration::from_millis(self.game.timing().pause_ms)).await;
                 }
             }
         }
@@ -323,7 +331,7 @@ impl<G: RoundGame> Driver<G> {
                 Err(LedgerError::Unavailable) => return false,
                 Err(error) => {
                     tracing::error!(%error, round = round.id.0, "starting a round failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(self.game.pause_ms())).await;
+                    tokio::time::sleep(Duration::from_millis(self.game.timing().pause_ms)).await;
                 }
             }
         }
@@ -458,7 +466,8 @@ impl<G: RoundGame> Driver<G> {
                         attempt,
                         "settling a round failed; retrying"
                     );
-                    let retry_at = Instant::now() + Duration::from_millis(self.game.pause_ms());
+                    let retry_at =
+                        Instant::now() + Duration::from_millis(self.game.timing().pause_ms);
                     if !self.serve_until(round, retry_at, false).await {
                         return EndSettlement::Stopped;
                     }

@@ -125,7 +125,7 @@ impl<G: RoundGame> Driver<G> {
             round.book.get(bet.player.id).is_some(),
             bet.amount,
             round.book.staked().0,
-            self.game.stake_limit(),
+            G::STAKE_LIMIT,
         )?;
         self.game.check_choice(&bet.choice)
     }
