@@ -25,6 +25,7 @@ pub mod state;
 use anyhow::Context as _;
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
 use axum::routing::get;
 use axum::serve::Listener as _;
 use axum::Router;
@@ -34,6 +35,8 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use config::Config;
 
@@ -118,7 +121,15 @@ fn router(state: state::AppState) -> Router {
     let engine = state.engine.clone();
     let context = move || provide_context(engine.clone());
     let leptos = state.leptos.clone();
+    // The built bundle: served from the files the release build gzipped (no compression per
+    // request), with Last-Modified so a revalidation costs a 304.
+    let pkg_dir =
+        std::path::Path::new(leptos.site_root.as_ref()).join(leptos.site_pkg_dir.as_ref());
+    let pkg = ServeDir::new(pkg_dir)
+        .precompressed_gzip()
+        .precompressed_br();
     Router::new()
+        .nest_service(&format!("/{}", leptos.site_pkg_dir), pkg)
         .route("/ws", get(gateway::upgrade))
         .route("/healthz", get(|| async { "ok" }))
         .merge(auth::routes())
@@ -135,6 +146,13 @@ fn router(state: state::AppState) -> Router {
             origin::refuse_cross_origin,
         ))
         .layer(DefaultBodyLimit::max(limits::REQUEST_BODY_BYTES_MAX))
+        // Pages, scripts and styles are revalidated on every use (static files carry
+        // Last-Modified, so an unchanged one costs a 304): after a deploy a browser never runs
+        // an old WASM bundle against new HTML. Long-lived caching waits for content-hashed names.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -248,3 +248,39 @@ async fn server_functions_that_need_a_session_answer_a_visitor_with_401_and_a_ty
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("to see your bets."));
 }
+
+#[tokio::test]
+async fn pages_and_assets_are_revalidated_on_every_use_and_assets_served_precompressed() {
+    let app = TestApp::spawn().await;
+    let pkg = app.site_root().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("zerolag.js"), "export default 1;").unwrap();
+    // What the release build writes beside each file (any bytes will do for the test).
+    std::fs::write(pkg.join("zerolag.js.gz"), b"precompressed").unwrap();
+    let http = app.http();
+    let page = http.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.headers()["cache-control"], "no-cache");
+    let asset = http
+        .get(app.url("/pkg/zerolag.js"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asset.status(), 200);
+    assert_eq!(asset.headers()["cache-control"], "no-cache");
+    assert_eq!(asset.headers()["content-encoding"], "gzip");
+    let modified = asset.headers()["last-modified"].clone();
+    let body = asset.bytes().await.unwrap();
+    assert_eq!(
+        &body[..],
+        b"precompressed",
+        "the build's file, not one compressed per request"
+    );
+    let again = http
+        .get(app.url("/pkg/zerolag.js"))
+        .header("if-modified-since", modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304, "an unchanged asset costs a 304");
+}

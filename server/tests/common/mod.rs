@@ -69,6 +69,11 @@ impl TestApp {
         assert_eq!(engine.history().ledger_sum().await.unwrap(), 0);
     }
 
+    /// Where the server looks for its built assets (empty unless a test writes there).
+    pub fn site_root(&self) -> std::path::PathBuf {
+        self._dir.path().join("site")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
