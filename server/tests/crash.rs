@@ -219,6 +219,7 @@ async fn crash_commands_outside_their_moment_are_refused_and_change_nothing() {
     assert_eq!(balance_of(&app, &alice).await, 100_000 - 1_000);
     let mut watcher = app.ws(None).await;
     assert_eq!(watcher.call(bet(1_000, None)).await["code"], "unauthorized");
+    app.assert_rounds_settled().await;
 }
 
 #[tokio::test]
@@ -286,4 +287,5 @@ async fn every_event_carries_the_time_the_server_published_it() {
         "{first} {second}"
     );
     assert!(second["seq"].as_u64() > first["seq"].as_u64());
+    app.assert_rounds_settled().await;
 }

@@ -201,4 +201,5 @@ async fn chains_and_ended_rounds_are_published_as_json() {
         "terminal hash on /fair"
     );
     assert!(fair.contains(KNOWN_CHAIN_SALT));
+    app.assert_rounds_settled().await;
 }
