@@ -22,9 +22,9 @@ pub use chain::{
 pub use recovery::{open_bets_in_finished_rounds, recover, Recovery};
 
 use crate::ledger::LedgerError;
-use protocol::ids::RoundId;
 use protocol::money::{check_stake, StakeError};
-use protocol::wire::{ErrorCode, RoundBetStatus};
+use protocol::wire::ErrorCode;
+pub use protocol::wire::{CashOutAck, RoundBetAck};
 use protocol::Cents;
 
 /// Failure of a round-level operation.
@@ -99,28 +99,6 @@ impl RoundError {
             RoundError::Unavailable => ErrorCode::Internal,
         }
     }
-}
-
-/// A bet paid before its round ended (a crash cash-out).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CashOutAck {
-    /// Multiplier in hundredths.
-    pub multiplier_x100: u64,
-    /// Payout.
-    pub payout: Cents,
-}
-
-/// A bet placed in a round (its stake held), or the original bet answering a retry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BetAck {
-    /// The round the bet was placed in.
-    pub round: RoundId,
-    /// Balance right after the hold.
-    pub balance: Cents,
-    /// Where the bet stands (`Open` for a new bet).
-    pub status: RoundBetStatus,
-    /// What it paid, once settled.
-    pub payout: Option<Cents>,
 }
 
 /// The checks every round game makes before holding a new bet: the window is `open`, the

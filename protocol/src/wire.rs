@@ -12,8 +12,8 @@ mod rounds;
 pub use codes::ErrorCode;
 
 pub use rounds::{
-    CrashBetView, CrashHistoryItem, CrashPhase, CrashRoundView, RoundBetStatus, WheelBetView,
-    WheelPhase, WheelRoundView,
+    CashOutAck, CrashBetView, CrashHistoryItem, CrashPhase, CrashRoundView, RoundBetAck,
+    RoundBetStatus, WheelBetView, WheelPhase, WheelRoundView,
 };
 use serde::{Deserialize, Serialize};
 
@@ -272,34 +272,11 @@ pub enum AckResult {
         revealed: Option<RevealedSeed>,
     },
     /// A crash bet placed (stake held), or the original bet when the command was a retry.
-    CrashBet {
-        /// The round the bet was placed in.
-        round: RoundId,
-        /// Balance right after the stake was held.
-        balance: Cents,
-        /// Where the bet stands now (`open` for a new bet).
-        status: RoundBetStatus,
-        /// What the bet paid, once settled; `null` while open.
-        payout: Option<Cents>,
-    },
+    CrashBet(RoundBetAck),
     /// A crash cash-out accepted and paid.
-    CrashCashOut {
-        /// Multiplier in hundredths.
-        multiplier_x100: u64,
-        /// Payout.
-        payout: Cents,
-    },
+    CrashCashOut(CashOutAck),
     /// A wheel bet placed (stake held), or the original bet when the command was a retry.
-    WheelBet {
-        /// The round the bet was placed in.
-        round: RoundId,
-        /// Balance right after the stake was held.
-        balance: Cents,
-        /// Where the bet stands now (`open` for a new bet).
-        status: RoundBetStatus,
-        /// What the bet paid, once settled; `null` while open.
-        payout: Option<Cents>,
-    },
+    WheelBet(RoundBetAck),
     /// Answer to `ping`.
     Pong,
 }

@@ -166,16 +166,17 @@ fn CrashControls() -> impl IntoView {
         };
         let on = BetOn::Crash { auto_cashout_x100 };
         slip.place(live, stake, on, move |ack| match ack {
-            AckResult::CrashBet { .. } => format!("Bet {stake} placed."),
+            AckResult::CrashBet(_) => format!("Bet {stake} placed."),
             _ => String::new(),
         });
     };
     let cash_out = move |_| {
         let answer = slip.send(|ack| match ack {
-            AckResult::CrashCashOut {
-                multiplier_x100,
-                payout,
-            } => format!("Cashed out at {} for {payout}.", format_x(multiplier_x100)),
+            AckResult::CrashCashOut(paid) => format!(
+                "Cashed out at {} for {}.",
+                format_x(paid.multiplier_x100),
+                paid.payout
+            ),
             _ => String::new(),
         });
         live.request(|req| ClientMsg::CrashCashOut { req }, false, answer);

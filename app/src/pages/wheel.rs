@@ -136,7 +136,7 @@ fn WheelControls() -> impl IntoView {
             stake,
             BetOn::Wheel { segment },
             move |ack| match ack {
-                AckResult::WheelBet { .. } => format!("Bet {stake} on {}.", segment.label()),
+                AckResult::WheelBet(_) => format!("Bet {stake} on {}.", segment.label()),
                 _ => String::new(),
             },
         );

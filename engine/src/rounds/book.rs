@@ -12,7 +12,7 @@
 //! - a new bet is checked and held; if the ledger finds its key already used (a bet placed in
 //!   an earlier round) it answers with that bet and holds nothing.
 
-use super::{BetAck, RoundError};
+use super::{RoundBetAck, RoundError};
 use crate::ledger::rounds::{BetOutcome, Payout, RoundBetReceipt};
 use crate::limits::ROUND_RETRIES_WAITING_MAX;
 use protocol::ids::RoundBetId;
@@ -89,7 +89,7 @@ pub struct BetCommand<C> {
     /// The game's choice.
     pub choice: C,
     /// Where the answer goes.
-    pub reply: oneshot::Sender<Result<BetAck, RoundError>>,
+    pub reply: oneshot::Sender<Result<RoundBetAck, RoundError>>,
 }
 
 /// Where a bet command goes, given the player's bet in the current round.
@@ -121,9 +121,9 @@ pub fn may_be_retry(refusal: &RoundError) -> bool {
     )
 }
 
-impl From<RoundBetReceipt> for BetAck {
-    fn from(receipt: RoundBetReceipt) -> BetAck {
-        BetAck {
+impl From<RoundBetReceipt> for RoundBetAck {
+    fn from(receipt: RoundBetReceipt) -> RoundBetAck {
+        RoundBetAck {
             round: receipt.round,
             balance: receipt.balance,
             status: receipt.status,

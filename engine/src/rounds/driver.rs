@@ -14,7 +14,7 @@
 
 use super::book::{self, BetCommand, BookBet};
 use super::chain::{self, Chain};
-use super::{BetAck, CashOutAck, RoundError, RoundsError};
+use super::{CashOutAck, RoundBetAck, RoundError, RoundsError};
 use crate::hub::{Hub, Outbox};
 use crate::ledger::rounds::{BetOutcome, Payout, RoundEnd, Settlement};
 use crate::ledger::{Ledger, LedgerError};
@@ -205,7 +205,7 @@ impl<G: RoundGame> RoundHandle<G> {
         idem: String,
         amount: Cents,
         choice: G::Choice,
-    ) -> Result<BetAck, RoundError> {
+    ) -> Result<RoundBetAck, RoundError> {
         let (reply, answer) = oneshot::channel();
         let command = BetCommand {
             player,

@@ -48,6 +48,29 @@ impl RoundBetStatus {
     }
 }
 
+/// The answer to a bet in a shared round: the bet placed (stake held), or, for a retry, the
+/// original bet and where it stands now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoundBetAck {
+    /// The round the bet was placed in.
+    pub round: RoundId,
+    /// Balance right after the stake was held.
+    pub balance: Cents,
+    /// Where the bet stands now (`open` for a new bet).
+    pub status: RoundBetStatus,
+    /// What the bet paid, once settled; `null` while open.
+    pub payout: Option<Cents>,
+}
+
+/// A bet paid before its round ended (a crash cash-out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashOutAck {
+    /// Multiplier in hundredths.
+    pub multiplier_x100: u64,
+    /// Payout.
+    pub payout: Cents,
+}
+
 /// Crash round phases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

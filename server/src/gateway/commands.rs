@@ -119,22 +119,12 @@ impl Context {
             } => {
                 let crash = self.engine.crash().ok_or_else(not_running)?;
                 let ack = crash.bet(player, idem, amount, auto_cashout_x100).await;
-                let ack = ack.map_err(round_refusal)?;
-                Ok(AckResult::CrashBet {
-                    round: ack.round,
-                    balance: ack.balance,
-                    status: ack.status,
-                    payout: ack.payout,
-                })
+                ack.map(AckResult::CrashBet).map_err(round_refusal)
             }
             ClientMsg::CrashCashOut { .. } => {
                 let crash = self.engine.crash().ok_or_else(not_running)?;
                 let ack = crash.cash_out(player.id, received).await;
-                let ack = ack.map_err(round_refusal)?;
-                Ok(AckResult::CrashCashOut {
-                    multiplier_x100: ack.multiplier_x100,
-                    payout: ack.payout,
-                })
+                ack.map(AckResult::CrashCashOut).map_err(round_refusal)
             }
             ClientMsg::WheelBet {
                 idem,
@@ -144,13 +134,7 @@ impl Context {
             } => {
                 let wheel = self.engine.wheel().ok_or_else(not_running)?;
                 let ack = wheel.bet(player, idem, amount, segment).await;
-                let ack = ack.map_err(round_refusal)?;
-                Ok(AckResult::WheelBet {
-                    round: ack.round,
-                    balance: ack.balance,
-                    status: ack.status,
-                    payout: ack.payout,
-                })
+                ack.map(AckResult::WheelBet).map_err(round_refusal)
             }
             ClientMsg::Ping { .. } => Ok(AckResult::Pong),
         }

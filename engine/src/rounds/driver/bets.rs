@@ -6,7 +6,7 @@ use super::{Command, Driver, EarlyPay, Phase, Plays, Reply, Round, RoundGame};
 use crate::ledger::rounds::{BetOutcome, Payout, RoundBetReceipt, RoundBetRequest, Settlement};
 use crate::ledger::LedgerError;
 use crate::rounds::book::{self, BetCommand, BetRoute, BetState, BookBet};
-use crate::rounds::{check_new_bet, BetAck, CashOutAck, RoundError};
+use crate::rounds::{check_new_bet, CashOutAck, RoundBetAck, RoundError};
 use protocol::ids::RoundBetId;
 use protocol::PlayerId;
 use tokio::time::Instant;
@@ -16,12 +16,12 @@ pub(super) enum Done {
     Hold {
         player: PlayerId,
         result: Result<RoundBetReceipt, LedgerError>,
-        reply: Reply<BetAck>,
+        reply: Reply<RoundBetAck>,
     },
     Lookup {
         result: Result<Option<RoundBetReceipt>, LedgerError>,
         refusal: RoundError,
-        reply: Reply<BetAck>,
+        reply: Reply<RoundBetAck>,
     },
     Settle {
         bets: Vec<RoundBetId>,
@@ -178,7 +178,7 @@ impl<G: RoundGame> Driver<G> {
                     // Refused, or the key placed a bet in an earlier round: nothing was held.
                     answer => {
                         round.book.not_held(player);
-                        let _ = reply.send(answer.map(BetAck::from).map_err(RoundError::from));
+                        let _ = reply.send(answer.map(RoundBetAck::from).map_err(RoundError::from));
                     }
                 }
                 for retry in round.book.waited(player) {
