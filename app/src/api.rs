@@ -5,8 +5,9 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use protocol::dice::FeedBet;
 use protocol::records::{BetRecord, TxRecord};
-use protocol::wire::{FeedBet, PlayerView, SeedView};
+use protocol::wire::{PlayerView, SeedView};
 use protocol::Cents;
 use serde::{Deserialize, Serialize};
 
@@ -177,7 +178,7 @@ pub async fn get_recent_bets() -> Result<Vec<FeedBet>, AppError> {
 
 /// The latest crash points, newest first.
 #[server]
-pub async fn get_crash_history() -> Result<Vec<protocol::wire::CrashHistoryItem>, AppError> {
+pub async fn get_crash_history() -> Result<Vec<protocol::crash::CrashHistoryItem>, AppError> {
     engine::crash::recent_crash_points(ssr::engine()?.store().pool())
         .await
         .map_err(ssr::internal)

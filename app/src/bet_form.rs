@@ -1,12 +1,10 @@
 //! The bet controls the games share: the slip behind them (the amount typed, whether a command
-//! awaits its answer, the last answer), what a bet is on in each game and the command that
-//! places it, the decimal fields, the bet form with its submit button, and the line that shows
+//! awaits its answer, the last answer), the decimal fields, the bet form with its submit button, and the line that shows
 //! the answer.
 
 use crate::live::{Live, Reply};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use protocol::wheel::Segment;
 use protocol::wire::AckResult;
 use protocol::{Cents, ClientMsg};
 
@@ -49,20 +47,16 @@ impl BetSlip {
         live.is_live() && !self.pending.get()
     }
 
-    /// Places a bet of `amount` on `on`, with a fresh idempotency key so that it is sent again
-    /// unchanged after a reconnect; the slip then shows what `placed` makes of the `ack`, or
-    /// the error's message.
+    /// Places a bet with the game's `command` (built from its `req` and a fresh idempotency
+    /// key), sent again unchanged after a reconnect; the slip then shows what `placed` makes of
+    /// the `ack`, or the error's message.
     pub fn place(
         &self,
         live: Live,
-        amount: Cents,
-        on: BetOn,
+        command: impl FnOnce(u64, String) -> ClientMsg + 'static,
         placed: impl FnOnce(AckResult) -> String + 'static,
     ) {
-        live.request_idempotent(
-            move |req, idem| on.command(req, idem, amount),
-            self.send(placed),
-        );
+        live.request_idempotent(command, self.send(placed));
     }
 
     /// Marks a command as sent, and returns the callback for its answer: it shows what `text`
@@ -79,52 +73,6 @@ impl BetSlip {
                 Ok(result) => text(result),
                 Err((_, message)) => message,
             });
-        }
-    }
-}
-
-/// What a bet is on, in each game.
-#[derive(Clone, Copy, Debug)]
-pub enum BetOn {
-    /// A dice roll under `target` (hundredths).
-    Dice {
-        /// Roll-under target in hundredths.
-        target: u32,
-    },
-    /// A crash round, cashed out automatically at `auto_cashout_x100` if given.
-    Crash {
-        /// Multiplier to cash out at, in hundredths.
-        auto_cashout_x100: Option<u64>,
-    },
-    /// A wheel segment.
-    Wheel {
-        /// The segment.
-        segment: Segment,
-    },
-}
-
-impl BetOn {
-    /// The command that places a bet of `amount` on it.
-    fn command(self, req: u64, idem: String, amount: Cents) -> ClientMsg {
-        match self {
-            BetOn::Dice { target } => ClientMsg::DiceBet {
-                req,
-                idem,
-                amount,
-                target,
-            },
-            BetOn::Crash { auto_cashout_x100 } => ClientMsg::CrashBet {
-                req,
-                idem,
-                amount,
-                auto_cashout_x100,
-            },
-            BetOn::Wheel { segment } => ClientMsg::WheelBet {
-                req,
-                idem,
-                amount,
-                segment,
-            },
         }
     }
 }

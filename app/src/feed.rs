@@ -4,8 +4,8 @@ use crate::api::get_recent_bets;
 use crate::live::Live;
 use leptos::prelude::*;
 use protocol::dice::format_hundredths;
+use protocol::dice::FeedBet;
 use protocol::limits::FEED_BETS_SHOWN;
-use protocol::wire::FeedBet;
 
 /// Everyone's latest dice bets.
 #[component]

@@ -4,33 +4,34 @@
 //! calls back with its one `ack` or `error`. The state lives in one module per concern:
 //!
 //! - `connection` (browser only): the socket, reconnecting with exponential backoff and jitter,
-//!   matching replies to requests, and sending commands marked `retry` (those with an
+//!   a `ping` every few seconds whose round trip the header shows, matching replies to requests, and sending commands marked `retry` (those with an
 //!   idempotency key) again with the same key after a reconnect, so a bet whose answer was lost
 //!   is answered from the server's record rather than placed twice.
 //! - `player` (browser only): who is signed in, their balance and seed pair (the dice nonce).
 //! - `round`: what the shared round games have in common ([`RoundLive`]: the round, one bet
-//!   per player, the latest outcomes); `crash`, `wheel`: what each adds ([`CrashLive`],
-//!   [`CrashTickSeen`], [`WheelLive`]).
+//!   per player, the latest outcomes); each round game's page module has a `live` module with
+//!   what that game adds ([`CrashLive`], [`CrashTickSeen`], [`WheelLive`]) and how its events
+//!   change it.
 //! - `feed`: the public feed of settled dice bets, and where to resume it after a reconnect.
 //!
 //! Every server message goes through `Live::handle`, which hands it to the module it concerns.
 
 #[cfg(feature = "hydrate")]
 mod connection;
-mod crash;
 #[cfg(any(feature = "hydrate", test))]
 mod feed;
 #[cfg(feature = "hydrate")]
 mod player;
 mod round;
-mod wheel;
 
+use crate::pages::{crash::live as crash, wheel::live as wheel};
 pub use crash::{CrashLive, CrashTickSeen};
 pub use round::{RoundBet, RoundLive, RoundView};
 pub use wheel::WheelLive;
 
 use leptos::prelude::*;
-use protocol::wire::{AckResult, ErrorCode, FeedBet, PlayerView, SeedView};
+use protocol::dice::FeedBet;
+use protocol::wire::{AckResult, ErrorCode, PlayerView, SeedView};
 #[cfg(feature = "hydrate")]
 use protocol::ServerMsg;
 use protocol::{Cents, ClientMsg};
@@ -65,6 +66,8 @@ pub type Reply = Result<AckResult, (ErrorCode, String)>;
 pub struct Live {
     /// Connection state.
     pub state: RwSignal<ConnState>,
+    /// The last measured round trip of a command on the live connection, in milliseconds.
+    pub round_trip_ms: RwSignal<Option<u32>>,
     /// Signed-in player, once welcomed.
     pub player: RwSignal<Option<PlayerView>>,
     /// Latest balance pushed by the server.
@@ -87,6 +90,7 @@ pub struct Live {
 pub fn provide() -> Live {
     let live = Live {
         state: RwSignal::new(ConnState::Connecting),
+        round_trip_ms: RwSignal::new(None),
         player: RwSignal::new(None),
         balance: RwSignal::new(None),
         seed: RwSignal::new(None),
@@ -161,43 +165,9 @@ impl Live {
                 return req.map(|req| (req, Err((code, message))));
             }
             ServerMsg::Balance { balance, .. } => self.balance.set(Some(balance)),
-            ServerMsg::CrashState {
-                round,
-                bets,
-                history,
-                ..
-            } => self.crash.set(Some(CrashLive::new(round, bets, history))),
-            ServerMsg::CrashRound { round, .. } => update_some(self.crash, |s| s.on_round(round)),
-            ServerMsg::CrashTick {
-                round,
-                elapsed_ms,
-                multiplier_x100,
-                ..
-            } => {
-                let received_ms = js_sys::Date::now();
-                self.crash_tick.set(Some(CrashTickSeen::new(
-                    round,
-                    elapsed_ms,
-                    multiplier_x100,
-                    received_ms,
-                )));
-            }
-            ServerMsg::CrashBet { round, bet, .. } => {
-                update_some(self.crash, |s| s.on_bet(round, bet))
-            }
-            ServerMsg::WheelState {
-                round,
-                bets,
-                history,
-                ..
-            } => self.wheel.set(Some(WheelLive::new(round, bets, history))),
-            ServerMsg::WheelRound { round, bets, .. } => {
-                update_some(self.wheel, |s| s.on_round(round, bets))
-            }
-            ServerMsg::WheelBet { round, bet, .. } => {
-                update_some(self.wheel, |s| s.on_bet(round, bet))
-            }
-            ServerMsg::DiceFeed { bet, seq, .. } => {
+            ServerMsg::Crash(event) => crash::apply(*self, event),
+            ServerMsg::Wheel(event) => wheel::apply(*self, event),
+            ServerMsg::Dice(protocol::dice::Event::Feed { bet, seq, .. }) => {
                 self.conn.update_value(|conn| conn.feed.seen(seq));
                 self.feed.update(|feed| feed::record(feed, bet));
             }
@@ -208,7 +178,10 @@ impl Live {
 
 /// Updates a game's state if the game has reported it yet.
 #[cfg(feature = "hydrate")]
-fn update_some<T: Send + Sync + 'static>(state: RwSignal<Option<T>>, change: impl FnOnce(&mut T)) {
+pub(crate) fn update_some<T: Send + Sync + 'static>(
+    state: RwSignal<Option<T>>,
+    change: impl FnOnce(&mut T),
+) {
     state.update(|state| {
         if let Some(state) = state.as_mut() {
             change(state);

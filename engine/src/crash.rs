@@ -14,18 +14,17 @@
 
 use crate::hub::Hub;
 use crate::ledger::rounds::{BetOutcome, Payout};
-use crate::limits::{CRASH_BETTING_MS, CRASH_INTERMISSION_MS, CRASH_TICK_MS};
 use crate::rounds::book::BookBet;
 use crate::rounds::driver::{Phase, Plays, Reply, Round, RoundGame, RoundHandle, RoundTiming};
 use crate::rounds::{CashOutAck, RoundError, RoundsError};
 use protocol::chain::ChainHash;
 use protocol::crash::{crash_point_x100, elapsed_ms_for, multiplier_x100_at, payout_cents};
+use protocol::crash::{CrashBetView, CrashHistoryItem, CrashPhase, CrashPlay, CrashRoundView};
 use protocol::ids::RoundId;
 use protocol::limits::{
     CRASH_AUTO_CASHOUT_X100_MAX, CRASH_AUTO_CASHOUT_X100_MIN, CRASH_HISTORY_ROUNDS,
     CRASH_ROUND_PAYOUT_CENTS_MAX, CRASH_ROUND_STAKES_CENTS_MAX,
 };
-use protocol::wire::{CrashBetView, CrashHistoryItem, CrashPhase, CrashRoundView};
 use protocol::{Cents, Game, PlayerId, ServerMsg};
 use sqlx::{Row, SqlitePool};
 use std::collections::VecDeque;
@@ -35,6 +34,12 @@ use tokio::time::Instant;
 
 /// The topic of crash events.
 pub const CRASH_TOPIC: &str = "crash";
+/// Crash betting window (5 s).
+pub const CRASH_BETTING_MS: u64 = 5_000;
+/// Crash tick period: 15 ticks per second while a round runs.
+pub const CRASH_TICK_MS: u64 = 66;
+/// Pause between a crash and the next betting window (3 s).
+pub const CRASH_INTERMISSION_MS: u64 = 3_000;
 
 /// Timing of the crash game; the defaults are the product's, tests shorten them.
 #[derive(Debug, Clone, Copy)]
@@ -151,31 +156,27 @@ fn crash_instant(round: &Round<CrashGame>) -> Option<Instant> {
 }
 
 fn round_view(round: &Round<CrashGame>) -> CrashRoundView {
-    let now = Instant::now();
     let crashed = round.phase == Phase::Ended;
-    CrashRoundView {
-        id: round.id,
-        number: round.number,
-        phase: match round.phase {
-            Phase::Betting => CrashPhase::Betting,
-            Phase::Running => CrashPhase::Running,
-            Phase::Ended => CrashPhase::Crashed,
+    let phase = match round.phase {
+        Phase::Betting => CrashPhase::Betting,
+        Phase::Running => CrashPhase::Running,
+        Phase::Ended => CrashPhase::Crashed,
+    };
+    let elapsed_ms = round.running_at.map_or(0, |at| {
+        if crashed {
+            elapsed_ms_for(round.outcome)
+        } else {
+            at.elapsed().as_millis() as u64
+        }
+    });
+    let crash_x100 = crashed.then_some(round.outcome);
+    round.view(
+        phase,
+        CrashPlay {
+            elapsed_ms,
+            crash_x100,
         },
-        betting_left_ms: round
-            .betting_ends
-            .saturating_duration_since(now)
-            .as_millis() as u64,
-        elapsed_ms: round.running_at.map_or(0, |at| {
-            if crashed {
-                elapsed_ms_for(round.outcome)
-            } else {
-                now.saturating_duration_since(at).as_millis() as u64
-            }
-        }),
-        crash_x100: crashed.then_some(round.outcome),
-        hash: crashed.then(|| hex::encode(round.hash)),
-        previous_hash: hex::encode(round.previous_hash),
-    }
+    )
 }
 
 fn bet_view(bet: &BookBet<Option<u64>>) -> CrashBetView {
@@ -191,13 +192,14 @@ fn bet_view(bet: &BookBet<Option<u64>>) -> CrashBetView {
 impl CrashGame {
     fn publish_round(&self, round: &Round<Self>) {
         let view = round_view(round);
-        self.hub
-            .publish(CRASH_TOPIC, |topic, seq, at_ms| ServerMsg::CrashRound {
+        self.hub.publish(CRASH_TOPIC, |topic, seq, at_ms| {
+            ServerMsg::Crash(protocol::crash::Event::Round {
                 topic,
                 seq,
                 at_ms,
                 round: view,
-            });
+            })
+        });
     }
 
     /// Auto cash-outs whose target the curve reached, then the bankroll rule for the rest.
@@ -295,25 +297,26 @@ impl RoundGame for CrashGame {
 
     fn publish_bet(&self, round: &Round<Self>, bet: &BookBet<Option<u64>>) {
         let (id, view) = (round.id, bet_view(bet));
-        self.hub
-            .publish(CRASH_TOPIC, |topic, seq, at_ms| ServerMsg::CrashBet {
+        self.hub.publish(CRASH_TOPIC, |topic, seq, at_ms| {
+            ServerMsg::Crash(protocol::crash::Event::Bet {
                 topic,
                 seq,
                 at_ms,
                 round: id,
                 bet: view,
-            });
+            })
+        });
     }
 
     fn state(&self, round: &Round<Self>, topic: String, seq: u64, at_ms: i64) -> ServerMsg {
-        ServerMsg::CrashState {
+        ServerMsg::Crash(protocol::crash::Event::State {
             topic,
             seq,
             at_ms,
             round: round_view(round),
             bets: round.book.placed().map(bet_view).collect(),
             history: self.history.iter().cloned().collect(),
-        }
+        })
     }
 
     fn next_wake(&self, round: &Round<Self>) -> Option<Instant> {
@@ -339,15 +342,16 @@ impl RoundGame for CrashGame {
         let multiplier_x100 = multiplier_x100_at(elapsed_ms);
         Self::cash_outs_due(round, multiplier_x100, plays);
         let id = round.id;
-        self.hub
-            .publish(CRASH_TOPIC, |topic, seq, at_ms| ServerMsg::CrashTick {
+        self.hub.publish(CRASH_TOPIC, |topic, seq, at_ms| {
+            ServerMsg::Crash(protocol::crash::Event::Tick {
                 topic,
                 seq,
                 at_ms,
                 round: id,
                 elapsed_ms,
                 multiplier_x100,
-            });
+            })
+        });
     }
 
     fn command(&mut self, round: &Round<Self>, cash_out: CashOut, plays: &mut Plays) {

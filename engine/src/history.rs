@@ -2,9 +2,9 @@
 //! bets whose server seed has been revealed (what `/fair` verifies).
 
 use crate::limits::HISTORY_ROWS_MAX;
+use protocol::dice::{DiceBetView, FeedBet};
 use protocol::limits::FEED_BETS_SHOWN;
 use protocol::records::{BetRecord, TxRecord};
-use protocol::wire::{DiceBetView, FeedBet};
 use protocol::{BetId, Cents, PlayerId};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};

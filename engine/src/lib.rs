@@ -28,7 +28,7 @@ pub mod rounds;
 pub mod store;
 pub mod wheel;
 
-use rounds::driver::RoundHandle;
+use rounds::driver::{RoundGame, RoundHandle};
 use std::sync::Arc;
 
 /// Everything the real-time domain needs, shared by cheap clones.
@@ -94,23 +94,18 @@ impl Engine {
         let ledger = ledger::Ledger::start(&store, hub.clone()).await?;
         rounds::recover(store.pool(), &ledger).await?;
         let accounts = accounts::Accounts::new(store.pool().clone(), ledger.clone(), hub.clone());
+        let parts = (&store, &ledger, &hub);
         let crash = match config.crash {
             Some(timing) => {
                 let game = crash::CrashGame::new(store.pool(), hub.clone(), timing).await?;
-                Some(
-                    RoundHandle::start(store.pool().clone(), ledger.clone(), hub.clone(), game)
-                        .await?,
-                )
+                Some(start_round_game(parts, game).await?)
             }
             None => None,
         };
         let wheel = match config.wheel {
             Some(timing) => {
                 let game = wheel::WheelGame::new(store.pool(), hub.clone(), timing).await?;
-                Some(
-                    RoundHandle::start(store.pool().clone(), ledger.clone(), hub.clone(), game)
-                        .await?,
-                )
+                Some(start_round_game(parts, game).await?)
             }
             None => None,
         };
@@ -158,8 +153,36 @@ impl Engine {
         self.inner.wheel.as_ref()
     }
 
+    /// Joins a connection to every running round game: each sends it its state and then its
+    /// events. Returns the topics joined.
+    pub async fn join_round_games(&self, outbox: &hub::Outbox) -> Vec<&'static str> {
+        let mut topics = Vec::new();
+        if let Some(crash) = self.crash() {
+            topics.push(join(crash, outbox).await);
+        }
+        if let Some(wheel) = self.wheel() {
+            topics.push(join(wheel, outbox).await);
+        }
+        topics
+    }
+
     /// Read-only history queries.
     pub fn history(&self) -> history::History {
         history::History::new(self.inner.store.pool().clone())
     }
+}
+
+/// Starts a round game's driver on the engine's database, ledger and hub.
+async fn start_round_game<G: RoundGame>(
+    (store, ledger, hub): (&store::Store, &ledger::Ledger, &hub::Hub),
+    game: G,
+) -> Result<RoundHandle<G>, rounds::RoundsError> {
+    RoundHandle::start(store.pool().clone(), ledger.clone(), hub.clone(), game).await
+}
+
+/// Joins a connection to one round game; returns its topic.
+async fn join<G: RoundGame>(game: &RoundHandle<G>, outbox: &hub::Outbox) -> &'static str {
+    // The game sends its state and subscribes the connection between its own events.
+    game.join(outbox.clone()).await;
+    G::TOPIC
 }

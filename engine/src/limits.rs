@@ -46,12 +46,6 @@ pub const OUTBOX_FRAMES_MAX: usize = 1_024;
 /// Rows returned by one history query (bets, transactions).
 pub const HISTORY_ROWS_MAX: i64 = 100;
 
-/// Crash betting window (5 s).
-pub const CRASH_BETTING_MS: u64 = 5_000;
-/// Crash tick period: 15 ticks per second while a round runs.
-pub const CRASH_TICK_MS: u64 = 66;
-/// Pause between a crash and the next betting window (3 s).
-pub const CRASH_INTERMISSION_MS: u64 = 3_000;
 /// Commands waiting for a round game's task.
 pub const ROUND_QUEUE_COMMANDS_MAX: usize = 4_096;
 /// Retried bet commands a round game keeps waiting for the answer to their original hold;
@@ -61,7 +55,3 @@ pub const ROUND_RETRIES_WAITING_MAX: usize = 4_096;
 /// Attempts at a round's final settlement when storage fails, a pause apart; after the last
 /// the round is left to start-up recovery (its open bets are voided) and is not revealed.
 pub const ROUND_SETTLE_ATTEMPTS_MAX: u32 = 5;
-/// Wheel betting window (15 s).
-pub const WHEEL_BETTING_MS: u64 = 15_000;
-/// How long the wheel spins after betting closes (5 s): a round every ~20 s.
-pub const WHEEL_SPIN_MS: u64 = 5_000;

@@ -5,14 +5,13 @@
 
 use crate::hub::Hub;
 use crate::ledger::rounds::{BetOutcome, Payout};
-use crate::limits::{WHEEL_BETTING_MS, WHEEL_SPIN_MS};
 use crate::rounds::book::BookBet;
 use crate::rounds::driver::{Phase, Plays, Round, RoundGame, RoundHandle, RoundTiming};
 use crate::rounds::{RoundError, RoundsError};
 use protocol::chain::ChainHash;
 use protocol::limits::{WHEEL_HISTORY_ROUNDS, WHEEL_ROUND_STAKES_CENTS_MAX};
 use protocol::wheel::{self, Segment};
-use protocol::wire::{WheelBetView, WheelPhase, WheelRoundView};
+use protocol::wheel::{WheelBetView, WheelPhase, WheelRoundView, WheelSpin};
 use protocol::{Cents, Game, ServerMsg};
 use sqlx::{Row, SqlitePool};
 use std::collections::VecDeque;
@@ -22,6 +21,10 @@ use tokio::time::Instant;
 
 /// The topic of wheel events.
 pub const WHEEL_TOPIC: &str = "wheel";
+/// Wheel betting window (15 s).
+pub const WHEEL_BETTING_MS: u64 = 15_000;
+/// How long the wheel spins after betting closes (5 s): a round every ~20 s.
+pub const WHEEL_SPIN_MS: u64 = 5_000;
 
 /// Timing of the wheel; the defaults are the product's, tests shorten them.
 #[derive(Debug, Clone, Copy)]
@@ -85,42 +88,35 @@ impl WheelGame {
     }
 
     fn round_view(&self, round: &Round<Self>) -> WheelRoundView {
-        let now = Instant::now();
         let spinning = round.phase == Phase::Ended;
         let spin_ends = round
             .ended_at
             .map(|at| at + Duration::from_millis(self.timing.spin_ms));
-        WheelRoundView {
-            id: round.id,
-            number: round.number,
-            phase: if spinning {
-                WheelPhase::Spinning
-            } else {
-                WheelPhase::Betting
-            },
-            betting_left_ms: round
-                .betting_ends
-                .saturating_duration_since(now)
-                .as_millis() as u64,
+        let phase = if spinning {
+            WheelPhase::Spinning
+        } else {
+            WheelPhase::Betting
+        };
+        let spin = WheelSpin {
             spin_left_ms: spin_ends.map_or(0, |end| {
-                end.saturating_duration_since(now).as_millis() as u64
+                end.saturating_duration_since(Instant::now()).as_millis() as u64
             }),
             slot: spinning.then_some(round.outcome as u32),
-            hash: spinning.then(|| hex::encode(round.hash)),
-            previous_hash: hex::encode(round.previous_hash),
-        }
+        };
+        round.view(phase, spin)
     }
 
     fn publish_round(&self, round: &Round<Self>) {
         let (view, bets) = (self.round_view(round), bet_views(round));
-        self.hub
-            .publish(WHEEL_TOPIC, |topic, seq, at_ms| ServerMsg::WheelRound {
+        self.hub.publish(WHEEL_TOPIC, |topic, seq, at_ms| {
+            ServerMsg::Wheel(protocol::wheel::Event::Round {
                 topic,
                 seq,
                 at_ms,
                 round: view,
                 bets,
-            });
+            })
+        });
     }
 }
 
@@ -173,25 +169,26 @@ impl RoundGame for WheelGame {
 
     fn publish_bet(&self, round: &Round<Self>, bet: &BookBet<Segment>) {
         let (id, view) = (round.id, bet_view(bet));
-        self.hub
-            .publish(WHEEL_TOPIC, |topic, seq, at_ms| ServerMsg::WheelBet {
+        self.hub.publish(WHEEL_TOPIC, |topic, seq, at_ms| {
+            ServerMsg::Wheel(protocol::wheel::Event::Bet {
                 topic,
                 seq,
                 at_ms,
                 round: id,
                 bet: view,
-            });
+            })
+        });
     }
 
     fn state(&self, round: &Round<Self>, topic: String, seq: u64, at_ms: i64) -> ServerMsg {
-        ServerMsg::WheelState {
+        ServerMsg::Wheel(protocol::wheel::Event::State {
             topic,
             seq,
             at_ms,
             round: self.round_view(round),
             bets: bet_views(round),
             history: self.history.iter().copied().collect(),
-        }
+        })
     }
 
     fn next_wake(&self, _: &Round<Self>) -> Option<Instant> {

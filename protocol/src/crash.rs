@@ -4,6 +4,13 @@
 
 use crate::chain::{self, ChainHash};
 
+mod wire;
+
+pub use wire::{
+    BetCommand, CashOutCommand, CrashBetView, CrashHistoryItem, CrashPhase, CrashPlay,
+    CrashRoundView, Event,
+};
+
 /// Growth rate of the curve: m(t) = e^(CURVE_RATE_PER_MS * t), t in milliseconds.
 pub const CURVE_RATE_PER_MS: f64 = 0.000_06;
 /// The lowest multiplier, 1.00x.

@@ -9,6 +9,10 @@ use crate::limits::{
 use crate::money::{check_stake, Cents, StakeError};
 use serde::{Deserialize, Serialize};
 
+mod wire;
+
+pub use wire::{BetCommand, DiceAck, DiceBetView, Event, FeedBet};
+
 /// Why a dice bet was refused before anything happened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DiceError {

@@ -1,9 +1,9 @@
 //! Read-only records the pages show (history, fairness), shared by server functions and the
 //! browser.
 
+use crate::dice::DiceBetView;
 use crate::ids::BetId;
 use crate::money::Cents;
-use crate::wire::DiceBetView;
 use serde::{Deserialize, Serialize};
 
 /// One of a player's settled dice bets, with its server seed once revealed.

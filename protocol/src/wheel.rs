@@ -8,6 +8,10 @@ use crate::chain::{self, ChainHash};
 use crate::fair::uniform_from_bytes;
 use serde::{Deserialize, Serialize};
 
+mod wire;
+
+pub use wire::{BetCommand, Event, WheelBetView, WheelPhase, WheelRoundView, WheelSpin};
+
 /// Slots around the wheel.
 pub const SLOTS: u32 = 100;
 

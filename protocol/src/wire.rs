@@ -2,19 +2,23 @@
 //! tagged by `type`. Every client command carries `req` and receives exactly one `ack` or
 //! `error` with that `req`. Events carry `topic` and `seq`. Full reference: `docs/protocol.md`.
 
-use crate::ids::{BetId, PlayerId, RoundId};
+//!
+//! This module is the registry of messages: the commands, events and answers every connection
+//! has (welcome, errors, balance, seeds, ping) are defined here; each game's own messages are
+//! defined in its module (`dice`, `crash`, `wheel`) and listed here with one line per command,
+//! one per answer and one for all of its events, so the JSON of a game's messages is the same
+//! as if they were written out here.
+
+use crate::ids::PlayerId;
 use crate::money::Cents;
-use crate::wheel::Segment;
+use crate::{crash, dice, wheel};
 
 mod codes;
 mod rounds;
 
 pub use codes::ErrorCode;
 
-pub use rounds::{
-    CashOutAck, CrashBetView, CrashHistoryItem, CrashPhase, CrashRoundView, RoundBetAck,
-    RoundBetStatus, WheelBetView, WheelPhase, WheelRoundView,
-};
+pub use rounds::{CashOutAck, RoundBetAck, RoundBetStatus, RoundView};
 use serde::{Deserialize, Serialize};
 
 /// The protocol version this build speaks; sent in `welcome`.
@@ -25,17 +29,6 @@ pub const PROTOCOL_VERSION: u32 = 1;
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[strum(serialize_all = "snake_case")]
 pub enum ClientMsg {
-    /// Place and settle one dice bet. Moves money, so it carries an idempotency key.
-    DiceBet {
-        /// Client request id, echoed in the reply.
-        req: u64,
-        /// Idempotency key: a retry with the same key returns the original result.
-        idem: String,
-        /// Amount staked, in cents.
-        amount: Cents,
-        /// Roll-under target in hundredths (100..=9800).
-        target: u32,
-    },
     /// Choose the client seed used from the next bet on.
     SetClientSeed {
         /// Client request id.
@@ -48,38 +41,19 @@ pub enum ClientMsg {
         /// Client request id.
         req: u64,
     },
-    /// Join the current crash round during its betting window. Moves money: idempotency key.
-    CrashBet {
-        /// Client request id.
-        req: u64,
-        /// Idempotency key.
-        idem: String,
-        /// Stake in cents.
-        amount: Cents,
-        /// Cash out automatically at this multiplier (hundredths), if given.
-        auto_cashout_x100: Option<u64>,
-    },
-    /// Cash out of the running crash round at the multiplier of the server's receive time.
-    CrashCashOut {
-        /// Client request id.
-        req: u64,
-    },
-    /// Bet on a wheel segment during the wheel's betting window. Moves money: idempotency key.
-    WheelBet {
-        /// Client request id.
-        req: u64,
-        /// Idempotency key.
-        idem: String,
-        /// Stake in cents.
-        amount: Cents,
-        /// The segment bet on.
-        segment: Segment,
-    },
     /// Liveness check; answered with an `ack` of kind `pong`.
     Ping {
         /// Client request id.
         req: u64,
     },
+    /// Place and settle one dice bet.
+    DiceBet(dice::BetCommand),
+    /// Join the current crash round.
+    CrashBet(crash::BetCommand),
+    /// Cash out of the running crash round.
+    CrashCashOut(crash::CashOutCommand),
+    /// Bet on a wheel segment.
+    WheelBet(wheel::BetCommand),
 }
 
 impl ClientMsg {
@@ -89,13 +63,13 @@ impl ClientMsg {
     /// The request id every command carries.
     pub fn req(&self) -> u64 {
         match self {
-            ClientMsg::DiceBet { req, .. }
-            | ClientMsg::SetClientSeed { req, .. }
+            ClientMsg::SetClientSeed { req, .. }
             | ClientMsg::RotateSeed { req }
-            | ClientMsg::CrashBet { req, .. }
-            | ClientMsg::CrashCashOut { req }
-            | ClientMsg::WheelBet { req, .. }
             | ClientMsg::Ping { req } => *req,
+            ClientMsg::DiceBet(command) => command.req,
+            ClientMsg::CrashBet(command) => command.req,
+            ClientMsg::CrashCashOut(command) => command.req,
+            ClientMsg::WheelBet(command) => command.req,
         }
     }
 }
@@ -145,112 +119,15 @@ pub enum ServerMsg {
         /// Balance after the change.
         balance: Cents,
     },
-    /// The crash game as it stands (topic `crash`), sent to a connection when it joins.
-    CrashState {
-        /// Topic of the event stream.
-        topic: String,
-        /// Position in that stream.
-        seq: u64,
-        /// Unix time in milliseconds at which the server published the event.
-        at_ms: i64,
-        /// Current round.
-        round: CrashRoundView,
-        /// Its bets so far.
-        bets: Vec<CrashBetView>,
-        /// Latest crash points, newest first.
-        history: Vec<CrashHistoryItem>,
-    },
-    /// A crash round changed phase (topic `crash`).
-    CrashRound {
-        /// Topic of the event stream.
-        topic: String,
-        /// Position in that stream.
-        seq: u64,
-        /// Unix time in milliseconds at which the server published the event.
-        at_ms: i64,
-        /// The round.
-        round: CrashRoundView,
-    },
-    /// The running multiplier (topic `crash`, 15 per second).
-    CrashTick {
-        /// Topic of the event stream.
-        topic: String,
-        /// Position in that stream.
-        seq: u64,
-        /// Unix time in milliseconds at which the server published the event.
-        at_ms: i64,
-        /// Round id.
-        round: RoundId,
-        /// Milliseconds since the multiplier started.
-        elapsed_ms: u64,
-        /// The server's multiplier now, in hundredths.
-        multiplier_x100: u64,
-    },
-    /// Someone joined or cashed out of the crash round (topic `crash`).
-    CrashBet {
-        /// Topic of the event stream.
-        topic: String,
-        /// Position in that stream.
-        seq: u64,
-        /// Unix time in milliseconds at which the server published the event.
-        at_ms: i64,
-        /// Round id.
-        round: RoundId,
-        /// The bet as it stands.
-        bet: CrashBetView,
-    },
-    /// The wheel as it stands (topic `wheel`), sent to a connection when it joins.
-    WheelState {
-        /// Topic of the event stream.
-        topic: String,
-        /// Position in that stream.
-        seq: u64,
-        /// Unix time in milliseconds at which the server published the event.
-        at_ms: i64,
-        /// Current round.
-        round: WheelRoundView,
-        /// Its bets so far.
-        bets: Vec<WheelBetView>,
-        /// Latest slots, newest first.
-        history: Vec<u32>,
-    },
-    /// A wheel round changed phase (topic `wheel`).
-    WheelRound {
-        /// Topic of the event stream.
-        topic: String,
-        /// Position in that stream.
-        seq: u64,
-        /// Unix time in milliseconds at which the server published the event.
-        at_ms: i64,
-        /// The round.
-        round: WheelRoundView,
-        /// Its bets, settled when spinning.
-        bets: Vec<WheelBetView>,
-    },
-    /// Someone bet on the wheel (topic `wheel`).
-    WheelBet {
-        /// Topic of the event stream.
-        topic: String,
-        /// Position in that stream.
-        seq: u64,
-        /// Unix time in milliseconds at which the server published the event.
-        at_ms: i64,
-        /// Round id.
-        round: RoundId,
-        /// The bet.
-        bet: WheelBetView,
-    },
-    /// A dice bet was settled by someone (topic `dice`): the public bets feed.
-    DiceFeed {
-        /// Topic of the event stream.
-        topic: String,
-        /// Position in that stream.
-        seq: u64,
-        /// Unix time in milliseconds at which the server published the event.
-        at_ms: i64,
-        /// The bet, as anyone may see it.
-        bet: FeedBet,
-    },
+    /// The dice game's events.
+    #[serde(untagged)]
+    Dice(dice::Event),
+    /// The crash game's events.
+    #[serde(untagged)]
+    Crash(crash::Event),
+    /// The wheel's events.
+    #[serde(untagged)]
+    Wheel(wheel::Event),
 }
 
 /// Results carried by an `ack`.
@@ -258,12 +135,7 @@ pub enum ServerMsg {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AckResult {
     /// A settled dice bet and the balance after it.
-    Dice {
-        /// The bet.
-        bet: DiceBetView,
-        /// Balance after settlement.
-        balance: Cents,
-    },
+    Dice(dice::DiceAck),
     /// The seed pair now in use, and the revealed one after a rotation.
     Seed {
         /// Current seed pair.
@@ -288,46 +160,6 @@ pub struct PlayerView {
     pub id: PlayerId,
     /// Username.
     pub username: String,
-}
-
-/// A settled dice bet as its player sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DiceBetView {
-    /// Bet id.
-    pub id: BetId,
-    /// Amount staked.
-    pub amount: Cents,
-    /// Roll-under target in hundredths.
-    pub target: u32,
-    /// The roll in hundredths (0..=9999).
-    pub roll: u32,
-    /// Payout multiplier in hundredths.
-    pub multiplier_x100: u64,
-    /// Total paid back (zero on a loss).
-    pub payout: Cents,
-    /// Nonce of the bet under its seed pair.
-    pub nonce: u64,
-    /// Commitment (SHA-256) of the server seed that produced the roll.
-    pub seed_commitment: String,
-    /// Client seed used.
-    pub client_seed: String,
-}
-
-/// A settled dice bet as everyone sees it in the live feed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeedBet {
-    /// Bet id.
-    pub id: BetId,
-    /// Who played.
-    pub username: String,
-    /// Amount staked.
-    pub amount: Cents,
-    /// Roll-under target in hundredths.
-    pub target: u32,
-    /// The roll in hundredths.
-    pub roll: u32,
-    /// Total paid back (zero on a loss).
-    pub payout: Cents,
 }
 
 /// The seed pair a player's next bet will use.
@@ -357,6 +189,8 @@ pub struct RevealedSeed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::RoundId;
+    use crate::wheel::Segment;
 
     #[test]
     fn commands_are_type_tagged_snake_case() {
@@ -366,12 +200,12 @@ mod tests {
         .unwrap();
         assert_eq!(
             msg,
-            ClientMsg::DiceBet {
+            ClientMsg::DiceBet(dice::BetCommand {
                 req: 7,
                 idem: "k1".into(),
                 amount: Cents(150),
                 target: 5000
-            }
+            })
         );
         assert_eq!(msg.req(), 7);
     }
@@ -379,35 +213,37 @@ mod tests {
     #[test]
     fn the_known_command_types_are_exactly_the_wire_tags() {
         let one_of_each = [
-            ClientMsg::DiceBet {
-                req: 1,
-                idem: "k".into(),
-                amount: Cents(1),
-                target: 5_000,
-            },
             ClientMsg::SetClientSeed {
                 req: 1,
                 client_seed: "s".into(),
             },
             ClientMsg::RotateSeed { req: 1 },
-            ClientMsg::CrashBet {
+            ClientMsg::Ping { req: 1 },
+            ClientMsg::DiceBet(dice::BetCommand {
+                req: 1,
+                idem: "k".into(),
+                amount: Cents(1),
+                target: 5_000,
+            }),
+            ClientMsg::CrashBet(crash::BetCommand {
                 req: 1,
                 idem: "k".into(),
                 amount: Cents(1),
                 auto_cashout_x100: None,
-            },
-            ClientMsg::CrashCashOut { req: 1 },
-            ClientMsg::WheelBet {
+            }),
+            ClientMsg::CrashCashOut(crash::CashOutCommand { req: 1 }),
+            ClientMsg::WheelBet(wheel::BetCommand {
                 req: 1,
                 idem: "k".into(),
                 amount: Cents(1),
                 segment: Segment::Grey,
-            },
-            ClientMsg::Ping { req: 1 },
+            }),
         ];
         let tags: Vec<String> = one_of_each
             .iter()
             .map(|msg| {
+                let json = serde_json::to_string(msg).unwrap();
+                assert_eq!(&serde_json::from_str::<ClientMsg>(&json).unwrap(), msg);
                 serde_json::to_value(msg).unwrap()["type"]
                     .as_str()
                     .unwrap()
@@ -415,6 +251,23 @@ mod tests {
             })
             .collect();
         assert_eq!(tags, ClientMsg::TYPES);
+    }
+
+    #[test]
+    fn a_game_command_with_a_missing_or_unknown_field_is_refused_precisely() {
+        for (bad, needle) in [
+            (r#"{"type":"crash_bet","req":1,"amount":5}"#, "idem"),
+            (
+                r#"{"type":"wheel_bet","req":1,"idem":"k","amount":5,"segment":"grey","x":1}"#,
+                "x",
+            ),
+            (r#"{"type":"crash_cash_out","req":1,"round":3}"#, "round"),
+        ] {
+            let error = serde_json::from_str::<ClientMsg>(bad)
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(needle), "{bad}: {error}");
+        }
     }
 
     #[test]
@@ -441,5 +294,64 @@ mod tests {
             json,
             r#"{"type":"balance","topic":"player:1","seq":3,"at_ms":1795000000000,"balance":100000}"#
         );
+    }
+
+    #[test]
+    fn a_game_event_is_one_flat_object_tagged_by_type_and_reads_back() {
+        let tick = ServerMsg::Crash(crash::Event::Tick {
+            topic: "crash".into(),
+            seq: 9,
+            at_ms: 1_795_000_000_000,
+            round: RoundId(4),
+            elapsed_ms: 1_500,
+            multiplier_x100: 109,
+        });
+        let json = serde_json::to_string(&tick).unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"crash_tick","topic":"crash","seq":9,"at_ms":1795000000000,"round":4,"elapsed_ms":1500,"multiplier_x100":109}"#
+        );
+        assert_eq!(serde_json::from_str::<ServerMsg>(&json).unwrap(), tick);
+        let ack = ServerMsg::Ack {
+            req: 2,
+            result: AckResult::CrashCashOut(CashOutAck {
+                multiplier_x100: 150,
+                payout: Cents(300),
+            }),
+        };
+        let json = serde_json::to_string(&ack).unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"ack","req":2,"result":{"kind":"crash_cash_out","multiplier_x100":150,"payout":300}}"#
+        );
+        assert_eq!(serde_json::from_str::<ServerMsg>(&json).unwrap(), ack);
+    }
+
+    #[test]
+    fn a_round_view_is_one_object_with_the_game_s_fields_in_place() {
+        let round = ServerMsg::Wheel(wheel::Event::Round {
+            topic: "wheel".into(),
+            seq: 2,
+            at_ms: 5,
+            round: wheel::WheelRoundView {
+                id: RoundId(7),
+                number: 3,
+                phase: wheel::WheelPhase::Spinning,
+                betting_left_ms: 0,
+                play: wheel::WheelSpin {
+                    spin_left_ms: 4_000,
+                    slot: Some(42),
+                },
+                hash: Some("ab".into()),
+                previous_hash: "cd".into(),
+            },
+            bets: Vec::new(),
+        });
+        let json = serde_json::to_string(&round).unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"wheel_round","topic":"wheel","seq":2,"at_ms":5,"round":{"id":7,"number":3,"phase":"spinning","betting_left_ms":0,"spin_left_ms":4000,"slot":42,"hash":"ab","previous_hash":"cd"},"bets":[]}"#
+        );
+        assert_eq!(serde_json::from_str::<ServerMsg>(&json).unwrap(), round);
     }
 }

@@ -39,19 +39,19 @@ pub struct Config {
     pub secure_cookies: bool,
 
     /// Crash betting window in milliseconds (tests shorten it).
-    #[arg(long, env = "ZEROLAG_CRASH_BETTING_MS", default_value_t = engine::limits::CRASH_BETTING_MS, hide = true)]
+    #[arg(long, env = "ZEROLAG_CRASH_BETTING_MS", default_value_t = engine::crash::CRASH_BETTING_MS, hide = true)]
     pub crash_betting_ms: u64,
 
     /// Pause between crash rounds in milliseconds (tests shorten it).
-    #[arg(long, env = "ZEROLAG_CRASH_INTERMISSION_MS", default_value_t = engine::limits::CRASH_INTERMISSION_MS, hide = true)]
+    #[arg(long, env = "ZEROLAG_CRASH_INTERMISSION_MS", default_value_t = engine::crash::CRASH_INTERMISSION_MS, hide = true)]
     pub crash_intermission_ms: u64,
 
     /// Wheel betting window in milliseconds (tests shorten it).
-    #[arg(long, env = "ZEROLAG_WHEEL_BETTING_MS", default_value_t = engine::limits::WHEEL_BETTING_MS, hide = true)]
+    #[arg(long, env = "ZEROLAG_WHEEL_BETTING_MS", default_value_t = engine::wheel::WHEEL_BETTING_MS, hide = true)]
     pub wheel_betting_ms: u64,
 
     /// Wheel spin in milliseconds (tests shorten it).
-    #[arg(long, env = "ZEROLAG_WHEEL_SPIN_MS", default_value_t = engine::limits::WHEEL_SPIN_MS, hide = true)]
+    #[arg(long, env = "ZEROLAG_WHEEL_SPIN_MS", default_value_t = engine::wheel::WHEEL_SPIN_MS, hide = true)]
     pub wheel_spin_ms: u64,
 
     /// Seed and length of the first wheel chain, for tests (not a flag).

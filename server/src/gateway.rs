@@ -127,15 +127,8 @@ async fn serve(socket: WebSocket, state: AppState, registration: Registration, r
     let (mut sink, stream) = socket.split();
     // A failed write means the peer is gone; the read loop then ends at once.
     let _ = writer::send_frame(&mut sink, welcome).await;
-    if let Some(crash) = state.engine.crash() {
-        // The game sends its state and subscribes the connection between its own events.
-        crash.join(outbox.clone()).await;
-        topics.push(engine::crash::CRASH_TOPIC.to_owned());
-    }
-    if let Some(wheel) = state.engine.wheel() {
-        wheel.join(outbox.clone()).await;
-        topics.push(engine::wheel::WHEEL_TOPIC.to_owned());
-    }
+    let joined = state.engine.join_round_games(&outbox).await;
+    topics.extend(joined.into_iter().map(str::to_owned));
 
     let closed = inbox.closed.clone();
     let writer = tokio::spawn(writer::write_loop(sink, inbox));

@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 const RECONNECT_DELAY_MS_MIN: u32 = 250;
 /// Longest reconnect delay (10 s).
 const RECONNECT_DELAY_MS_MAX: u32 = 10_000;
+/// Time between two `ping`s that measure the round trip the header shows (5 s).
+const PING_INTERVAL_MS: u32 = 5_000;
 
 /// A command sent and not yet answered.
 struct Pending {
@@ -174,6 +176,32 @@ async fn serve(live: Live, socket: WebSocket) {
             }
         }
     };
-    futures::future::select(Box::pin(writer), Box::pin(reader)).await;
+    let pinger = async move {
+        loop {
+            measure_round_trip(live);
+            gloo_timers::future::TimeoutFuture::new(PING_INTERVAL_MS).await;
+        }
+    };
+    let reading = futures::future::select(Box::pin(reader), Box::pin(pinger));
+    futures::future::select(Box::pin(writer), reading).await;
+    live.round_trip_ms.set(None);
     detach(live);
+}
+
+/// Sends a `ping` and records how long its answer took: what a command's answer costs on
+/// this connection, shown in the header.
+fn measure_round_trip(live: Live) {
+    let sent = js_sys::Date::now();
+    let on_reply = move |reply: Reply| {
+        if reply.is_ok() {
+            let elapsed = (js_sys::Date::now() - sent).max(0.0);
+            live.round_trip_ms.set(Some(elapsed.round() as u32));
+        }
+    };
+    request(
+        live,
+        |req| ClientMsg::Ping { req },
+        false,
+        Box::new(on_reply),
+    );
 }

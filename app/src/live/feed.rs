@@ -1,8 +1,8 @@
 //! The public feed of settled dice bets as it arrives, and the point it resumes from after a
 //! reconnect, so a dropped connection neither loses nor repeats a bet.
 
+use protocol::dice::FeedBet;
 use protocol::limits::FEED_BETS_SHOWN;
-use protocol::wire::FeedBet;
 
 /// Adds a bet to the feed (newest first, at most [`FEED_BETS_SHOWN`]); a bet already shown is
 /// not added again.

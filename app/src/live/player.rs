@@ -3,7 +3,8 @@
 
 use super::Live;
 use leptos::prelude::*;
-use protocol::wire::{AckResult, DiceBetView, PlayerView, SeedView};
+use protocol::dice::DiceBetView;
+use protocol::wire::{AckResult, PlayerView, SeedView};
 use protocol::Cents;
 
 /// The connection was welcomed: the player, balance and seed pair as the server has them now.
@@ -23,7 +24,8 @@ pub(super) fn acknowledged(live: Live, result: &AckResult) {
     if let AckResult::Seed { seed, .. } = result {
         live.seed.set(Some(seed.clone()));
     }
-    if let AckResult::Dice { bet, .. } = result {
+    if let AckResult::Dice(settled) = result {
+        let bet = &settled.bet;
         live.seed.update(|seed| advance_nonce(seed, bet));
     }
 }

@@ -3,8 +3,9 @@
 
 use super::Live;
 use leptos::prelude::*;
+use protocol::crash::CrashBetView;
 use protocol::ids::RoundId;
-use protocol::wire::{CrashBetView, CrashRoundView, WheelBetView, WheelRoundView};
+use protocol::wheel::WheelBetView;
 
 /// A shared round game's state on this client.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,13 +30,7 @@ pub trait RoundBet {
     fn username(&self) -> &str;
 }
 
-impl RoundView for CrashRoundView {
-    fn id(&self) -> RoundId {
-        self.id
-    }
-}
-
-impl RoundView for WheelRoundView {
+impl<Phase, Play> RoundView for protocol::wire::RoundView<Phase, Play> {
     fn id(&self) -> RoundId {
         self.id
     }

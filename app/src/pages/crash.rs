@@ -2,14 +2,17 @@
 //! from the shared curve in `protocol::crash`, anchored to the server's latest tick; the server
 //! alone decides the crash and every cash-out.
 
+pub mod live;
+
 use crate::api::get_crash_history;
-use crate::bet_form::{BetForm, BetMessage, BetOn, BetSlip, DecimalField};
+use crate::bet_form::{BetForm, BetMessage, BetSlip, DecimalField};
 use crate::live::{CrashLive, Live};
 use crate::round_game::{RoundBetRow, RoundGamePage};
 use leptos::prelude::*;
-use protocol::crash::{curve_at, multiplier_x100_at};
+use protocol::crash::{self, curve_at, multiplier_x100_at};
+use protocol::crash::{CrashBetView, CrashHistoryItem, CrashPhase};
 use protocol::dice::format_hundredths;
-use protocol::wire::{AckResult, CrashBetView, CrashHistoryItem, CrashPhase};
+use protocol::wire::AckResult;
 use protocol::{Cents, ClientMsg};
 
 /// Milliseconds of curve the chart always shows at least.
@@ -43,13 +46,13 @@ fn shown_multiplier(
     match state.round.phase {
         CrashPhase::Betting => (100, 0),
         CrashPhase::Crashed => (
-            state.round.crash_x100.unwrap_or(100),
-            state.round.elapsed_ms,
+            state.round.play.crash_x100.unwrap_or(100),
+            state.round.play.elapsed_ms,
         ),
         CrashPhase::Running => {
             let elapsed = match tick.filter(|t| t.round == state.round.id) {
                 Some(t) => t.elapsed_ms + (now_ms - t.received_ms).max(0.0) as u64,
-                None => state.round.elapsed_ms,
+                None => state.round.play.elapsed_ms,
             };
             (multiplier_x100_at(elapsed), elapsed)
         }
@@ -164,8 +167,15 @@ fn CrashControls() -> impl IntoView {
             Ok(auto_cashout_x100) => auto_cashout_x100,
             Err(text) => return slip.message.set(text),
         };
-        let on = BetOn::Crash { auto_cashout_x100 };
-        slip.place(live, stake, on, move |ack| match ack {
+        let bet = move |req, idem| {
+            ClientMsg::CrashBet(crash::BetCommand {
+                req,
+                idem,
+                amount: stake,
+                auto_cashout_x100,
+            })
+        };
+        slip.place(live, bet, move |ack| match ack {
             AckResult::CrashBet(_) => format!("Bet {stake} placed."),
             _ => String::new(),
         });
@@ -179,7 +189,11 @@ fn CrashControls() -> impl IntoView {
             ),
             _ => String::new(),
         });
-        live.request(|req| ClientMsg::CrashCashOut { req }, false, answer);
+        live.request(
+            |req| ClientMsg::CrashCashOut(crash::CashOutCommand { req }),
+            false,
+            answer,
+        );
     };
     let can_bet =
         move || slip.ready(&live) && phase() == Some(CrashPhase::Betting) && my_bet().is_none();

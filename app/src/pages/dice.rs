@@ -2,13 +2,14 @@
 //! The form previews chance, multiplier and payout with the same `protocol` rules the server
 //! applies; the server still checks everything.
 
-use crate::bet_form::{BetForm, BetMessage, BetOn, BetSlip, DecimalField};
+use crate::bet_form::{BetForm, BetMessage, BetSlip, DecimalField};
 use crate::feed::DiceFeed;
 use crate::live::Live;
 use crate::signed_in::SignedIn;
 use leptos::prelude::*;
-use protocol::dice::{format_hundredths, parse_hundredths, DiceWager};
-use protocol::wire::{AckResult, DiceBetView, RevealedSeed};
+use protocol::dice::DiceBetView;
+use protocol::dice::{self, format_hundredths, parse_hundredths, DiceWager};
+use protocol::wire::{AckResult, RevealedSeed};
 use protocol::{Cents, ClientMsg};
 
 fn wager(amount: &str, target: &str) -> Result<DiceWager, String> {
@@ -57,11 +58,16 @@ fn DiceTable() -> impl IntoView {
             Ok(chosen) => chosen,
             Err(message) => return slip.message.set(message),
         };
-        let on = BetOn::Dice {
-            target: chosen.target,
+        let bet = move |req, idem| {
+            ClientMsg::DiceBet(dice::BetCommand {
+                req,
+                idem,
+                amount: chosen.amount,
+                target: chosen.target,
+            })
         };
-        slip.place(live, chosen.amount, on, |ack| match ack {
-            AckResult::Dice { bet, .. } => rolled(&bet),
+        slip.place(live, bet, |ack| match ack {
+            AckResult::Dice(settled) => rolled(&settled.bet),
             _ => "unexpected answer".into(),
         });
     };

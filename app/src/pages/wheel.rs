@@ -1,12 +1,16 @@
 //! `/wheel`: a shared round every ~20 s. Bet on a segment; the wheel spins to the slot the
 //! server drew from its hash chain, and winners are listed for everyone.
 
-use crate::bet_form::{BetMessage, BetOn, BetSlip, DecimalField};
+pub mod live;
+
+use crate::bet_form::{BetMessage, BetSlip, DecimalField};
 use crate::live::Live;
 use crate::round_game::{RoundBetRow, RoundGamePage};
 use leptos::prelude::*;
-use protocol::wheel::{layout, Segment, SLOTS};
-use protocol::wire::{AckResult, WheelBetView, WheelPhase};
+use protocol::wheel::{self, layout, Segment, SLOTS};
+use protocol::wheel::{WheelBetView, WheelPhase};
+use protocol::wire::AckResult;
+use protocol::ClientMsg;
 
 /// Full turns the wheel makes before stopping on its slot.
 const SPIN_TURNS: f64 = 5.0;
@@ -43,7 +47,7 @@ fn WheelStage() -> impl IntoView {
     let rotation = move || {
         live.wheel.with(|state| {
             let Some(state) = state else { return 0.0 };
-            match state.round.slot {
+            match state.round.play.slot {
                 Some(slot) => {
                     let centre = (slot as f64 + 0.5) / SLOTS as f64 * 360.0;
                     SPIN_TURNS * 360.0 * (state.round.number as f64) - centre
@@ -59,7 +63,7 @@ fn WheelStage() -> impl IntoView {
     };
     let spin_ms = move || {
         live.wheel
-            .with(|s| s.as_ref().map_or(0, |s| s.round.spin_left_ms))
+            .with(|s| s.as_ref().map_or(0, |s| s.round.play.spin_left_ms))
     };
     let status = move || {
         live.wheel.with(|state| match state {
@@ -73,7 +77,7 @@ fn WheelStage() -> impl IntoView {
     let result = move || {
         live.wheel.with(|state| {
             let state = state.as_ref()?;
-            let slot = state.round.slot?;
+            let slot = state.round.play.slot?;
             let segment = layout()[slot as usize];
             Some(format!(
                 "Round {}: {} ({})",
@@ -131,15 +135,18 @@ fn WheelControls() -> impl IntoView {
     };
     let place = move |segment: Segment| {
         let Some(stake) = slip.stake() else { return };
-        slip.place(
-            live,
-            stake,
-            BetOn::Wheel { segment },
-            move |ack| match ack {
-                AckResult::WheelBet(_) => format!("Bet {stake} on {}.", segment.label()),
-                _ => String::new(),
-            },
-        );
+        let bet = move |req, idem| {
+            ClientMsg::WheelBet(wheel::BetCommand {
+                req,
+                idem,
+                amount: stake,
+                segment,
+            })
+        };
+        slip.place(live, bet, move |ack| match ack {
+            AckResult::WheelBet(_) => format!("Bet {stake} on {}.", segment.label()),
+            _ => String::new(),
+        });
     };
     view! {
         <section class="card">

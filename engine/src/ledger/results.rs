@@ -1,10 +1,11 @@
 //! What ledger commands return: receipts, snapshots, and the errors that leave the ledger as
 //! it was.
 
+use protocol::dice::DiceBetView;
 use protocol::dice::DiceError;
 use protocol::ids::{RoundBetId, RoundId};
 use protocol::limits::{CLIENT_SEED_BYTES_MAX, IDEMPOTENCY_KEY_BYTES_MAX};
-use protocol::wire::{DiceBetView, ErrorCode, RevealedSeed, RoundBetStatus, SeedView};
+use protocol::wire::{ErrorCode, RevealedSeed, RoundBetStatus, SeedView};
 use protocol::Cents;
 use serde::{Deserialize, Serialize};
 

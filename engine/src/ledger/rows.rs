@@ -4,8 +4,8 @@
 
 use super::idempotency::NewKey;
 use crate::limits::SQL_BIND_PARAMS_MAX;
+use protocol::dice::DiceBetView;
 use protocol::ids::{AccountId, ChainId, RoundBetId, RoundId, SeedId};
-use protocol::wire::DiceBetView;
 use protocol::{BetId, PlayerId};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use std::collections::HashMap;

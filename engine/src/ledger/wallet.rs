@@ -6,9 +6,10 @@ use super::results::{DiceReceipt, LedgerError, SeedChange, WalletSnapshot};
 use super::rows::{BetRow, SeedFields, SeedRow, TxKind};
 use super::work::{ActiveSeed, Event, PlayerState, Work, HOUSE, IN_PLAY, TREASURY};
 use protocol::dice::{self, DiceWager};
+use protocol::dice::{DiceBetView, FeedBet};
 use protocol::ids::{AccountId, SeedId};
 use protocol::limits::SIGNUP_GRANT_CENTS;
-use protocol::wire::{DiceBetView, FeedBet, RevealedSeed};
+use protocol::wire::RevealedSeed;
 use protocol::{fair, BetId, Cents, PlayerId};
 use rand::RngCore;
 

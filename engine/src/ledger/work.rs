@@ -6,8 +6,9 @@
 use super::idempotency::{KnownKey, KnownReceipt, NewKey, StoredReceipt};
 use super::rows::{EntryRow, Rows, TxKind, TxRow};
 use crate::hub;
+use protocol::dice::FeedBet;
 use protocol::ids::{AccountId, RoundBetId, RoundId, SeedId};
-use protocol::wire::{FeedBet, SeedView};
+use protocol::wire::SeedView;
 use protocol::{BetId, Cents, PlayerId};
 use std::collections::HashMap;
 
@@ -231,12 +232,12 @@ pub fn publish(hub: &hub::Hub, events: Vec<Event>, players: &HashMap<PlayerId, P
             }
             Event::DiceFeed(bet) => {
                 hub.publish(hub::DICE_FEED_TOPIC, |topic, seq, at_ms| {
-                    protocol::ServerMsg::DiceFeed {
+                    protocol::ServerMsg::Dice(protocol::dice::Event::Feed {
                         topic,
                         seq,
                         at_ms,
                         bet,
-                    }
+                    })
                 });
             }
         }

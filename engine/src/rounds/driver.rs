@@ -23,7 +23,7 @@ use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 use protocol::chain::ChainHash;
 use protocol::ids::RoundId;
-use protocol::wire::PlayerView;
+use protocol::wire::{PlayerView, RoundView};
 use protocol::{Cents, Game, PlayerId, ServerMsg};
 use sqlx::SqlitePool;
 use std::time::Duration;
@@ -118,6 +118,25 @@ pub struct Round<G: RoundGame> {
     pub ended_at: Option<Instant>,
     /// Its bets.
     pub book: book::Book<G::Choice>,
+}
+
+impl<G: RoundGame> Round<G> {
+    /// The round as everyone sees it, in the game's `phase` with what its `play` adds; its
+    /// hash is shown once the round has ended.
+    pub fn view<P, X>(&self, phase: P, play: X) -> RoundView<P, X> {
+        RoundView {
+            id: self.id,
+            number: self.number,
+            phase,
+            betting_left_ms: self
+                .betting_ends
+                .saturating_duration_since(Instant::now())
+                .as_millis() as u64,
+            play,
+            hash: (self.phase == Phase::Ended).then(|| hex::encode(self.hash)),
+            previous_hash: hex::encode(self.previous_hash),
+        }
+    }
 }
 
 /// Bets a game wants paid before the round ends, at the given multipliers.

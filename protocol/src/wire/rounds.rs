@@ -1,8 +1,8 @@
-//! What everyone sees of the shared rounds (crash, wheel): phases, rounds, bets, history.
+//! What every shared round game (crash, wheel) shows of a round and answers to a bet and a
+//! cash-out.
 
 use crate::ids::RoundId;
 use crate::money::Cents;
-use crate::wheel::Segment;
 use serde::{Deserialize, Serialize};
 
 /// Where a bet in a shared round stands. A retried bet command (same idempotency key, same
@@ -62,6 +62,27 @@ pub struct RoundBetAck {
     pub payout: Option<Cents>,
 }
 
+/// A round of a shared round game as everyone sees it: what every round game shows, and
+/// `play`, what the game adds, whose fields appear in the same JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoundView<Phase, Play> {
+    /// Round id.
+    pub id: RoundId,
+    /// Position in its hash chain.
+    pub number: i64,
+    /// Phase.
+    pub phase: Phase,
+    /// Betting: milliseconds until betting closes.
+    pub betting_left_ms: u64,
+    /// What the game adds (fields of this same object).
+    #[serde(flatten)]
+    pub play: Play,
+    /// Once decided: the round's chain hash, which proves its outcome.
+    pub hash: Option<String>,
+    /// The previous round's hash (already public): this round's hash must hash to it.
+    pub previous_hash: String,
+}
+
 /// A bet paid before its round ended (a crash cash-out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CashOutAck {
@@ -69,105 +90,6 @@ pub struct CashOutAck {
     pub multiplier_x100: u64,
     /// Payout.
     pub payout: Cents,
-}
-
-/// Crash round phases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CrashPhase {
-    /// Taking bets.
-    Betting,
-    /// The multiplier is growing.
-    Running,
-    /// Over; the next round opens soon.
-    Crashed,
-}
-
-/// A crash round as everyone sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CrashRoundView {
-    /// Round id.
-    pub id: RoundId,
-    /// Position in its hash chain.
-    pub number: i64,
-    /// Phase.
-    pub phase: CrashPhase,
-    /// Betting: milliseconds until betting closes.
-    pub betting_left_ms: u64,
-    /// Running or crashed: milliseconds since the multiplier started.
-    pub elapsed_ms: u64,
-    /// Crashed: the crash point in hundredths.
-    pub crash_x100: Option<u64>,
-    /// Crashed: the round's chain hash, which proves the crash point.
-    pub hash: Option<String>,
-    /// The previous round's hash (already public): this round's hash must hash to it.
-    pub previous_hash: String,
-}
-
-/// A bet in a crash round as everyone sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CrashBetView {
-    /// Who.
-    pub username: String,
-    /// Stake.
-    pub amount: Cents,
-    /// Cash-out multiplier in hundredths, once cashed out.
-    pub cashed_out_x100: Option<u64>,
-    /// Payout, once cashed out.
-    pub payout: Option<Cents>,
-}
-
-/// A past crash round.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CrashHistoryItem {
-    /// Round id.
-    pub id: RoundId,
-    /// Crash point in hundredths.
-    pub crash_x100: u64,
-}
-
-/// Wheel round phases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WheelPhase {
-    /// Taking bets.
-    Betting,
-    /// The wheel turns towards its slot (already decided and settled).
-    Spinning,
-}
-
-/// A wheel round as everyone sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WheelRoundView {
-    /// Round id.
-    pub id: RoundId,
-    /// Position in its hash chain.
-    pub number: i64,
-    /// Phase.
-    pub phase: WheelPhase,
-    /// Betting: milliseconds until betting closes.
-    pub betting_left_ms: u64,
-    /// Spinning: milliseconds until the wheel stops.
-    pub spin_left_ms: u64,
-    /// Spinning: the slot the wheel stops on.
-    pub slot: Option<u32>,
-    /// Spinning: the round's chain hash, which proves the slot.
-    pub hash: Option<String>,
-    /// The previous round's hash: this round's hash must hash to it.
-    pub previous_hash: String,
-}
-
-/// A bet in a wheel round as everyone sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WheelBetView {
-    /// Who.
-    pub username: String,
-    /// Stake.
-    pub amount: Cents,
-    /// Segment bet on.
-    pub segment: Segment,
-    /// Payout once settled (zero for a loss).
-    pub payout: Option<Cents>,
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use engine::hub::Outbox;
 use engine::ledger::{LedgerError, SeedChange};
 use engine::rounds::RoundError;
 use engine::Engine;
+use protocol::dice::DiceAck;
 use protocol::wire::{AckResult, ErrorCode};
 use protocol::{ClientMsg, ServerMsg};
 use tokio::time::Instant;
@@ -94,49 +95,34 @@ impl Context {
         };
         let (player, ledger) = (session.player.clone(), self.engine.ledger());
         match command {
-            ClientMsg::DiceBet {
-                idem,
-                amount,
-                target,
-                ..
-            } => {
-                let receipt = ledger.dice_bet(player.id, &idem, amount, target).await;
-                let receipt = receipt.map_err(ledger_refusal)?;
-                Ok(AckResult::Dice {
-                    bet: receipt.bet,
-                    balance: receipt.balance,
-                })
-            }
             ClientMsg::SetClientSeed { client_seed, .. } => {
                 seed_ack(ledger.set_client_seed(player.id, &client_seed).await)
             }
             ClientMsg::RotateSeed { .. } => seed_ack(ledger.rotate_seed(player.id).await),
-            ClientMsg::CrashBet {
-                idem,
-                amount,
-                auto_cashout_x100,
-                ..
-            } => {
-                let crash = self.engine.crash().ok_or_else(not_running)?;
-                let ack = crash.bet(player, idem, amount, auto_cashout_x100).await;
-                ack.map(AckResult::CrashBet).map_err(round_refusal)
+            ClientMsg::Ping { .. } => Ok(AckResult::Pong),
+            ClientMsg::DiceBet(bet) => {
+                let receipt = ledger.dice_bet(player.id, &bet.idem, bet.amount, bet.target);
+                let receipt = receipt.await.map_err(ledger_refusal)?;
+                Ok(AckResult::Dice(DiceAck {
+                    bet: receipt.bet,
+                    balance: receipt.balance,
+                }))
             }
-            ClientMsg::CrashCashOut { .. } => {
+            ClientMsg::CrashBet(bet) => {
+                let crash = self.engine.crash().ok_or_else(not_running)?;
+                let ack = crash.bet(player, bet.idem, bet.amount, bet.auto_cashout_x100);
+                ack.await.map(AckResult::CrashBet).map_err(round_refusal)
+            }
+            ClientMsg::CrashCashOut(_) => {
                 let crash = self.engine.crash().ok_or_else(not_running)?;
                 let ack = crash.cash_out(player.id, received).await;
                 ack.map(AckResult::CrashCashOut).map_err(round_refusal)
             }
-            ClientMsg::WheelBet {
-                idem,
-                amount,
-                segment,
-                ..
-            } => {
+            ClientMsg::WheelBet(bet) => {
                 let wheel = self.engine.wheel().ok_or_else(not_running)?;
-                let ack = wheel.bet(player, idem, amount, segment).await;
+                let ack = wheel.bet(player, bet.idem, bet.amount, bet.segment).await;
                 ack.map(AckResult::WheelBet).map_err(round_refusal)
             }
-            ClientMsg::Ping { .. } => Ok(AckResult::Pong),
         }
     }
 }

@@ -1,10 +1,10 @@
 //! The crash game as this client last heard it: the round, its bets, the latest crash points,
 //! and the latest tick, from which the page carries the multiplier forward between ticks.
 
-use super::round::RoundLive;
+use crate::live::RoundLive;
+use protocol::crash::{CrashBetView, CrashHistoryItem, CrashRoundView};
 use protocol::ids::RoundId;
 use protocol::limits::CRASH_HISTORY_ROUNDS;
-use protocol::wire::{CrashBetView, CrashHistoryItem, CrashRoundView};
 
 /// The crash game's state on this client: the round, its bets, and the latest crash points.
 pub type CrashLive = RoundLive<CrashRoundView, CrashBetView, CrashHistoryItem>;
@@ -16,7 +16,7 @@ impl CrashLive {
         if round.id != self.round.id {
             self.bets.clear();
         }
-        if let Some(crash_x100) = round.crash_x100 {
+        if let Some(crash_x100) = round.play.crash_x100 {
             if !self.history.iter().any(|h| h.id == round.id) {
                 self.history.insert(
                     0,
@@ -54,6 +54,34 @@ impl CrashTickSeen {
             multiplier_x100,
             received_ms,
         }
+    }
+}
+
+/// Applies one crash event to the tab's state.
+#[cfg(feature = "hydrate")]
+pub(crate) fn apply(live: crate::live::Live, event: protocol::crash::Event) {
+    use crate::live::update_some;
+    use leptos::prelude::Set;
+    use protocol::crash::Event;
+    match event {
+        Event::State {
+            round,
+            bets,
+            history,
+            ..
+        } => live.crash.set(Some(CrashLive::new(round, bets, history))),
+        Event::Round { round, .. } => update_some(live.crash, |s| s.on_round(round)),
+        Event::Tick {
+            round,
+            elapsed_ms,
+            multiplier_x100,
+            ..
+        } => {
+            let received_ms = js_sys::Date::now();
+            let tick = CrashTickSeen::new(round, elapsed_ms, multiplier_x100, received_ms);
+            live.crash_tick.set(Some(tick));
+        }
+        Event::Bet { round, bet, .. } => update_some(live.crash, |s| s.on_bet(round, bet)),
     }
 }
 

@@ -1,9 +1,9 @@
 //! The wheel as this client last heard it: the round, its bets (settled once spinning), and
 //! the latest slots.
 
-use super::round::RoundLive;
+use crate::live::RoundLive;
 use protocol::limits::WHEEL_HISTORY_ROUNDS;
-use protocol::wire::{WheelBetView, WheelRoundView};
+use protocol::wheel::{WheelBetView, WheelRoundView};
 
 /// The wheel's state on this client: the round, its bets (settled once spinning), and the
 /// latest slots.
@@ -14,8 +14,9 @@ impl WheelLive {
     /// once, however often its round is reported.
     pub fn on_round(&mut self, round: WheelRoundView, bets: Vec<WheelBetView>) {
         if let Some(slot) = round
+            .play
             .slot
-            .filter(|_| self.round.id != round.id || self.round.slot.is_none())
+            .filter(|_| self.round.id != round.id || self.round.play.slot.is_none())
         {
             self.history.insert(0, slot);
             self.history.truncate(WHEEL_HISTORY_ROUNDS);
@@ -25,12 +26,30 @@ impl WheelLive {
     }
 }
 
+/// Applies one wheel event to the tab's state.
+#[cfg(feature = "hydrate")]
+pub(crate) fn apply(live: crate::live::Live, event: protocol::wheel::Event) {
+    use crate::live::update_some;
+    use leptos::prelude::Set;
+    use protocol::wheel::Event;
+    match event {
+        Event::State {
+            round,
+            bets,
+            history,
+            ..
+        } => live.wheel.set(Some(WheelLive::new(round, bets, history))),
+        Event::Round { round, bets, .. } => update_some(live.wheel, |s| s.on_round(round, bets)),
+        Event::Bet { round, bet, .. } => update_some(live.wheel, |s| s.on_bet(round, bet)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use protocol::ids::RoundId;
     use protocol::wheel::Segment;
-    use protocol::wire::WheelPhase;
+    use protocol::wheel::{WheelPhase, WheelSpin};
     use protocol::Cents;
 
     #[test]
@@ -42,7 +61,10 @@ mod tests {
         .unwrap();
         let spinning = WheelRoundView {
             phase: WheelPhase::Spinning,
-            slot: Some(3),
+            play: WheelSpin {
+                spin_left_ms: 0,
+                slot: Some(3),
+            },
             ..betting.clone()
         };
         let next = WheelRoundView {
