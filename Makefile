@@ -34,8 +34,10 @@ unit:
 
 release:
 	@echo "==> building the release server and WASM front end"
-	cargo leptos build --release
-	@echo "==> precompressing the bundle (gzip -9; served as is, never compressed per request)"
+	@# A fresh bundle directory: only this build's content-named files, on any machine.
+	rm -rf $(LEPTOS_SITE_ROOT)/pkg
+	cargo leptos build --release --precompress
+	@echo "==> recompressing the bundle with gzip -9 (the build's brotli copies stay as they are)"
 	gzip -9 --keep --force $(LEPTOS_SITE_ROOT)/pkg/*.wasm $(LEPTOS_SITE_ROOT)/pkg/*.js $(LEPTOS_SITE_ROOT)/pkg/*.css
 
 # The browser bundle's budget: the wasm and js of the release build, gzipped (-9), in bytes.
@@ -44,8 +46,9 @@ release:
 BUNDLE_GZ_BYTES_MAX := 500000
 
 size:
-	@wasm=$$(gzip -9 -c target/site/pkg/zerolag.wasm | wc -c); \
-	js=$$(gzip -9 -c target/site/pkg/zerolag.js | wc -c); \
+	@hash() { sed -n "s/^$$1: *//p" target/release/hash.txt; }; \
+	wasm=$$(gzip -9 -c $(LEPTOS_SITE_ROOT)/pkg/zerolag.$$(hash wasm).wasm | wc -c); \
+	js=$$(gzip -9 -c $(LEPTOS_SITE_ROOT)/pkg/zerolag.$$(hash js).js | wc -c); \
 	total=$$((wasm + js)); \
 	echo "==> browser bundle, gzipped: $$wasm B wasm + $$js B js = $$total B (budget $(BUNDLE_GZ_BYTES_MAX) B)"; \
 	if [ "$$total" -gt "$(BUNDLE_GZ_BYTES_MAX)" ]; then \

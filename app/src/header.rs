@@ -1,4 +1,5 @@
-//! The site header: navigation, connection state, the live balance and the account controls.
+//! The site header: navigation, connection state with the measured round trip, the live
+//! balance and the account controls.
 
 use crate::api::MeResource;
 use crate::live::Live;
@@ -21,6 +22,11 @@ pub fn Header() -> impl IntoView {
             </nav>
             <span class="conn" class:live=move || live.is_live() data-testid="connection">
                 {move || live.state.get().label()}
+            </span>
+            <span class="latency" data-testid="latency" title="Round trip of a command to the server">
+                {move || {
+                    live.round_trip_ms.get().filter(|_| live.is_live()).map(|ms| format!("{ms} ms"))
+                }}
             </span>
             <div class="account">
                 <Suspense fallback=|| ()>

@@ -22,7 +22,7 @@ pub mod round_game;
 pub mod signed_in;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
@@ -39,6 +39,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="dark"/>
                 <link rel="icon" href="/favicon.ico"/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -56,7 +57,6 @@ pub fn App() -> impl IntoView {
     live::provide();
     api::provide_me();
     view! {
-        <Stylesheet id="leptos" href="/pkg/zerolag.css"/>
         <Title text="Zerolag"/>
         <Router>
             <header::Header/>

@@ -16,9 +16,10 @@ export function watchErrors(page: Page): string[] {
   return errors;
 }
 
-/** Waits until the page has hydrated and its WebSocket is live. */
+/** Waits until the page has hydrated and its WebSocket is live, with a measured round trip. */
 export async function waitLive(page: Page): Promise<void> {
   await expect(page.getByTestId("connection")).toHaveText("Live");
+  await expect(page.getByTestId("latency")).toHaveText(/^\d+ ms$/);
 }
 
 export async function register(page: Page, username: string, password: string): Promise<void> {

@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod bundle;
 pub mod config;
 pub mod fairness;
 pub mod gateway;
@@ -35,7 +36,6 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
-use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use config::Config;
@@ -88,6 +88,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .site_root(config.site_root.to_string_lossy().as_ref())
         .site_pkg_dir("pkg")
         .site_addr(addr)
+        .hash_files(bundle::hash_file().is_some())
+        .hash_file(std::sync::Arc::from(bundle::HASH_FILE))
         .build();
     let state = state::AppState {
         engine: engine.clone(),
@@ -121,13 +123,9 @@ fn router(state: state::AppState) -> Router {
     let engine = state.engine.clone();
     let context = move || provide_context(engine.clone());
     let leptos = state.leptos.clone();
-    // The built bundle: served from the files the release build gzipped (no compression per
-    // request), with Last-Modified so a revalidation costs a 304.
     let pkg_dir =
         std::path::Path::new(leptos.site_root.as_ref()).join(leptos.site_pkg_dir.as_ref());
-    let pkg = ServeDir::new(pkg_dir)
-        .precompressed_gzip()
-        .precompressed_br();
+    let pkg = bundle::service(&pkg_dir, leptos.hash_files);
     Router::new()
         .nest_service(&format!("/{}", leptos.site_pkg_dir), pkg)
         .route("/ws", get(gateway::upgrade))
@@ -146,9 +144,9 @@ fn router(state: state::AppState) -> Router {
             origin::refuse_cross_origin,
         ))
         .layer(DefaultBodyLimit::max(limits::REQUEST_BODY_BYTES_MAX))
-        // Pages, scripts and styles are revalidated on every use (static files carry
-        // Last-Modified, so an unchanged one costs a 304): after a deploy a browser never runs
-        // an old WASM bundle against new HTML. Long-lived caching waits for content-hashed names.
+        // Pages are revalidated on every use, and so are bundle files without content-hashed
+        // names (they carry Last-Modified, so an unchanged one costs a 304): after a deploy a
+        // browser never runs an old WASM bundle against new HTML. See `bundle`.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
