@@ -16,6 +16,7 @@ use crate::hub::Hub;
 use crate::ledger::rounds::{BetOutcome, Payout};
 use crate::rounds::book::BookBet;
 use crate::rounds::driver::{Phase, Plays, Reply, Round, RoundGame, RoundHandle, RoundTiming};
+use crate::rounds::recent_outcomes;
 use crate::rounds::{CashOutAck, RoundError, RoundsError};
 use protocol::chain::ChainHash;
 use protocol::crash::{crash_point_x100, elapsed_ms_for, multiplier_x100_at, payout_cents};
@@ -26,7 +27,7 @@ use protocol::limits::{
     CRASH_ROUND_PAYOUT_CENTS_MAX, CRASH_ROUND_STAKES_CENTS_MAX,
 };
 use protocol::{Cents, Game, PlayerId, ServerMsg};
-use sqlx::{Row, SqlitePool};
+use sqlx::SqlitePool;
 use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -40,31 +41,6 @@ pub const CRASH_BETTING_MS: u64 = 5_000;
 pub const CRASH_TICK_MS: u64 = 66;
 /// Pause between a crash and the next betting window (3 s).
 pub const CRASH_INTERMISSION_MS: u64 = 3_000;
-
-/// Timing of the crash game; the defaults are the product's, tests shorten them.
-#[derive(Debug, Clone, Copy)]
-pub struct CrashTiming {
-    /// Betting window.
-    pub betting_ms: u64,
-    /// Tick period while running.
-    pub tick_ms: u64,
-    /// Pause after a crash.
-    pub intermission_ms: u64,
-    /// Seed and length of the first chain, when it must be known in advance (tests); `None`
-    /// draws a random secret seed, as production must.
-    pub first_chain: Option<(ChainHash, usize)>,
-}
-
-impl Default for CrashTiming {
-    fn default() -> CrashTiming {
-        CrashTiming {
-            betting_ms: CRASH_BETTING_MS,
-            tick_ms: CRASH_TICK_MS,
-            intermission_ms: CRASH_INTERMISSION_MS,
-            first_chain: None,
-        }
-    }
-}
 
 /// A cash-out request: at the multiplier of `received`, the server's receive time.
 pub struct CashOut {
@@ -96,17 +72,10 @@ impl RoundHandle<CrashGame> {
 
 /// The latest crash points, newest first (for pages rendered on the server).
 pub async fn recent_crash_points(pool: &SqlitePool) -> Result<Vec<CrashHistoryItem>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id, outcome FROM rounds WHERE game = ? AND phase = 'ended' ORDER BY id DESC LIMIT ?")
-        .bind(Game::Crash.as_str())
-        .bind(CRASH_HISTORY_ROUNDS as i64)
-        .fetch_all(pool)
-        .await?;
-    Ok(rows
+    let recent = recent_outcomes(pool, Game::Crash, CRASH_HISTORY_ROUNDS).await?;
+    Ok(recent
         .into_iter()
-        .map(|row| CrashHistoryItem {
-            id: RoundId(row.get("id")),
-            crash_x100: row.get::<i64, _>("outcome") as u64,
-        })
+        .map(|(id, crash_x100)| CrashHistoryItem { id, crash_x100 })
         .collect())
 }
 
@@ -124,10 +93,10 @@ pub fn bankroll_reached(paid: i64, open_stakes: &[i64], multiplier_x100: u64) ->
 /// What the crash game adds to the round driver.
 pub struct CrashGame {
     hub: Hub,
-    timing: CrashTiming,
+    timing: RoundTiming,
     history: VecDeque<CrashHistoryItem>,
     /// The running round and the index of its next tick (ticks go out at its start and then
-    /// every `tick_ms`, aligned to the start; missed ones are skipped, never sent in a burst).
+    /// every [`CRASH_TICK_MS`], aligned to the start; missed ones are skipped, never sent in a burst).
     next_tick: (RoundId, u64),
 }
 
@@ -136,7 +105,7 @@ impl CrashGame {
     pub async fn new(
         pool: &SqlitePool,
         hub: Hub,
-        timing: CrashTiming,
+        timing: RoundTiming,
     ) -> Result<Self, RoundsError> {
         let history = recent_crash_points(pool).await?.into_iter().collect();
         Ok(CrashGame {
@@ -268,11 +237,7 @@ impl RoundGame for CrashGame {
     type Command = CashOut;
 
     fn timing(&self) -> RoundTiming {
-        RoundTiming {
-            betting_ms: self.timing.betting_ms,
-            pause_ms: self.timing.intermission_ms,
-            first_chain: self.timing.first_chain,
-        }
+        self.timing
     }
 
     fn check_choice(&self, auto: &Option<u64>) -> Result<(), RoundError> {
@@ -326,7 +291,7 @@ impl RoundGame for CrashGame {
         }
         let (tick_round, index) = self.next_tick;
         let index = if tick_round == round.id { index } else { 0 };
-        let tick = started + Duration::from_millis(index * self.timing.tick_ms.max(1));
+        let tick = started + Duration::from_millis(index * CRASH_TICK_MS);
         Some(crash_at.min(tick))
     }
 
@@ -338,7 +303,7 @@ impl RoundGame for CrashGame {
             return;
         }
         let elapsed_ms = now.duration_since(started).as_millis() as u64;
-        self.next_tick = (round.id, elapsed_ms / self.timing.tick_ms.max(1) + 1);
+        self.next_tick = (round.id, elapsed_ms / CRASH_TICK_MS + 1);
         let multiplier_x100 = multiplier_x100_at(elapsed_ms);
         Self::cash_outs_due(round, multiplier_x100, plays);
         let id = round.id;

@@ -68,9 +68,9 @@ pub struct EngineConfig {
     /// Database URL, e.g. `sqlite://data/zerolag.db`.
     pub database_url: String,
     /// Run the crash game with this timing (`None`: no crash, e.g. for tools).
-    pub crash: Option<crash::CrashTiming>,
+    pub crash: Option<rounds::driver::RoundTiming>,
     /// Run the wheel with this timing (`None`: no wheel).
-    pub wheel: Option<wheel::WheelTiming>,
+    pub wheel: Option<rounds::driver::RoundTiming>,
 }
 
 impl Engine {

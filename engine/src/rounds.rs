@@ -16,8 +16,8 @@ pub mod driver;
 pub mod recovery;
 
 pub use chain::{
-    create_chain, create_chain_from, published_chains, resume_chain, verifiable_rounds, Chain,
-    CHAIN_ROUNDS, KNOWN_CHAIN_SALT, VERIFIABLE_ROUNDS_SHOWN,
+    create_chain, create_chain_from, published_chains, recent_outcomes, resume_chain,
+    verifiable_rounds, Chain, CHAIN_ROUNDS, KNOWN_CHAIN_SALT, VERIFIABLE_ROUNDS_SHOWN,
 };
 pub use recovery::{open_bets_in_finished_rounds, recover, Recovery};
 

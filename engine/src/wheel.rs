@@ -7,13 +7,14 @@ use crate::hub::Hub;
 use crate::ledger::rounds::{BetOutcome, Payout};
 use crate::rounds::book::BookBet;
 use crate::rounds::driver::{Phase, Plays, Round, RoundGame, RoundHandle, RoundTiming};
+use crate::rounds::recent_outcomes;
 use crate::rounds::{RoundError, RoundsError};
 use protocol::chain::ChainHash;
 use protocol::limits::{WHEEL_HISTORY_ROUNDS, WHEEL_ROUND_STAKES_CENTS_MAX};
 use protocol::wheel::{self, Segment};
 use protocol::wheel::{WheelBetView, WheelPhase, WheelRoundView, WheelSpin};
 use protocol::{Cents, Game, ServerMsg};
-use sqlx::{Row, SqlitePool};
+use sqlx::SqlitePool;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
@@ -26,49 +27,19 @@ pub const WHEEL_BETTING_MS: u64 = 15_000;
 /// How long the wheel spins after betting closes (5 s): a round every ~20 s.
 pub const WHEEL_SPIN_MS: u64 = 5_000;
 
-/// Timing of the wheel; the defaults are the product's, tests shorten them.
-#[derive(Debug, Clone, Copy)]
-pub struct WheelTiming {
-    /// Betting window.
-    pub betting_ms: u64,
-    /// Spin after betting closes.
-    pub spin_ms: u64,
-    /// Seed and length of the first chain (tests only), as for crash.
-    pub first_chain: Option<(ChainHash, usize)>,
-}
-
-impl Default for WheelTiming {
-    fn default() -> WheelTiming {
-        WheelTiming {
-            betting_ms: WHEEL_BETTING_MS,
-            spin_ms: WHEEL_SPIN_MS,
-            first_chain: None,
-        }
-    }
-}
-
 /// Handle to the wheel. Cheap to clone.
 pub type Wheel = RoundHandle<WheelGame>;
 
 /// The latest wheel slots, newest first.
 pub async fn recent_slots(pool: &SqlitePool) -> Result<Vec<u32>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT outcome FROM rounds WHERE game = ? AND phase = 'ended' ORDER BY id DESC LIMIT ?",
-    )
-    .bind(Game::Wheel.as_str())
-    .bind(WHEEL_HISTORY_ROUNDS as i64)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| row.get::<i64, _>("outcome") as u32)
-        .collect())
+    let recent = recent_outcomes(pool, Game::Wheel, WHEEL_HISTORY_ROUNDS).await?;
+    Ok(recent.into_iter().map(|(_, slot)| slot as u32).collect())
 }
 
 /// What the wheel adds to the round driver.
 pub struct WheelGame {
     hub: Hub,
-    timing: WheelTiming,
+    timing: RoundTiming,
     history: VecDeque<u32>,
 }
 
@@ -77,7 +48,7 @@ impl WheelGame {
     pub async fn new(
         pool: &SqlitePool,
         hub: Hub,
-        timing: WheelTiming,
+        timing: RoundTiming,
     ) -> Result<Self, RoundsError> {
         let history = recent_slots(pool).await?.into_iter().collect();
         Ok(WheelGame {
@@ -91,7 +62,7 @@ impl WheelGame {
         let spinning = round.phase == Phase::Ended;
         let spin_ends = round
             .ended_at
-            .map(|at| at + Duration::from_millis(self.timing.spin_ms));
+            .map(|at| at + Duration::from_millis(self.timing.pause_ms));
         let phase = if spinning {
             WheelPhase::Spinning
         } else {
@@ -141,11 +112,7 @@ impl RoundGame for WheelGame {
     type Command = Infallible;
 
     fn timing(&self) -> RoundTiming {
-        RoundTiming {
-            betting_ms: self.timing.betting_ms,
-            pause_ms: self.timing.spin_ms,
-            first_chain: self.timing.first_chain,
-        }
+        self.timing
     }
 
     fn check_choice(&self, _: &Segment) -> Result<(), RoundError> {

@@ -2,6 +2,7 @@
 //! configuration; they live in `limits.rs`.
 
 use clap::Parser;
+use engine::rounds::driver::RoundTiming;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -70,20 +71,19 @@ pub struct Config {
 
 impl Config {
     /// The crash game's timing.
-    pub fn crash_timing(&self) -> engine::crash::CrashTiming {
-        engine::crash::CrashTiming {
+    pub fn crash_timing(&self) -> RoundTiming {
+        RoundTiming {
             betting_ms: self.crash_betting_ms,
-            intermission_ms: self.crash_intermission_ms,
+            pause_ms: self.crash_intermission_ms,
             first_chain: self.crash_first_chain,
-            ..engine::crash::CrashTiming::default()
         }
     }
 
     /// The wheel's timing.
-    pub fn wheel_timing(&self) -> engine::wheel::WheelTiming {
-        engine::wheel::WheelTiming {
+    pub fn wheel_timing(&self) -> RoundTiming {
+        RoundTiming {
             betting_ms: self.wheel_betting_ms,
-            spin_ms: self.wheel_spin_ms,
+            pause_ms: self.wheel_spin_ms,
             first_chain: self.wheel_first_chain,
         }
     }

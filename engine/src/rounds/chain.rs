@@ -175,3 +175,22 @@ pub async fn published_chains(
         })
         .collect())
 }
+
+/// The outcomes of a game's latest ended rounds, newest first: (round, outcome).
+pub async fn recent_outcomes(
+    pool: &SqlitePool,
+    game: Game,
+    rounds: usize,
+) -> Result<Vec<(RoundId, u64)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, outcome FROM rounds WHERE game = ? AND phase = 'ended' ORDER BY id DESC LIMIT ?",
+    )
+    .bind(game.as_str())
+    .bind(rounds as i64)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (RoundId(row.get("id")), row.get::<i64, _>("outcome") as u64))
+        .collect())
+}
