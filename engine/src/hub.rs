@@ -7,15 +7,17 @@
 //! missed, and one that does not receives all that are kept: resumption or a fresh snapshot,
 //! done under the same lock as publishing so nothing falls in between.
 
-use crate::limits::{OUTBOX_FRAMES_MAX, TOPIC_HISTORY_EVENTS};
+mod outbox;
+
+pub use outbox::{Inbox, Outbox};
+
+use crate::limits::TOPIC_HISTORY_EVENTS;
 use crate::store::now_ms;
 use bytes::Bytes;
 use protocol::ServerMsg;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use std::sync::{Arc, Mutex};
 
 /// One encoded JSON text frame, shared by every connection it is sent to.
 pub type Frame = Bytes;
@@ -31,68 +33,6 @@ pub enum CloseReason {
     Idle,
     /// The peer sent a frame over the hard size limit or broke the protocol.
     ProtocolViolation,
-}
-
-/// The sending side of one connection: a bounded queue of frames plus a way to close it.
-#[derive(Clone, Debug)]
-pub struct Outbox {
-    id: u64,
-    frames: mpsc::Sender<Frame>,
-    closed: CancellationToken,
-    reason: Arc<OnceLock<CloseReason>>,
-}
-
-/// The receiving side of one connection, owned by its socket task.
-#[derive(Debug)]
-pub struct Inbox {
-    /// Frames to write, in order.
-    pub frames: mpsc::Receiver<Frame>,
-    /// Cancelled when the server closes the connection.
-    pub closed: CancellationToken,
-    reason: Arc<OnceLock<CloseReason>>,
-}
-
-impl Inbox {
-    /// Why the connection was closed by the server, once it was.
-    pub fn close_reason(&self) -> Option<CloseReason> {
-        self.reason.get().copied()
-    }
-}
-
-impl Outbox {
-    /// This connection's id, unique within the process.
-    pub fn id(&self) -> u64 {
-        self.id
-    }
-
-    /// Queues a frame without waiting. A full queue closes the connection as a slow consumer
-    /// and returns false; so does a connection that is already gone.
-    pub fn push(&self, frame: Frame) -> bool {
-        match self.frames.try_send(frame) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.close(CloseReason::SlowConsumer);
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
-        }
-    }
-
-    /// Encodes a message for this connection alone and queues it.
-    pub fn send(&self, msg: &ServerMsg) -> bool {
-        self.push(encode(msg))
-    }
-
-    /// Closes the connection; the first reason given is the one reported.
-    pub fn close(&self, reason: CloseReason) {
-        let _ = self.reason.set(reason);
-        self.closed.cancel();
-    }
-
-    /// Whether the connection has been closed by the server.
-    pub fn is_closed(&self) -> bool {
-        self.closed.is_cancelled()
-    }
 }
 
 /// Encodes a server message as a JSON text frame.
@@ -148,24 +88,7 @@ impl Hub {
 
     /// Opens a connection's bounded outbox and its receiving side.
     pub fn open_connection(&self) -> (Outbox, Inbox) {
-        let (tx, rx) = mpsc::channel(OUTBOX_FRAMES_MAX);
-        let closed = CancellationToken::new();
-        let reason = Arc::new(OnceLock::new());
-        let id = self.next_connection_id.fetch_add(1, Ordering::Relaxed);
-        let outbox = Outbox {
-            id,
-            frames: tx,
-            closed: closed.clone(),
-            reason: reason.clone(),
-        };
-        (
-            outbox,
-            Inbox {
-                frames: rx,
-                closed,
-                reason,
-            },
-        )
+        outbox::open(self.next_connection_id.fetch_add(1, Ordering::Relaxed))
     }
 
     /// Subscribes a connection to a topic. Kept events newer than `after_seq` (all kept events
@@ -178,7 +101,7 @@ impl Hub {
         for (_, frame) in state.history.iter().filter(|(seq, _)| *seq > after) {
             outbox.push(frame.clone());
         }
-        state.subscribers.insert(outbox.id, outbox.clone());
+        state.subscribers.insert(outbox.id(), outbox.clone());
     }
 
     /// Subscribes a connection to a topic after queuing it a snapshot built for the topic's
@@ -193,7 +116,7 @@ impl Hub {
         let mut inner = self.inner.lock().expect("hub lock");
         let state = inner.topics.entry(topic.to_owned()).or_default();
         outbox.send(&snapshot(topic.to_owned(), state.seq, now_ms()));
-        state.subscribers.insert(outbox.id, outbox.clone());
+        state.subscribers.insert(outbox.id(), outbox.clone());
         state.seq
     }
 
@@ -204,7 +127,7 @@ impl Hub {
             .sessions
             .entry(session_id.to_owned())
             .or_default()
-            .insert(outbox.id, outbox.clone());
+            .insert(outbox.id(), outbox.clone());
     }
 
     /// Removes a connection from the given topics and session.
@@ -212,7 +135,7 @@ impl Hub {
         let mut inner = self.inner.lock().expect("hub lock");
         for topic in topics {
             if let Some(state) = inner.topics.get_mut(topic) {
-                state.subscribers.remove(&outbox.id);
+                state.subscribers.remove(&outbox.id());
                 if state.subscribers.is_empty() && !topic_keeps_seq(topic) {
                     inner.topics.remove(topic);
                 }
@@ -220,7 +143,7 @@ impl Hub {
         }
         if let Some(session_id) = session_id {
             if let Some(conns) = inner.sessions.get_mut(session_id) {
-                conns.remove(&outbox.id);
+                conns.remove(&outbox.id());
                 if conns.is_empty() {
                     inner.sessions.remove(session_id);
                 }
@@ -302,6 +225,7 @@ pub const DICE_FEED_TOPIC: &str = "dice";
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::OUTBOX_FRAMES_MAX;
     use protocol::Cents;
 
     fn balance(topic: String, seq: u64, at_ms: i64) -> ServerMsg {
@@ -316,32 +240,29 @@ mod tests {
     #[tokio::test]
     async fn one_encoding_reaches_every_subscriber_with_increasing_seq() {
         let hub = Hub::new();
-        let (a, mut a_in) = hub.open_connection();
-        let (b, mut b_in) = hub.open_connection();
+        let (a, a_in) = hub.open_connection();
+        let (b, b_in) = hub.open_connection();
         hub.subscribe("dice", &a, None);
         hub.subscribe("dice", &b, None);
         assert_eq!(hub.publish("dice", balance), 2);
         assert_eq!(hub.publish("dice", balance), 2);
-        let a1 = a_in.frames.recv().await.unwrap();
-        let b1 = b_in.frames.recv().await.unwrap();
+        let (a, b) = (a_in.next_batch().await, b_in.next_batch().await);
         // The very same allocation went to both subscribers.
-        assert_eq!(a1.as_ptr(), b1.as_ptr());
-        assert!(std::str::from_utf8(&a1).unwrap().contains(r#""seq":1"#));
-        assert!(std::str::from_utf8(&a_in.frames.recv().await.unwrap())
-            .unwrap()
-            .contains(r#""seq":2"#));
+        assert_eq!(a[0].as_ptr(), b[0].as_ptr());
+        assert!(std::str::from_utf8(&a[0]).unwrap().contains(r#""seq":1"#));
+        assert!(std::str::from_utf8(&a[1]).unwrap().contains(r#""seq":2"#));
     }
 
     #[tokio::test]
     async fn a_full_outbox_closes_only_that_connection() {
         let hub = Hub::new();
         let (slow, slow_in) = hub.open_connection();
-        let (fast, mut fast_in) = hub.open_connection();
+        let (fast, fast_in) = hub.open_connection();
         hub.subscribe("dice", &slow, None);
         hub.subscribe("dice", &fast, None);
         for _ in 0..OUTBOX_FRAMES_MAX + 1 {
             hub.publish("dice", balance);
-            fast_in.frames.recv().await.unwrap();
+            fast_in.next_batch().await;
         }
         assert!(slow_in.closed.is_cancelled());
         assert_eq!(slow_in.close_reason(), Some(CloseReason::SlowConsumer));
@@ -349,9 +270,9 @@ mod tests {
         assert_eq!(hub.subscriber_count("dice"), 1);
     }
 
-    fn seqs(inbox: &mut Inbox) -> Vec<u64> {
+    fn seqs(inbox: &Inbox) -> Vec<u64> {
         let mut seqs = Vec::new();
-        while let Ok(frame) = inbox.frames.try_recv() {
+        for frame in inbox.take() {
             let msg: serde_json::Value = serde_json::from_slice(&frame).unwrap();
             seqs.push(msg["seq"].as_u64().unwrap());
         }
@@ -364,19 +285,19 @@ mod tests {
         for _ in 0..5 {
             hub.publish("dice", balance);
         }
-        let (resumer, mut resumer_in) = hub.open_connection();
+        let (resumer, resumer_in) = hub.open_connection();
         hub.subscribe("dice", &resumer, Some(3));
         hub.publish("dice", balance);
-        assert_eq!(seqs(&mut resumer_in), vec![4, 5, 6]);
+        assert_eq!(seqs(&resumer_in), vec![4, 5, 6]);
 
-        let (fresh, mut fresh_in) = hub.open_connection();
+        let (fresh, fresh_in) = hub.open_connection();
         hub.subscribe("dice", &fresh, None);
-        assert_eq!(seqs(&mut fresh_in), vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(seqs(&fresh_in), vec![1, 2, 3, 4, 5, 6]);
 
         // A seq this run never reached (the process restarted) gets the snapshot instead.
-        let (stale, mut stale_in) = hub.open_connection();
+        let (stale, stale_in) = hub.open_connection();
         hub.subscribe("dice", &stale, Some(999));
-        assert_eq!(seqs(&mut stale_in).len(), 6);
+        assert_eq!(seqs(&stale_in).len(), 6);
     }
 
     #[tokio::test]
@@ -385,9 +306,9 @@ mod tests {
         for _ in 0..TOPIC_HISTORY_EVENTS + 7 {
             hub.publish("dice", balance);
         }
-        let (late, mut late_in) = hub.open_connection();
+        let (late, late_in) = hub.open_connection();
         hub.subscribe("dice", &late, None);
-        let got = seqs(&mut late_in);
+        let got = seqs(&late_in);
         assert_eq!(got.len(), TOPIC_HISTORY_EVENTS);
         assert_eq!(*got.last().unwrap(), (TOPIC_HISTORY_EVENTS + 7) as u64);
     }

@@ -28,15 +28,14 @@ pub enum ReadEnd {
 /// Writes the outbox's frames until the connection is closed or a write fails, flushing once
 /// per batch of ready frames; pings on an interval. Hands back the sink and the inbox so the
 /// connection can be closed with the right frame once both halves have stopped.
-pub async fn write_loop(mut sink: Sink, mut inbox: Inbox) -> (Sink, Inbox) {
+pub async fn write_loop(mut sink: Sink, inbox: Inbox) -> (Sink, Inbox) {
     let mut ping = tokio::time::interval(Duration::from_millis(WS_PING_INTERVAL_MS));
     ping.reset();
     loop {
         tokio::select! {
             biased;
-            frame = inbox.frames.recv() => {
-                let Some(frame) = frame else { break };
-                if write_batch(&mut sink, &mut inbox, frame).await.is_err() {
+            frames = inbox.next_batch() => {
+                if write_batch(&mut sink, frames).await.is_err() {
                     break;
                 }
             }
@@ -81,14 +80,12 @@ fn closing_frame(reason: Option<CloseReason>) -> Message {
     }))
 }
 
-/// Writes `first` and whatever else is already queued, then flushes once.
+/// Writes every frame that was queued at once, then flushes once.
 async fn write_batch(
     sink: &mut Sink,
-    inbox: &mut Inbox,
-    first: hub::Frame,
+    frames: std::collections::VecDeque<hub::Frame>,
 ) -> Result<(), axum::Error> {
-    feed_frame(sink, first).await?;
-    while let Ok(frame) = inbox.frames.try_recv() {
+    for frame in frames {
         feed_frame(sink, frame).await?;
     }
     sink.flush().await
