@@ -14,13 +14,13 @@ export LEPTOS_SITE_ROOT ?= target/site
 
 ARGS ?=
 
-.PHONY: run test tools test-tools lint unit e2e release size bench bench-idle clean-data
+.PHONY: run test tools test-tools lint unit e2e release size bench bench-idle bench-fanout bench-smoke clean-data
 
 run: tools release
 	@echo "==> Zerolag starting at http://127.0.0.1:3000 (data in ./data; Ctrl-C stops it)"
 	./target/release/zerolag $(ARGS)
 
-test: tools test-tools lint unit release size e2e
+test: tools test-tools lint unit release size e2e bench-smoke
 
 lint:
 	@echo "==> formatting and lints (clippy -D warnings; functions over 70 lines are refused)"
@@ -75,6 +75,27 @@ bench-idle: release
 	trap 'kill $$server; rm -rf $$data' EXIT; \
 	until curl -sf http://$(BENCH_IDLE_ADDR)/healthz >/dev/null; do sleep 0.1; done; \
 	./target/release/bench idle --url ws://$(BENCH_IDLE_ADDR)/ws --pid $$server --connections 2000
+
+# Side by side: Zerolag, npm `ws` and socket.io, each pinned to core 0 with the load generator on
+# core 1, alternating (docs/benchmarks.md). BENCH_CLIENTS, BENCH_SECONDS and BENCH_ROUNDS tune it.
+BENCH_CLIENTS ?= 2000
+BENCH_SECONDS ?= 20
+BENCH_ROUNDS ?= 2
+
+bench-fanout: release bench/peers/node_modules/.installed
+	cargo build --release -p bench --locked
+	bench/fanout.sh $(BENCH_CLIENTS) $(BENCH_SECONDS) $(BENCH_ROUNDS)
+
+# What `make test` runs so the harness keeps working: a few clients for two seconds per server.
+bench-smoke: release bench/peers/node_modules/.installed
+	@echo "==> fan-out harness smoke (not a benchmark: 20 clients, 2 s per server)"
+	cargo build --release -p bench --locked
+	bench/fanout.sh 20 2 1 --strict
+
+bench/peers/node_modules/.installed: bench/peers/package.json bench/peers/package-lock.json
+	@echo "==> installing the benchmark's peer servers (npm ws and socket.io)"
+	cd bench/peers && npm ci --no-audit --no-fund
+	touch $@
 
 tools: tools/node_modules/.installed
 	@if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then \

@@ -11,7 +11,7 @@ use std::time::Duration;
 const SETTLE_MS: u64 = 3_000;
 
 /// The server's resident memory, in KiB.
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
         .lines()

@@ -4,8 +4,11 @@
 //!   commit on SQLite, WAL, synchronous=FULL), with latency percentiles from submit to
 //!   acknowledgement (after COMMIT).
 //! - `bench idle` ([`idle`]): server memory per idle WebSocket connection.
+//! - `bench fanout` ([`fanout`]): live ticks delivered to many WebSocket clients (rate, loss,
+//!   latency, server CPU and memory), for Zerolag and the `ws` / socket.io peers alike.
 #![forbid(unsafe_code)]
 
+mod fanout;
 mod idle;
 
 use clap::{Parser, Subcommand};
@@ -51,6 +54,8 @@ enum Command {
         #[arg(long, default_value_t = 2_000)]
         connections: usize,
     },
+    /// Ticks delivered to many WebSocket clients (against a running server).
+    Fanout(fanout::Fanout),
 }
 
 #[tokio::main]
@@ -67,6 +72,7 @@ async fn main() -> anyhow::Result<()> {
             pid,
             connections,
         } => idle::run(&url, pid, connections).await,
+        Command::Fanout(run) => fanout::run(run).await,
     }
 }
 
