@@ -22,8 +22,7 @@ use crate::limits::{ROUND_QUEUE_COMMANDS_MAX, ROUND_SETTLE_ATTEMPTS_MAX};
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 use protocol::chain::ChainHash;
-use protocol::ids::RoundId;
-use protocol::wire::{PlayerView, RoundView};
+use protocol::wire::PlayerView;
 use protocol::{Cents, Game, PlayerId, ServerMsg};
 use sqlx::SqlitePool;
 use std::time::Duration;
@@ -85,60 +84,6 @@ pub struct RoundTiming {
     pub first_chain: Option<(ChainHash, usize)>,
 }
 
-/// A round's phase, common to every round game.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Taking bets.
-    Betting,
-    /// Betting closed; the game plays.
-    Running,
-    /// Settled and revealed.
-    Ended,
-}
-
-/// The live round, owned by the driver's task.
-pub struct Round<G: RoundGame> {
-    /// Its id.
-    pub id: RoundId,
-    /// Position in its chain.
-    pub number: i64,
-    /// Its chain hash, revealed at the end.
-    pub hash: ChainHash,
-    /// The previous round's hash (public): this round's hash must hash to it.
-    pub previous_hash: ChainHash,
-    /// What the hash decided (crash point x100, wheel slot).
-    pub outcome: u64,
-    /// Phase.
-    pub phase: Phase,
-    /// When betting closes.
-    pub betting_ends: Instant,
-    /// When play started.
-    pub running_at: Option<Instant>,
-    /// When the round ended.
-    pub ended_at: Option<Instant>,
-    /// Its bets.
-    pub book: book::Book<G::Choice>,
-}
-
-impl<G: RoundGame> Round<G> {
-    /// The round as everyone sees it, in the game's `phase` with what its `play` adds; its
-    /// hash is shown once the round has ended.
-    pub fn view<P, X>(&self, phase: P, play: X) -> RoundView<P, X> {
-        RoundView {
-            id: self.id,
-            number: self.number,
-            phase,
-            betting_left_ms: self
-                .betting_ends
-                .saturating_duration_since(Instant::now())
-                .as_millis() as u64,
-            play,
-            hash: (self.phase == Phase::Ended).then(|| hex::encode(self.hash)),
-            previous_hash: hex::encode(self.previous_hash),
-        }
-    }
-}
-
 /// Bets a game wants paid before the round ends, at the given multipliers.
 pub struct EarlyPay {
     players: Vec<(PlayerId, u64)>,
@@ -164,6 +109,9 @@ impl Plays {
 }
 
 mod bets;
+mod round;
+
+pub use round::{Phase, Round};
 
 use bets::Done;
 
