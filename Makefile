@@ -14,7 +14,7 @@ export LEPTOS_SITE_ROOT ?= target/site
 
 ARGS ?=
 
-.PHONY: run test tools test-tools lint unit e2e release size bench bench-idle bench-fanout bench-smoke clean-data
+.PHONY: run test tools test-tools lint unit e2e release size bench bench-idle bench-fanout bench-bets bench-smoke clean-data
 
 run: tools release
 	@echo "==> Zerolag starting at http://127.0.0.1:3000 (data in ./data; Ctrl-C stops it)"
@@ -86,11 +86,21 @@ bench-fanout: release bench/peers/node_modules/.installed
 	cargo build --release -p bench --locked
 	bench/fanout.sh $(BENCH_CLIENTS) $(BENCH_SECONDS) $(BENCH_ROUNDS)
 
+# Dice bets over real WebSockets at a fixed rate (BENCH_RATE a second, BENCH_PLAYERS players,
+# BENCH_SECONDS); the server pinned to core 0, the players to core 1.
+BENCH_RATE ?= 1000
+BENCH_PLAYERS ?= 200
+
+bench-bets: release
+	cargo build --release -p bench --locked
+	bench/bets.sh $(BENCH_PLAYERS) $(BENCH_RATE) $(BENCH_SECONDS)
+
 # What `make test` runs so the harness keeps working: a few clients for two seconds per server.
 bench-smoke: release bench/peers/node_modules/.installed
-	@echo "==> fan-out harness smoke (not a benchmark: 20 clients, 2 s per server)"
+	@echo "==> benchmark harness smoke (not a benchmark: 20 clients, 2 s per server; 5 players betting for 2 s)"
 	cargo build --release -p bench --locked
 	bench/fanout.sh 20 2 1 --strict
+	bench/bets.sh 5 20 2
 
 bench/peers/node_modules/.installed: bench/peers/package.json bench/peers/package-lock.json
 	@echo "==> installing the benchmark's peer servers (npm ws and socket.io)"

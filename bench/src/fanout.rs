@@ -127,7 +127,7 @@ fn event_of(peer: Peer, text: &str) -> Option<(Tick, bool)> {
 }
 
 /// The server's CPU time so far (user + system), in clock ticks of 10 ms.
-fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
+pub fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
     let rest = stat.rsplit_once(')').context("malformed stat")?.1;
@@ -234,10 +234,9 @@ pub async fn run(run: Fanout) -> anyhow::Result<()> {
         bail!("{} ticks lost", total.gaps);
     }
     let cpu_us = (cpu_end - cpu_start) as f64 * 10_000.0;
-    let ms = |q: f64| total.latency_us.value_at_quantile(q) as f64 / 1_000.0;
     println!(
         "{peer:?}: {clients} clients, {seconds} s: {delivered} ticks delivered ({rate:.0}/s), \
-         {gaps} lost; latency p50 {p50:.1} ms, p99 {p99:.1} ms, p99.9 {p999:.1} ms, max {max:.1} ms; \
+         {gaps} lost; latency {latency}; \
          server CPU {cpu_per:.2} us per delivered tick ({cpu_s:.2} s); \
          server RSS {per_conn:.1} KiB per connection ({rss_before} -> {rss_after} KiB)",
         peer = run.peer,
@@ -246,10 +245,7 @@ pub async fn run(run: Fanout) -> anyhow::Result<()> {
         delivered = total.delivered,
         rate = total.delivered as f64 / run.seconds as f64,
         gaps = total.gaps,
-        p50 = ms(0.5),
-        p99 = ms(0.99),
-        p999 = ms(0.999),
-        max = total.latency_us.max() as f64 / 1_000.0,
+        latency = crate::percentiles(&total.latency_us),
         cpu_per = cpu_us / total.delivered as f64,
         cpu_s = cpu_us / 1e6,
         per_conn = rss_after.saturating_sub(rss_before) as f64 / run.clients as f64,

@@ -6,8 +6,11 @@
 //! - `bench idle` ([`idle`]): server memory per idle WebSocket connection.
 //! - `bench fanout` ([`fanout`]): live ticks delivered to many WebSocket clients (rate, loss,
 //!   latency, server CPU and memory), for Zerolag and the `ws` / socket.io peers alike.
+//! - `bench bets` ([`bets`]): dice bets over real WebSockets at a fixed rate, many players, and
+//!   the time each waits for its `ack`.
 #![forbid(unsafe_code)]
 
+mod bets;
 mod fanout;
 mod idle;
 
@@ -56,6 +59,8 @@ enum Command {
     },
     /// Ticks delivered to many WebSocket clients (against a running server).
     Fanout(fanout::Fanout),
+    /// Dice bets over WebSockets at a fixed rate (against a running server).
+    Bets(bets::Bets),
 }
 
 #[tokio::main]
@@ -73,6 +78,7 @@ async fn main() -> anyhow::Result<()> {
             connections,
         } => idle::run(&url, pid, connections).await,
         Command::Fanout(run) => fanout::run(run).await,
+        Command::Bets(run) => bets::run(run).await,
     }
 }
 
@@ -147,4 +153,16 @@ async fn ledger(
 
 fn ms(micros: u64) -> f64 {
     Duration::from_micros(micros).as_secs_f64() * 1_000.0
+}
+
+/// A latency histogram in microseconds as "p50 …, p99 …, p99.9 …, max …" in milliseconds.
+pub fn percentiles(latency_us: &Histogram<u64>) -> String {
+    let at = |q: f64| ms(latency_us.value_at_quantile(q));
+    format!(
+        "p50 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms",
+        at(0.5),
+        at(0.99),
+        at(0.999),
+        ms(latency_us.max())
+    )
 }

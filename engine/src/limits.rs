@@ -38,6 +38,10 @@ pub const LOGIN_ACCOUNT_REFILL_MS: u64 = 1_000;
 /// Keys a login throttle tracks before it forgets the ones that are full again.
 pub const LOGIN_THROTTLE_KEYS_MAX: usize = 100_000;
 
+/// Settled dice bets the public feed carries per second, at most (and in a burst): every bet
+/// while play is lighter, a sample beyond it. Every tab receives the feed, so this bounds the
+/// fan-out a bet costs; a player's own bets are always confirmed by their `ack`.
+pub const DICE_FEED_BETS_PER_SECOND: u32 = 50;
 /// Events a shared topic keeps for subscribers that resume or join (the feed shows 20).
 pub const TOPIC_HISTORY_EVENTS: usize = 64;
 /// Frames queued to one connection before it is dropped as a slow consumer.

@@ -209,8 +209,25 @@ impl<'a> Work<'a> {
     }
 }
 
-/// Events to publish for an applied batch, resolved against the adopted state.
-pub fn publish(hub: &hub::Hub, events: Vec<Event>, players: &HashMap<PlayerId, PlayerState>) {
+/// How many settled dice bets the public feed may still carry
+/// ([`DICE_FEED_BETS_PER_SECOND`](crate::limits::DICE_FEED_BETS_PER_SECOND)).
+pub type FeedBudget = governor::DefaultDirectRateLimiter;
+
+/// The public feed's budget: [`crate::limits::DICE_FEED_BETS_PER_SECOND`], also as a burst.
+pub fn feed_budget() -> FeedBudget {
+    let rate = std::num::NonZeroU32::new(crate::limits::DICE_FEED_BETS_PER_SECOND)
+        .expect("the feed carries bets");
+    governor::RateLimiter::direct(governor::Quota::per_second(rate))
+}
+
+/// Events to publish for an applied batch, resolved against the adopted state. A settled dice
+/// bet goes to the public feed while the feed's budget lasts.
+pub fn publish(
+    hub: &hub::Hub,
+    events: Vec<Event>,
+    players: &HashMap<PlayerId, PlayerState>,
+    feed: &FeedBudget,
+) {
     let mut balance_sent = std::collections::HashSet::new();
     for event in events {
         match event {
@@ -231,6 +248,9 @@ pub fn publish(hub: &hub::Hub, events: Vec<Event>, players: &HashMap<PlayerId, P
                 }
             }
             Event::DiceFeed(bet) => {
+                if feed.check().is_err() {
+                    continue;
+                }
                 hub.publish(hub::DICE_FEED_TOPIC, |topic, seq, at_ms| {
                     protocol::ServerMsg::Dice(protocol::dice::Event::Feed {
                         topic,
@@ -241,5 +261,47 @@ pub fn publish(hub: &hub::Hub, events: Vec<Event>, players: &HashMap<PlayerId, P
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::DICE_FEED_BETS_PER_SECOND;
+    use protocol::BetId;
+
+    fn settled(id: i64) -> Event {
+        Event::DiceFeed(FeedBet {
+            id: BetId(id),
+            username: "alice".into(),
+            amount: Cents(100),
+            target: 5_000,
+            roll: 1_234,
+            payout: Cents(198),
+        })
+    }
+
+    #[tokio::test]
+    async fn the_public_feed_carries_bets_only_while_its_budget_lasts() {
+        let hub = hub::Hub::new();
+        let (watcher, inbox) = hub.open_connection();
+        hub.subscribe(hub::DICE_FEED_TOPIC, &watcher, None);
+        // A budget that does not refill during the test: exactly the burst goes out.
+        let burst = std::num::NonZeroU32::new(DICE_FEED_BETS_PER_SECOND).unwrap();
+        let budget = governor::RateLimiter::direct(governor::Quota::per_hour(burst));
+        let many = DICE_FEED_BETS_PER_SECOND as i64 * 3;
+        publish(
+            &hub,
+            (1..=many).map(settled).collect(),
+            &HashMap::new(),
+            &budget,
+        );
+        let frames = inbox.take();
+        assert_eq!(frames.len(), DICE_FEED_BETS_PER_SECOND as usize);
+        let last: serde_json::Value = serde_json::from_slice(frames.back().unwrap()).unwrap();
+        assert_eq!(
+            last["seq"], DICE_FEED_BETS_PER_SECOND,
+            "the feed's seq has no gaps"
+        );
     }
 }

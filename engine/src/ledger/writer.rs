@@ -26,6 +26,8 @@ pub struct Writer {
     next: NextIds,
     /// Round bets whose stakes are held, by bet.
     open_bets: HashMap<RoundBetId, OpenBet>,
+    /// What the public dice feed may still carry.
+    feed: work::FeedBudget,
 }
 
 impl Writer {
@@ -82,6 +84,7 @@ impl Writer {
             system,
             next,
             open_bets,
+            feed: work::feed_budget(),
         })
     }
 
@@ -179,7 +182,7 @@ impl Writer {
         for (reply, result) in replies {
             let _ = reply.send(result);
         }
-        work::publish(&self.hub, events, &self.players);
+        work::publish(&self.hub, events, &self.players, &self.feed);
     }
 
     /// Loads the state of every player the batch touches that is not cached; returns the
