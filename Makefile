@@ -14,7 +14,7 @@ export LEPTOS_SITE_ROOT ?= target/site
 
 ARGS ?=
 
-.PHONY: run test tools test-tools lint unit e2e release size bench bench-idle bench-fanout bench-bets bench-smoke clean-data
+.PHONY: run test tools test-tools lint unit e2e release size bench bench-idle bench-fanout bench-bets bench-http bench-smoke clean-data
 
 run: tools release
 	@echo "==> Zerolag starting at http://127.0.0.1:3000 (data in ./data; Ctrl-C stops it)"
@@ -93,14 +93,24 @@ BENCH_PLAYERS ?= 200
 
 bench-bets: release
 	cargo build --release -p bench --locked
-	bench/bets.sh $(BENCH_PLAYERS) $(BENCH_RATE) $(BENCH_SECONDS)
+	bench/with-server.sh bets --addr {addr} --pid {pid} \
+		--players $(BENCH_PLAYERS) --rate $(BENCH_RATE) --seconds $(BENCH_SECONDS)
+
+# Pages and a server function over kept-alive connections: one connection, then 32.
+HTTP_PATHS := --path / --path /crash --path /register --path POST:{server-fn} --path /api/rounds/crash
+
+bench-http: release
+	cargo build --release -p bench --locked
+	bench/with-server.sh http --addr {addr} $(HTTP_PATHS) --connections 1 --seconds 10
+	bench/with-server.sh http --addr {addr} $(HTTP_PATHS) --connections 32 --seconds 10
 
 # What `make test` runs so the harness keeps working: a few clients for two seconds per server.
 bench-smoke: release bench/peers/node_modules/.installed
-	@echo "==> benchmark harness smoke (not a benchmark: 20 clients, 2 s per server; 5 players betting for 2 s)"
+	@echo "==> benchmark harness smoke (not a benchmark: 20 clients, 2 s per server; 5 players betting for 2 s; each page for 1 s)"
 	cargo build --release -p bench --locked
 	bench/fanout.sh 20 2 1 --strict
-	bench/bets.sh 5 20 2
+	bench/with-server.sh bets --addr {addr} --pid {pid} --players 5 --rate 20 --seconds 2
+	bench/with-server.sh http --addr {addr} $(HTTP_PATHS) --seconds 1
 
 bench/peers/node_modules/.installed: bench/peers/package.json bench/peers/package-lock.json
 	@echo "==> installing the benchmark's peer servers (npm ws and socket.io)"

@@ -8,10 +8,12 @@
 //!   latency, server CPU and memory), for Zerolag and the `ws` / socket.io peers alike.
 //! - `bench bets` ([`bets`]): dice bets over real WebSockets at a fixed rate, many players, and
 //!   the time each waits for its `ack`.
+//! - `bench http` ([`http`]): pages and server-function calls over kept-alive connections.
 #![forbid(unsafe_code)]
 
 mod bets;
 mod fanout;
+mod http;
 mod idle;
 
 use clap::{Parser, Subcommand};
@@ -61,6 +63,8 @@ enum Command {
     Fanout(fanout::Fanout),
     /// Dice bets over WebSockets at a fixed rate (against a running server).
     Bets(bets::Bets),
+    /// Pages and server-function calls over kept-alive connections (against a running server).
+    Http(http::Http),
 }
 
 #[tokio::main]
@@ -79,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
         } => idle::run(&url, pid, connections).await,
         Command::Fanout(run) => fanout::run(run).await,
         Command::Bets(run) => bets::run(run).await,
+        Command::Http(run) => http::run(run).await,
     }
 }
 

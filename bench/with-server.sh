@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs one `bench` mode against a fresh release server (a new database) pinned to core 0, the
+# bench itself on core 1. In the arguments, {addr} and {pid} stand for the server's address and
+# process id, and {server-fn} for the path of a server function of this build.
+# Usage: bench/with-server.sh bets --addr {addr} --pid {pid} --players 200 --rate 1000
+# (`make bench-bets`, `make bench-http`, and `make bench-smoke` with small numbers.)
+set -euo pipefail
+
+addr=127.0.0.1:3997
+root=$(cd "$(dirname "$0")/.." && pwd)
+client_core=1
+[ "$(nproc)" -lt 2 ] && client_core=0
+# The pages' crash history call; its path carries a hash that changes between builds.
+server_fn=$(grep -ao '/api/get_crash_history[0-9]*' "$root"/target/site/pkg/zerolag*.wasm | head -1)
+
+data=$(mktemp -d)
+taskset -c 0 "$root/target/release/zerolag" --addr "$addr" --data-dir "$data" --log warn &
+server=$!
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$data"' EXIT
+until curl -sf "http://$addr/healthz" >/dev/null; do sleep 0.1; done
+args=()
+for arg in "$@"; do
+  arg=${arg//\{addr\}/$addr}
+  arg=${arg//\{pid\}/$server}
+  args+=("${arg//\{server-fn\}/$server_fn}")
+done
+taskset -c "$client_core" "$root/target/release/bench" "${args[@]}"
