@@ -65,16 +65,10 @@ bench:
 	@echo "==> ledger benchmark (durable dice bets through the engine)"
 	cargo run --release -p bench --locked -- ledger
 
-BENCH_IDLE_ADDR ?= 127.0.0.1:3999
-
 bench-idle: release
-	@echo "==> server memory per idle WebSocket connection (release server on $(BENCH_IDLE_ADDR))"
+	@echo "==> server memory per idle WebSocket connection (a fresh release server)"
 	cargo build --release -p bench --locked
-	@data=$$(mktemp -d); \
-	./target/release/zerolag --addr $(BENCH_IDLE_ADDR) --data-dir $$data --log warn & server=$$!; \
-	trap 'kill $$server; rm -rf $$data' EXIT; \
-	until curl -sf http://$(BENCH_IDLE_ADDR)/healthz >/dev/null; do sleep 0.1; done; \
-	./target/release/bench idle --url ws://$(BENCH_IDLE_ADDR)/ws --pid $$server --connections 2000
+	bench/with-server.sh idle --url ws://{addr}/ws --pid {pid} --connections 2000
 
 # Side by side: Zerolag, npm `ws` and socket.io, each pinned to core 0 with the load generator on
 # core 1, alternating (docs/benchmarks.md). BENCH_CLIENTS, BENCH_SECONDS and BENCH_ROUNDS tune it.

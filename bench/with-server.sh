@@ -3,7 +3,7 @@
 # bench itself on core 1. In the arguments, {addr} and {pid} stand for the server's address and
 # process id, and {server-fn} for the path of a server function of this build.
 # Usage: bench/with-server.sh bets --addr {addr} --pid {pid} --players 200 --rate 1000
-# (`make bench-bets`, `make bench-http`, and `make bench-smoke` with small numbers.)
+# (`make bench-idle`, `make bench-bets`, `make bench-http`, and `make bench-smoke` with small numbers.)
 set -euo pipefail
 
 addr=127.0.0.1:3997

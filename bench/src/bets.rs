@@ -170,7 +170,7 @@ pub async fn run(run: Bets) -> anyhow::Result<()> {
     let answers = Arc::new(Mutex::new(Answers {
         acked: 0,
         refused: BTreeMap::new(),
-        latency_us: Histogram::new_with_bounds(1, 60_000_000, 3)?,
+        latency_us: crate::latency_histogram(),
     }));
     let mut players = Vec::with_capacity(run.players);
     for cookie in cookies {
@@ -182,11 +182,11 @@ pub async fn run(run: Bets) -> anyhow::Result<()> {
         tokio::time::sleep(every / run.players as u32).await;
     }
     tokio::time::sleep(Duration::from_millis(SETTLE_MS)).await;
-    let cpu_start = crate::fanout::cpu_ticks(run.pid)?;
+    let cpu_start = crate::server_proc::cpu_ticks(run.pid)?;
     counting.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(run.seconds)).await;
     counting.store(false, Ordering::Relaxed);
-    let cpu_end = crate::fanout::cpu_ticks(run.pid)?;
+    let cpu_end = crate::server_proc::cpu_ticks(run.pid)?;
     stop.store(true, Ordering::Relaxed);
     for player in players {
         player.await??;

@@ -13,6 +13,7 @@
 //! `at_ms` has millisecond resolution and is the floor of the publish time, so a latency reads
 //! up to 1 ms high; both sides share this machine's clock.
 
+use crate::server_proc::{cpu_ticks, rss_kib};
 use anyhow::{bail, Context};
 use futures::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
@@ -81,7 +82,7 @@ impl Seen {
             delivered: 0,
             gaps: 0,
             last_seq: None,
-            latency_us: Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds"),
+            latency_us: crate::latency_histogram(),
         }
     }
 
@@ -124,17 +125,6 @@ fn event_of(peer: Peer, text: &str) -> Option<(Tick, bool)> {
         Peer::Socketio => (text.strip_prefix(r#"42["tick","#)?.strip_suffix(']')?, true),
     };
     Some((serde_json::from_str(json).ok()?, is_tick))
-}
-
-/// The server's CPU time so far (user + system), in clock ticks of 10 ms.
-pub fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-    let rest = stat.rsplit_once(')').context("malformed stat")?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: u64 = fields.get(11).context("no utime")?.parse()?;
-    let stime: u64 = fields.get(12).context("no stime")?.parse()?;
-    Ok(utime + stime)
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
@@ -193,7 +183,7 @@ async fn read(
 
 /// Runs the measurement and prints one line of results.
 pub async fn run(run: Fanout) -> anyhow::Result<()> {
-    let rss_before = crate::idle::rss_kib(run.pid)?;
+    let rss_before = rss_kib(run.pid)?;
     let counting = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     let mut clients = Vec::with_capacity(run.clients);
@@ -209,7 +199,7 @@ pub async fn run(run: Fanout) -> anyhow::Result<()> {
         }
     }
     tokio::time::sleep(Duration::from_millis(SETTLE_MS)).await;
-    let rss_after = crate::idle::rss_kib(run.pid)?;
+    let rss_after = rss_kib(run.pid)?;
     let cpu_start = cpu_ticks(run.pid)?;
     counting.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(run.seconds)).await;

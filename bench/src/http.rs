@@ -33,7 +33,7 @@ async fn client(url: String, post: bool, until: Instant) -> anyhow::Result<(Hist
         .pool_max_idle_per_host(1)
         .tcp_nodelay(true)
         .build()?;
-    let mut latency = Histogram::new_with_bounds(1, 60_000_000, 3)?;
+    let mut latency = crate::latency_histogram();
     let mut failed = 0;
     while Instant::now() < until {
         let sent = Instant::now();
@@ -68,7 +68,7 @@ pub async fn run(run: Http) -> anyhow::Result<()> {
         let clients: Vec<_> = (0..run.connections)
             .map(|_| tokio::spawn(client(url.clone(), post, until)))
             .collect();
-        let mut latency = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+        let mut latency = crate::latency_histogram();
         let mut failed = 0;
         for client in clients {
             let (seen, refused) = client.await??;

@@ -10,19 +10,9 @@ use std::time::Duration;
 /// How long the connections stay open before memory is read, so their first frames are sent.
 const SETTLE_MS: u64 = 3_000;
 
-/// The server's resident memory, in KiB.
-pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-        .context("no VmRSS line")
-}
-
 /// Opens `connections` idle WebSockets to `url` and prints the server's memory per connection.
 pub async fn run(url: &str, pid: u32, connections: usize) -> anyhow::Result<()> {
-    let before = rss_kib(pid)?;
+    let before = crate::server_proc::rss_kib(pid)?;
     let mut open = Vec::with_capacity(connections);
     for _ in 0..connections {
         let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
@@ -35,7 +25,7 @@ pub async fn run(url: &str, pid: u32, connections: usize) -> anyhow::Result<()> 
         .map(|mut ws| tokio::spawn(async move { while let Some(Ok(_)) = ws.next().await {} }))
         .collect();
     tokio::time::sleep(Duration::from_millis(SETTLE_MS)).await;
-    let after = rss_kib(pid)?;
+    let after = crate::server_proc::rss_kib(pid)?;
     let per_connection = (after.saturating_sub(before)) as f64 / connections as f64;
     println!(
         "{connections} idle connections: server RSS {before} KiB -> {after} KiB = {per_connection:.1} KiB per connection"

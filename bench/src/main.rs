@@ -15,6 +15,7 @@ mod bets;
 mod fanout;
 mod http;
 mod idle;
+mod server_proc;
 
 use clap::{Parser, Subcommand};
 use engine::Engine;
@@ -116,8 +117,7 @@ async fn ledger(
         let engine = engine.clone();
         let player = ids[worker % ids.len()];
         tasks.push(tokio::spawn(async move {
-            let mut histogram =
-                Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("valid bounds");
+            let mut histogram = latency_histogram();
             for n in 0..per_task {
                 let key = format!("w{worker}-{n}");
                 let sent = Instant::now();
@@ -134,7 +134,7 @@ async fn ledger(
             histogram
         }));
     }
-    let mut latency = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let mut latency = latency_histogram();
     for task in tasks {
         latency.add(task.await?)?;
     }
@@ -158,6 +158,11 @@ async fn ledger(
 
 fn ms(micros: u64) -> f64 {
     Duration::from_micros(micros).as_secs_f64() * 1_000.0
+}
+
+/// An empty latency histogram in microseconds, from 1 µs to 60 s at 3 significant digits.
+pub fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
 }
 
 /// A latency histogram in microseconds as "p50 …, p99 …, p99.9 …, max …" in milliseconds.
