@@ -10,7 +10,7 @@
 
 use axum::http::{header, HeaderValue, Response};
 use axum::Router;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -20,11 +20,13 @@ pub const HASH_FILE: &str = "hash.txt";
 /// How long a browser keeps a content-named bundle file without asking again: one year.
 pub const HASHED_FILE_CACHE: &str = "public, max-age=31536000, immutable";
 
-/// The hash file beside the running binary, if the release build wrote one.
-pub fn hash_file() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let file = exe.parent()?.join(HASH_FILE);
-    file.is_file().then_some(file)
+/// Whether the release build wrote its hash file beside the running binary (where Leptos
+/// reads it), i.e. whether the bundle's files are named after their content.
+pub fn has_hash_file() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join(HASH_FILE)))
+        .is_some_and(|file| file.is_file())
 }
 
 /// Serves the bundle directory; `hashed`: its files are named after their content.

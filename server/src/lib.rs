@@ -88,7 +88,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .site_root(config.site_root.to_string_lossy().as_ref())
         .site_pkg_dir("pkg")
         .site_addr(addr)
-        .hash_files(bundle::hash_file().is_some())
+        .hash_files(bundle::has_hash_file())
         .hash_file(std::sync::Arc::from(bundle::HASH_FILE))
         .build();
     let state = state::AppState {
