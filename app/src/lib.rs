@@ -19,36 +19,17 @@ pub mod header;
 pub mod live;
 pub mod pages;
 pub mod round_game;
+#[cfg(feature = "ssr")]
+pub mod shell;
 pub mod signed_in;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+use leptos_meta::{provide_meta_context, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 /// Name of the cookie that carries the session token.
 pub const SESSION_COOKIE: &str = "zl_session";
-
-/// The HTML document around the app.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
-    view! {
-        <!DOCTYPE html>
-        <html lang="en">
-            <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <meta name="color-scheme" content="dark"/>
-                <link rel="icon" href="/favicon.ico"/>
-                <HashedStylesheet options=options.clone() id="leptos"/>
-                <HydrationScripts options/>
-                <MetaTags/>
-            </head>
-            <body>
-                <App/>
-            </body>
-        </html>
-    }
-}
 
 /// The whole application: header, routes, and the live connection shared by every page.
 #[component]

@@ -2,12 +2,13 @@
 //! brotli and gzip files it precompressed beside them (never compressed per request).
 //!
 //! The release build names each file after a hash of its content (`zerolag.<hash>.wasm`) and
-//! lists the hashes in a file beside the server binary, which the page shell reads to link
-//! them. When that file is there, a bundle file can never change under its name, so it is
+//! lists the hashes in a file beside the server binary, which the server reads once at
+//! start-up so that every page links them. When that file is there, a bundle file can never change under its name, so it is
 //! cached for a year without revalidation; a deploy brings new names and new HTML (which is
 //! never cached). Without it (a development build) the files keep their plain names and are
 //! revalidated on every use, so a browser never runs an old bundle against new HTML.
 
+use app::shell::BundleFiles;
 use axum::http::{header, HeaderValue, Response};
 use axum::Router;
 use std::path::Path;
@@ -20,13 +21,18 @@ pub const HASH_FILE: &str = "hash.txt";
 /// How long a browser keeps a content-named bundle file without asking again: one year.
 pub const HASHED_FILE_CACHE: &str = "public, max-age=31536000, immutable";
 
-/// Whether the release build wrote its hash file beside the running binary (where Leptos
-/// reads it), i.e. whether the bundle's files are named after their content.
-pub fn has_hash_file() -> bool {
-    std::env::current_exe()
+/// The bundle's file names, worked out once at start-up: named after their content when the
+/// release build wrote its hash file beside the running binary, else plainly; and whether
+/// they are hashed.
+pub fn files(output_name: &str) -> (BundleFiles, bool) {
+    let hashed = std::env::current_exe()
         .ok()
-        .and_then(|exe| Some(exe.parent()?.join(HASH_FILE)))
-        .is_some_and(|file| file.is_file())
+        .and_then(|exe| std::fs::read_to_string(exe.parent()?.join(HASH_FILE)).ok())
+        .and_then(|text| BundleFiles::hashed(output_name, &text));
+    match hashed {
+        Some(files) => (files, true),
+        None => (BundleFiles::plain(output_name), false),
+    }
 }
 
 /// Serves the bundle directory; `hashed`: its files are named after their content.

@@ -24,7 +24,7 @@ pub mod origin;
 pub mod state;
 
 use anyhow::Context as _;
-use app::{shell, App};
+use app::{shell::shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
 use axum::routing::get;
@@ -39,6 +39,9 @@ use tokio_util::sync::CancellationToken;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use config::Config;
+
+/// The browser bundle's base name (`output-name` in the workspace's Leptos metadata).
+const BUNDLE_NAME: &str = "zerolag";
 
 /// A started server.
 pub struct Running {
@@ -83,12 +86,13 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;
 
+    let (bundle, hashed) = bundle::files(BUNDLE_NAME);
     let leptos = LeptosOptions::builder()
-        .output_name("zerolag")
+        .output_name(BUNDLE_NAME)
         .site_root(config.site_root.to_string_lossy().as_ref())
         .site_pkg_dir("pkg")
         .site_addr(addr)
-        .hash_files(bundle::has_hash_file())
+        .hash_files(hashed)
         .hash_file(std::sync::Arc::from(bundle::HASH_FILE))
         .build();
     let state = state::AppState {
@@ -96,6 +100,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         allowlist: origin::Allowlist(Arc::new(config.allowed_origins.clone())),
         secure_cookies: config.secure_cookies,
         leptos: leptos.clone(),
+        bundle,
         connections: Arc::default(),
     };
     let router = router(state);
@@ -123,6 +128,8 @@ fn router(state: state::AppState) -> Router {
     let engine = state.engine.clone();
     let context = move || provide_context(engine.clone());
     let leptos = state.leptos.clone();
+    let files = state.bundle.clone();
+    let page = move |options| shell(options, files.clone());
     let pkg_dir =
         std::path::Path::new(leptos.site_root.as_ref()).join(leptos.site_pkg_dir.as_ref());
     let pkg = bundle::service(&pkg_dir, leptos.hash_files);
@@ -132,13 +139,14 @@ fn router(state: state::AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(auth::routes())
         .merge(fairness::routes())
-        .leptos_routes_with_context(&state, routes, context.clone(), move || {
-            shell(leptos.clone())
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let page = page.clone();
+            move || page(leptos.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             state::AppState,
             _,
-        >(context, shell))
+        >(context, page))
         .layer(axum::middleware::from_fn_with_state(
             state.allowlist.clone(),
             origin::refuse_cross_origin,

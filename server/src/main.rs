@@ -4,6 +4,12 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use zerolag::Config;
 
+/// The server allocates and frees many small buffers per request and per frame (HTML
+/// fragments, JSON, WebSocket frames); mimalloc does that with less work than glibc's malloc,
+/// whose calls were about 13% of a page render in a profile (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();

@@ -1,6 +1,7 @@
 //! The state every handler shares, built once at startup.
 
 use crate::origin::Allowlist;
+use app::shell::BundleFiles;
 use axum::extract::FromRef;
 use engine::Engine;
 use leptos::prelude::LeptosOptions;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Leptos rendering options.
     pub leptos: LeptosOptions,
+    /// The browser bundle's file names, which every page links.
+    pub bundle: BundleFiles,
     /// Open WebSocket connections.
     pub connections: Arc<AtomicUsize>,
 }
