@@ -169,11 +169,7 @@ pub async fn get_verifiable_bets() -> Result<Vec<BetRecord>, AppError> {
 /// The latest dice bets of everyone, newest first (what the live feed starts from).
 #[server]
 pub async fn get_recent_bets() -> Result<Vec<FeedBet>, AppError> {
-    ssr::engine()?
-        .history()
-        .recent_feed()
-        .await
-        .map_err(ssr::internal)
+    Ok(ssr::engine()?.recent_feed())
 }
 
 /// The latest crash points, newest first.

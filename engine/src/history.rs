@@ -95,7 +95,7 @@ impl History {
     }
 
     /// Everyone's latest settled dice bets, newest first, as the public feed shows them.
-    pub async fn recent_feed(&self) -> Result<Vec<FeedBet>, sqlx::Error> {
+    pub async fn stored_feed(&self) -> Result<Vec<FeedBet>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT b.id, u.username, b.amount, b.target, b.roll, b.payout \
              FROM dice_bets b JOIN users u ON u.id = b.user_id ORDER BY b.id DESC LIMIT ?",

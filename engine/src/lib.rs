@@ -20,6 +20,7 @@
 
 pub mod accounts;
 pub mod crash;
+pub mod feed;
 pub mod history;
 pub mod hub;
 pub mod ledger;
@@ -41,11 +42,10 @@ struct Inner {
     store: store::Store,
     hub: hub::Hub,
     ledger: ledger::Ledger,
+    feed: feed::RecentFeed,
     accounts: accounts::Accounts,
     crash: Option<crash::Crash>,
     wheel: Option<wheel::Wheel>,
-    /// Stops the WAL checkpointer when the last engine handle goes.
-    _checkpointer: tokio_util::sync::DropGuard,
 }
 
 /// Failure to start the engine.
@@ -89,9 +89,12 @@ impl Engine {
     pub async fn start_with(config: EngineConfig) -> Result<Engine, StartError> {
         let database_url = config.database_url.as_str();
         let store = store::Store::open(database_url).await?;
-        let checkpointer = store.spawn_checkpointer();
         let hub = hub::Hub::new();
-        let ledger = ledger::Ledger::start(&store, hub.clone()).await?;
+        let stored = history::History::new(store.pool().clone())
+            .stored_feed()
+            .await?;
+        let feed = feed::RecentFeed::new(stored);
+        let ledger = ledger::Ledger::start(&store, hub.clone(), feed.clone()).await?;
         rounds::recover(store.pool(), &ledger).await?;
         let accounts = accounts::Accounts::new(store.pool().clone(), ledger.clone(), hub.clone());
         let parts = (&store, &ledger, &hub);
@@ -113,14 +116,19 @@ impl Engine {
             store,
             hub,
             ledger,
+            feed,
             accounts,
             crash,
             wheel,
-            _checkpointer: checkpointer.drop_guard(),
         };
         Ok(Engine {
             inner: Arc::new(inner),
         })
+    }
+
+    /// The public dice feed's latest bets, newest first (from memory).
+    pub fn recent_feed(&self) -> Vec<protocol::dice::FeedBet> {
+        self.inner.feed.newest_first()
     }
 
     /// The database.

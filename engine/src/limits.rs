@@ -3,9 +3,6 @@
 
 /// Commands the ledger writer accepts in one group commit.
 pub const LEDGER_BATCH_COMMANDS_MAX: usize = 2_048;
-/// Scheduler turns the ledger writer yields to gather more commands into a batch, as long as
-/// each turn brings more.
-pub const LEDGER_GATHER_YIELDS_MAX: usize = 8;
 /// Commands waiting for the ledger writer before senders wait (backpressure).
 pub const LEDGER_QUEUE_COMMANDS_MAX: usize = 8_192;
 /// Players whose ledger state the writer keeps in memory before it starts over from the database.

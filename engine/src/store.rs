@@ -9,8 +9,6 @@ use std::time::Duration;
 
 /// How long a statement waits for another writer's lock before failing (5 s).
 const BUSY_TIMEOUT_MS: u64 = 5_000;
-/// How often committed WAL pages are copied back into the database file (1 s).
-const CHECKPOINT_INTERVAL_MS: u64 = 1_000;
 /// Read connections in the pool.
 const POOL_CONNECTIONS_MAX: u32 = 8;
 
@@ -41,7 +39,10 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS));
+            .busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))
+            // No connection checkpoints on its own commits: the ledger writer schedules them
+            // (`ledger/checkpoint.rs`).
+            .pragma("wal_autocheckpoint", "0");
         let pool = SqlitePoolOptions::new()
             .max_connections(POOL_CONNECTIONS_MAX)
             .connect_with(options.clone())
@@ -55,37 +56,10 @@ impl Store {
         &self.pool
     }
 
-    /// A dedicated connection for the ledger writer. It never checkpoints the WAL itself (the
-    /// copy back into the main file would stall every group commit that triggers it);
-    /// [`Store::spawn_checkpointer`] does that work beside it.
+    /// A dedicated connection for the ledger writer, which also runs the WAL checkpoints
+    /// (`ledger/checkpoint.rs`).
     pub async fn writer_connection(&self) -> Result<SqliteConnection, sqlx::Error> {
-        self.options
-            .clone()
-            .pragma("wal_autocheckpoint", "0")
-            .connect()
-            .await
-    }
-
-    /// Copies committed WAL pages back into the database file every
-    /// [`CHECKPOINT_INTERVAL_MS`] from a pool connection, without blocking the writer
-    /// (`PASSIVE`), until the returned token is cancelled.
-    pub fn spawn_checkpointer(&self) -> tokio_util::sync::CancellationToken {
-        let stop = tokio_util::sync::CancellationToken::new();
-        let (pool, stopped) = (self.pool.clone(), stop.clone());
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(CHECKPOINT_INTERVAL_MS));
-            loop {
-                tokio::select! {
-                    _ = stopped.cancelled() => break,
-                    _ = tick.tick() => {
-                        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-                            tracing::warn!(%error, "WAL checkpoint failed; retrying at the next tick");
-                        }
-                    }
-                }
-            }
-        });
-        stop
+        self.options.clone().connect().await
     }
 }
 

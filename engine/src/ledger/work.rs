@@ -220,13 +220,21 @@ pub fn feed_budget() -> FeedBudget {
     governor::RateLimiter::direct(governor::Quota::per_second(rate))
 }
 
+/// The public dice feed as the writer publishes it.
+pub struct Feed {
+    /// What it may still carry.
+    pub budget: FeedBudget,
+    /// Its latest bets, for pages.
+    pub recent: crate::feed::RecentFeed,
+}
+
 /// Events to publish for an applied batch, resolved against the adopted state. A settled dice
-/// bet goes to the public feed while the feed's budget lasts.
+/// bet goes to the public feed (and its recent bets) while the feed's budget lasts.
 pub fn publish(
     hub: &hub::Hub,
     events: Vec<Event>,
     players: &HashMap<PlayerId, PlayerState>,
-    feed: &FeedBudget,
+    feed: &Feed,
 ) {
     let mut balance_sent = std::collections::HashSet::new();
     for event in events {
@@ -248,9 +256,10 @@ pub fn publish(
                 }
             }
             Event::DiceFeed(bet) => {
-                if feed.check().is_err() {
+                if feed.budget.check().is_err() {
                     continue;
                 }
+                feed.recent.push(bet.clone());
                 hub.publish(hub::DICE_FEED_TOPIC, |topic, seq, at_ms| {
                     protocol::ServerMsg::Dice(protocol::dice::Event::Feed {
                         topic,
@@ -288,13 +297,16 @@ mod tests {
         hub.subscribe(hub::DICE_FEED_TOPIC, &watcher, None);
         // A budget that does not refill during the test: exactly the burst goes out.
         let burst = std::num::NonZeroU32::new(DICE_FEED_BETS_PER_SECOND).unwrap();
-        let budget = governor::RateLimiter::direct(governor::Quota::per_hour(burst));
+        let feed = Feed {
+            budget: governor::RateLimiter::direct(governor::Quota::per_hour(burst)),
+            recent: crate::feed::RecentFeed::default(),
+        };
         let many = DICE_FEED_BETS_PER_SECOND as i64 * 3;
         publish(
             &hub,
             (1..=many).map(settled).collect(),
             &HashMap::new(),
-            &budget,
+            &feed,
         );
         let frames = inbox.take();
         assert_eq!(frames.len(), DICE_FEED_BETS_PER_SECOND as usize);
@@ -303,5 +315,8 @@ mod tests {
             last["seq"], DICE_FEED_BETS_PER_SECOND,
             "the feed's seq has no gaps"
         );
+        // Pages show the bets the live feed carried, the last one first.
+        let shown = feed.recent.newest_first();
+        assert_eq!(shown[0].id, BetId(DICE_FEED_BETS_PER_SECOND as i64));
     }
 }

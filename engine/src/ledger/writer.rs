@@ -1,15 +1,17 @@
 //! The single ledger writer: drains its queue into a batch, applies the batch to a working
 //! copy, commits it in one transaction, then adopts the copy, answers and publishes.
 
+use super::checkpoint::Checkpointer;
 use super::command::{self, Op, Reply, Request};
 use super::idempotency::{scoped_key, KeyKind, KnownKey, KnownReceipt, StoredReceipt};
 use super::results::{DiceReceipt, LedgerError, RoundBetReceipt};
 use super::work::{
     self, ActiveSeed, NextIds, OpenBet, PlayerState, Work, HOUSE, IN_PLAY, TREASURY,
 };
+use crate::feed::RecentFeed;
 use crate::history::{dice_bet_view, DICE_BET_COLUMNS};
 use crate::hub::Hub;
-use crate::limits::{LEDGER_CACHE_PLAYERS_MAX, LEDGER_GATHER_YIELDS_MAX, SQL_BIND_PARAMS_MAX};
+use crate::limits::{LEDGER_CACHE_PLAYERS_MAX, SQL_BIND_PARAMS_MAX};
 use crate::store::{now_ms, Store};
 use protocol::ids::{AccountId, RoundBetId, RoundId, SeedId};
 use protocol::wire::RoundBetStatus;
@@ -20,18 +22,19 @@ use tokio::sync::{mpsc, oneshot};
 
 pub struct Writer {
     conn: SqliteConnection,
+    checkpoints: Checkpointer,
     hub: Hub,
     players: HashMap<PlayerId, PlayerState>,
     system: HashMap<AccountId, i64>,
     next: NextIds,
     /// Round bets whose stakes are held, by bet.
     open_bets: HashMap<RoundBetId, OpenBet>,
-    /// What the public dice feed may still carry.
-    feed: work::FeedBudget,
+    /// The public dice feed: what it may still carry, and its latest bets.
+    feed: work::Feed,
 }
 
 impl Writer {
-    pub async fn open(store: &Store, hub: Hub) -> Result<Writer, sqlx::Error> {
+    pub async fn open(store: &Store, hub: Hub, recent: RecentFeed) -> Result<Writer, sqlx::Error> {
         let mut conn = store.writer_connection().await?;
         let mut system = HashMap::new();
         for account in [TREASURY, HOUSE, IN_PLAY] {
@@ -79,45 +82,33 @@ impl Writer {
         .collect();
         Ok(Writer {
             conn,
+            checkpoints: Checkpointer::new(store.pool().clone()),
             hub,
             players: HashMap::new(),
             system,
             next,
             open_bets,
-            feed: work::feed_budget(),
+            feed: work::Feed {
+                budget: work::feed_budget(),
+                recent,
+            },
         })
     }
 
     pub async fn run(mut self, mut queue: mpsc::Receiver<Request>, batch_max: usize) {
         let mut batch = Vec::with_capacity(batch_max);
         while queue.recv_many(&mut batch, batch_max).await > 0 {
-            // Callers woken by the previous batch's answers are usually about to send again:
-            // give them a moment (a scheduler turn, not a timer) so they share this commit
-            // instead of each paying for a separate one.
-            for _ in 0..LEDGER_GATHER_YIELDS_MAX {
-                if batch.len() >= batch_max {
-                    break;
-                }
-                tokio::task::yield_now().await;
-                let before = batch.len();
-                while batch.len() < batch_max {
-                    match queue.try_recv() {
-                        Ok(request) => batch.push(request),
-                        Err(_) => break,
-                    }
-                }
-                if batch.len() == before {
-                    break;
-                }
-            }
-            self.process(std::mem::take(&mut batch)).await;
+            let committed = self.process(std::mem::take(&mut batch)).await;
+            self.checkpoints
+                .after_batch(&mut self.conn, committed)
+                .await;
         }
         tracing::info!("ledger writer stopped");
     }
 
     /// Applies a batch to a working copy, commits its rows in one transaction, and only then
-    /// adopts the copy, answers and publishes.
-    async fn process(&mut self, batch: Vec<Request>) {
+    /// adopts the copy, answers and publishes. Returns whether rows were committed.
+    async fn process(&mut self, batch: Vec<Request>) -> bool {
         if self.players.len() > LEDGER_CACHE_PLAYERS_MAX {
             self.players.clear();
         }
@@ -128,7 +119,7 @@ impl Writer {
             Err(error) => {
                 tracing::error!(%error, "reading idempotency keys failed");
                 fail_all(batch);
-                return;
+                return false;
             }
         };
         let mut work = Work::new(
@@ -159,13 +150,14 @@ impl Writer {
             settled_bets,
             ..
         } = work;
-        if !rows.is_empty() {
-            if let Err(error) = self.commit(&rows).await {
+        let committed = !rows.is_empty();
+        if committed {
+            if let Err(error) = rows.commit(&mut self.conn).await {
                 tracing::error!(%error, commands = replies.len(), "ledger batch failed; nothing was written");
                 for (reply, _) in replies {
                     let _ = reply.send(Err(LedgerError::Storage));
                 }
-                return;
+                return false;
             }
         }
         tracing::debug!(
@@ -183,6 +175,7 @@ impl Writer {
             let _ = reply.send(result);
         }
         work::publish(&self.hub, events, &self.players, &self.feed);
+        committed
     }
 
     /// Loads the state of every player the batch touches that is not cached; returns the
@@ -231,24 +224,6 @@ impl Writer {
             }
         }
         touched
-    }
-
-    async fn commit(&mut self, rows: &super::rows::Rows) -> Result<(), sqlx::Error> {
-        sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut self.conn)
-            .await?;
-        match rows.write(&mut self.conn).await {
-            Ok(()) => {
-                sqlx::query("COMMIT").execute(&mut self.conn).await?;
-                Ok(())
-            }
-            Err(error) => {
-                if let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut self.conn).await {
-                    tracing::error!(%rollback, "rollback failed");
-                }
-                Err(error)
-            }
-        }
     }
 
     async fn load_player(&mut self, player: PlayerId) -> Result<Option<PlayerState>, sqlx::Error> {
