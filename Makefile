@@ -14,7 +14,7 @@ export LEPTOS_SITE_ROOT ?= target/site
 
 ARGS ?=
 
-.PHONY: run test tools test-tools lint unit e2e release size bench bench-idle bench-fanout bench-bets bench-http bench-smoke clean-data
+.PHONY: run test tools test-tools lint unit e2e release size bench bench-idle bench-fanout bench-bets bench-http bench-interactive bench-smoke clean-data
 
 run: tools release
 	@echo "==> Zerolag starting at http://127.0.0.1:3000 (data in ./data; Ctrl-C stops it)"
@@ -98,13 +98,18 @@ bench-http: release
 	bench/with-server.sh http --addr {addr} $(HTTP_PATHS) --connections 1 --seconds 10
 	bench/with-server.sh http --addr {addr} $(HTTP_PATHS) --connections 32 --seconds 10
 
+# Time to interactive of each game's first page in Chromium, CPU 4x slower, Fast 3G (reported).
+bench-interactive: release test-tools
+	bench/with-server.sh --run node end2end/perf/interactive.mjs http://{addr} 3
+
 # What `make test` runs so the harness keeps working: a few clients for two seconds per server.
-bench-smoke: release bench/peers/node_modules/.installed
-	@echo "==> benchmark harness smoke (not a benchmark: 20 clients, 2 s per server; 5 players betting for 2 s; each page for 1 s)"
+bench-smoke: release test-tools bench/peers/node_modules/.installed
+	@echo "==> benchmark harness smoke (not a benchmark: 20 clients, 2 s per server; 5 players betting for 2 s; each page for 1 s; each page opened once in a throttled Chromium)"
 	cargo build --release -p bench --locked
 	bench/fanout.sh 20 2 1 --strict
 	bench/with-server.sh bets --addr {addr} --pid {pid} --players 5 --rate 20 --seconds 2
 	bench/with-server.sh http --addr {addr} $(HTTP_PATHS) --seconds 1
+	bench/with-server.sh --run node end2end/perf/interactive.mjs http://{addr} 1
 
 bench/peers/node_modules/.installed: bench/peers/package.json bench/peers/package-lock.json
 	@echo "==> installing the benchmark's peer servers (npm ws and socket.io)"

@@ -3,7 +3,9 @@
 # bench itself on core 1. In the arguments, {addr} and {pid} stand for the server's address and
 # process id, and {server-fn} for the path of a server function of this build.
 # Usage: bench/with-server.sh bets --addr {addr} --pid {pid} --players 200 --rate 1000
-# (`make bench-idle`, `make bench-bets`, `make bench-http`, and `make bench-smoke` with small numbers.)
+# (`make bench-idle`, `make bench-bets`, `make bench-http`, and `make bench-smoke` with small numbers),
+# or with `--run COMMAND ARGS...` to run another program than the bench binary the same way
+# (`make bench-interactive`).
 set -euo pipefail
 
 addr=127.0.0.1:3997
@@ -24,4 +26,8 @@ for arg in "$@"; do
   arg=${arg//\{pid\}/$server}
   args+=("${arg//\{server-fn\}/$server_fn}")
 done
-taskset -c "$client_core" "$root/target/release/bench" "${args[@]}"
+if [ "${args[0]}" = "--run" ]; then
+  taskset -c "$client_core" "${args[@]:1}"
+else
+  taskset -c "$client_core" "$root/target/release/bench" "${args[@]}"
+fi
