@@ -175,9 +175,7 @@ pub async fn get_recent_bets() -> Result<Vec<FeedBet>, AppError> {
 /// The latest crash points, newest first.
 #[server]
 pub async fn get_crash_history() -> Result<Vec<protocol::crash::CrashHistoryItem>, AppError> {
-    engine::crash::recent_crash_points(ssr::engine()?.store().pool())
-        .await
-        .map_err(ssr::internal)
+    ssr::engine()?.crash_history().await.map_err(ssr::internal)
 }
 
 /// The latest finished crash and wheel rounds, with what is needed to verify them.

@@ -27,6 +27,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
+use leptos_router::SsrMode;
 
 /// Name of the cookie that carries the session token.
 pub const SESSION_COOKIE: &str = "zl_session";
@@ -43,14 +44,14 @@ pub fn App() -> impl IntoView {
             <header::Header/>
             <main class="page">
                 <Routes fallback=pages::NotFound>
-                    <Route path=path!("") view=pages::lobby::Lobby/>
-                    <Route path=path!("/login") view=pages::auth::Login/>
-                    <Route path=path!("/register") view=pages::auth::Register/>
-                    <Route path=path!("/dice") view=pages::dice::DicePage/>
-                    <Route path=path!("/crash") view=pages::crash::CrashPage/>
-                    <Route path=path!("/wheel") view=pages::wheel::WheelPage/>
-                    <Route path=path!("/me") view=pages::me::MePage/>
-                    <Route path=path!("/fair") view=pages::fair::FairPage/>
+                    <Route path=path!("") view=pages::lobby::Lobby ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=pages::auth::Login ssr=SsrMode::Async/>
+                    <Route path=path!("/register") view=pages::auth::Register ssr=SsrMode::Async/>
+                    <Route path=path!("/dice") view=pages::dice::DicePage ssr=SsrMode::Async/>
+                    <Route path=path!("/crash") view=pages::crash::CrashPage ssr=SsrMode::Async/>
+                    <Route path=path!("/wheel") view=pages::wheel::WheelPage ssr=SsrMode::Async/>
+                    <Route path=path!("/me") view=pages::me::MePage ssr=SsrMode::Async/>
+                    <Route path=path!("/fair") view=pages::fair::FairPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -29,6 +29,7 @@ use protocol::limits::{
 use protocol::{Cents, Game, PlayerId, ServerMsg};
 use sqlx::SqlitePool;
 use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -90,11 +91,35 @@ pub fn bankroll_reached(paid: i64, open_stakes: &[i64], multiplier_x100: u64) ->
     !open_stakes.is_empty() && exposure >= CRASH_ROUND_PAYOUT_CENTS_MAX.0
 }
 
+/// The latest [`CRASH_HISTORY_ROUNDS`] crash points, newest first: kept by the game, read by
+/// the pages that render them (from memory; the database query was most of the difference
+/// between the crash page and the lobby in docs/benchmarks.md). A cheap `Clone` handle.
+#[derive(Clone, Debug, Default)]
+pub struct CrashHistory(Arc<Mutex<VecDeque<CrashHistoryItem>>>);
+
+impl CrashHistory {
+    fn new(newest_first: Vec<CrashHistoryItem>) -> CrashHistory {
+        CrashHistory(Arc::new(Mutex::new(newest_first.into())))
+    }
+
+    fn push(&self, item: CrashHistoryItem) {
+        let mut items = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        items.push_front(item);
+        items.truncate(CRASH_HISTORY_ROUNDS);
+    }
+
+    /// The crash points, newest first.
+    pub fn newest_first(&self) -> Vec<CrashHistoryItem> {
+        let items = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        items.iter().cloned().collect()
+    }
+}
+
 /// What the crash game adds to the round driver.
 pub struct CrashGame {
     hub: Hub,
     timing: RoundTiming,
-    history: VecDeque<CrashHistoryItem>,
+    history: CrashHistory,
     /// The running round and the index of its next tick (ticks go out at its start and then
     /// every [`CRASH_TICK_MS`], aligned to the start; missed ones are skipped, never sent in a burst).
     next_tick: (RoundId, u64),
@@ -107,13 +132,18 @@ impl CrashGame {
         hub: Hub,
         timing: RoundTiming,
     ) -> Result<Self, RoundsError> {
-        let history = recent_crash_points(pool).await?.into_iter().collect();
+        let history = CrashHistory::new(recent_crash_points(pool).await?);
         Ok(CrashGame {
             hub,
             timing,
             history,
             next_tick: (RoundId(0), 0),
         })
+    }
+
+    /// The game's recent crash points, for pages.
+    pub fn history(&self) -> CrashHistory {
+        self.history.clone()
     }
 }
 
@@ -280,7 +310,7 @@ impl RoundGame for CrashGame {
             at_ms,
             round: round_view(round),
             bets: round.book.placed().map(bet_view).collect(),
-            history: self.history.iter().cloned().collect(),
+            history: self.history.newest_first(),
         })
     }
 
@@ -353,11 +383,10 @@ impl RoundGame for CrashGame {
                 self.publish_bet(round, bet);
             }
         }
-        self.history.push_front(CrashHistoryItem {
+        self.history.push(CrashHistoryItem {
             id: round.id,
             crash_x100: round.outcome,
         });
-        self.history.truncate(CRASH_HISTORY_ROUNDS);
         self.publish_round(round);
     }
 }
@@ -365,6 +394,23 @@ impl RoundGame for CrashGame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_history_pages_read_keeps_the_latest_points_newest_first() {
+        let point = |id: i64| CrashHistoryItem {
+            id: RoundId(id),
+            crash_x100: 100 + id as u64,
+        };
+        let history = CrashHistory::new(vec![point(2), point(1)]);
+        let pages = history.clone();
+        let last = CRASH_HISTORY_ROUNDS as i64 + 5;
+        for id in 3..=last {
+            history.push(point(id));
+        }
+        let shown: Vec<i64> = pages.newest_first().iter().map(|p| p.id.0).collect();
+        let expected: Vec<i64> = (6..=last).rev().collect();
+        assert_eq!(shown, expected);
+    }
 
     #[test]
     fn the_bankroll_rule_triggers_when_exposure_reaches_the_payout_limit() {

@@ -45,6 +45,7 @@ struct Inner {
     feed: feed::RecentFeed,
     accounts: accounts::Accounts,
     crash: Option<crash::Crash>,
+    crash_history: Option<crash::CrashHistory>,
     wheel: Option<wheel::Wheel>,
 }
 
@@ -98,12 +99,13 @@ impl Engine {
         rounds::recover(store.pool(), &ledger).await?;
         let accounts = accounts::Accounts::new(store.pool().clone(), ledger.clone(), hub.clone());
         let parts = (&store, &ledger, &hub);
-        let crash = match config.crash {
+        let (crash, crash_history) = match config.crash {
             Some(timing) => {
                 let game = crash::CrashGame::new(store.pool(), hub.clone(), timing).await?;
-                Some(start_round_game(parts, game).await?)
+                let history = game.history();
+                (Some(start_round_game(parts, game).await?), Some(history))
             }
-            None => None,
+            None => (None, None),
         };
         let wheel = match config.wheel {
             Some(timing) => {
@@ -119,6 +121,7 @@ impl Engine {
             feed,
             accounts,
             crash,
+            crash_history,
             wheel,
         };
         Ok(Engine {
@@ -154,6 +157,17 @@ impl Engine {
     /// The crash game, when running.
     pub fn crash(&self) -> Option<&crash::Crash> {
         self.inner.crash.as_ref()
+    }
+
+    /// The latest crash points, newest first: from the running game's memory, else (no crash
+    /// game in this process) from the database.
+    pub async fn crash_history(
+        &self,
+    ) -> Result<Vec<protocol::crash::CrashHistoryItem>, sqlx::Error> {
+        match &self.inner.crash_history {
+            Some(history) => Ok(history.newest_first()),
+            None => crash::recent_crash_points(self.store().pool()).await,
+        }
     }
 
     /// The wheel, when running.
