@@ -80,7 +80,9 @@ fn closing_frame(reason: Option<CloseReason>) -> Message {
     }))
 }
 
-/// Writes every frame that was queued at once, then flushes once.
+/// Writes every frame that was queued at once, then flushes once. (With
+/// [`WS_WRITE_BUFFER_BYTES`](crate::limits::WS_WRITE_BUFFER_BYTES) at 0 each frame leaves in its
+/// own write to the socket.)
 async fn write_batch(
     sink: &mut Sink,
     frames: std::collections::VecDeque<hub::Frame>,
