@@ -13,7 +13,7 @@ use futures::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -104,6 +104,7 @@ async fn play(
     counting: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
     answers: Arc<Mutex<Answers>>,
+    frames: Arc<AtomicU64>,
 ) -> anyhow::Result<()> {
     let mut request = format!("ws://{addr}/ws").into_client_request()?;
     request.headers_mut().insert("cookie", cookie.parse()?);
@@ -113,6 +114,9 @@ async fn play(
     let reader_sent = sent.clone();
     let reader = tokio::spawn(async move {
         while let Some(Ok(Message::Text(text))) = stream.next().await {
+            if counting.load(Ordering::Relaxed) {
+                frames.fetch_add(1, Ordering::Relaxed);
+            }
             if !text.starts_with(r#"{"type":"ack""#) && !text.starts_with(r#"{"type":"error""#) {
                 continue;
             }
@@ -172,11 +176,19 @@ pub async fn run(run: Bets) -> anyhow::Result<()> {
         refused: BTreeMap::new(),
         latency_us: crate::latency_histogram(),
     }));
+    // Every frame the players receive while counting: acks, balances, the feed, round events.
+    let frames = Arc::new(AtomicU64::new(0));
     let mut players = Vec::with_capacity(run.players);
     for cookie in cookies {
         let (counting, stop, answers) = (counting.clone(), stop.clone(), answers.clone());
         players.push(tokio::spawn(play(
-            run.addr, cookie, every, counting, stop, answers,
+            run.addr,
+            cookie,
+            every,
+            counting,
+            stop,
+            answers,
+            frames.clone(),
         )));
         // Spread the players' sending instants over one period.
         tokio::time::sleep(every / run.players as u32).await;
@@ -201,7 +213,8 @@ pub async fn run(run: Bets) -> anyhow::Result<()> {
     }
     println!(
         "bets: {players} players, {rate}/s offered, {seconds} s: {acked} acked ({acked_rate:.0}/s), \
-         refused {refused:?}; ack latency {latency}; server CPU {cpu:.2} s",
+         refused {refused:?}; ack latency {latency}; server CPU {cpu:.2} s; \
+         {frames} frames delivered, server CPU {per_frame:.2} us per delivered frame",
         players = run.players,
         rate = run.rate,
         seconds = run.seconds,
@@ -210,6 +223,9 @@ pub async fn run(run: Bets) -> anyhow::Result<()> {
         refused = answers.refused,
         latency = crate::percentiles(&answers.latency_us),
         cpu = (cpu_end - cpu_start) as f64 / 100.0,
+        frames = frames.load(Ordering::Relaxed),
+        per_frame = (cpu_end - cpu_start) as f64 * 10_000.0
+            / frames.load(Ordering::Relaxed).max(1) as f64,
     );
     Ok(())
 }
