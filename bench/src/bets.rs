@@ -113,7 +113,15 @@ async fn play(
     let sent: Sent = Arc::default();
     let reader_sent = sent.clone();
     let reader = tokio::spawn(async move {
-        while let Some(Ok(Message::Text(text))) = stream.next().await {
+        while let Some(Ok(message)) = stream.next().await {
+            // The server's pings (answered by the library) and anything else are not frames
+            // of the protocol.
+            let Message::Text(text) = message else {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+                continue;
+            };
             if counting.load(Ordering::Relaxed) {
                 frames.fetch_add(1, Ordering::Relaxed);
             }

@@ -2,7 +2,8 @@
 //!
 //! Filled where the feed is published (after its budget, so a page shows what the live feed
 //! showed), and loaded from the database at start-up. Pages read it without a query: reading
-//! the feed from SQLite cost a lobby page about a fifth of its time (docs/benchmarks.md).
+//! the feed from SQLite (the query and its hand-off to SQLite's thread) was about 12% of a lobby page
+//! in a profile (docs/benchmarks.md).
 
 use protocol::dice::FeedBet;
 use protocol::limits::FEED_BETS_SHOWN;

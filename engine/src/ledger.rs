@@ -1,6 +1,6 @@
 //! The wallet ledger: exact, double-entry, idempotent, with one writer and group commit.
 //!
-//! Callers hold a cheap [`Ledger`] handle and send commands to the single writer task
+//! Callers hold a cheap [`Ledger`] handle and send commands to the single writer, on its own thread
 //! ([`writer`]). The writer takes every command waiting in its queue (up to
 //! [`LEDGER_BATCH_COMMANDS_MAX`]), applies them in order to a working copy of its in-memory
 //! balances, writes all their rows in one `BEGIN IMMEDIATE` transaction, and only after `COMMIT`
@@ -33,6 +33,7 @@ mod wallet;
 mod work;
 mod writer;
 
+pub use checkpoint::WAL_FILE_BYTES_KEPT;
 pub use results::{DiceReceipt, LedgerError, RoundBetReceipt, SeedChange, WalletSnapshot};
 
 use crate::feed::RecentFeed;
@@ -62,17 +63,34 @@ impl Ledger {
     /// a batch's statements is a hand-off to SQLite's worker thread and back, and as a task
     /// the writer waited behind every ready connection task for each of them (at 5,000 bets/s,
     /// p99 100 ms from the bet to its ack; docs/benchmarks.md). It ends when the last handle is
-    /// dropped.
+    /// dropped. A panic in it stops the process: money could not move any more, and a
+    /// supervisor restarting the server (which recovers from the database) beats a server that
+    /// answers every command with `unavailable` while looking healthy.
     pub async fn start(store: &Store, hub: Hub, feed: RecentFeed) -> Result<Ledger, sqlx::Error> {
         let (requests, queue) = mpsc::channel(LEDGER_QUEUE_COMMANDS_MAX);
         let writer = writer::Writer::open(store, hub, feed).await?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(sqlx::Error::Io)?;
         std::thread::Builder::new()
             .name("ledger-writer".into())
-            .spawn(move || runtime.block_on(writer.run(queue, LEDGER_BATCH_COMMANDS_MAX)))
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        // The queue closes with this thread: every command gets `unavailable`.
+                        tracing::error!(%error, "cannot start the ledger writer's runtime");
+                        return;
+                    }
+                };
+                let run = std::panic::AssertUnwindSafe(|| {
+                    runtime.block_on(writer.run(queue, LEDGER_BATCH_COMMANDS_MAX))
+                });
+                if std::panic::catch_unwind(run).is_err() {
+                    tracing::error!("the ledger writer panicked; stopping the server");
+                    std::process::abort();
+                }
+            })
             .map_err(sqlx::Error::Io)?;
         Ok(Ledger {
             requests,

@@ -7,6 +7,9 @@ pub const LEDGER_BATCH_COMMANDS_MAX: usize = 2_048;
 pub const LEDGER_QUEUE_COMMANDS_MAX: usize = 8_192;
 /// Players whose ledger state the writer keeps in memory before it starts over from the database.
 pub const LEDGER_CACHE_PLAYERS_MAX: usize = 100_000;
+/// A ledger batch's query is kept prepared for reuse when its text is at most this long (8 KiB,
+/// a batch of a few dozen bets); longer ones are prepared for one use.
+pub const BATCH_SQL_CACHED_BYTES_MAX: usize = 8 * 1024;
 /// SQLite accepts at most 32,766 bound parameters per statement; stay well under it.
 pub const SQL_BIND_PARAMS_MAX: usize = 30_000;
 

@@ -59,7 +59,12 @@ impl Store {
     /// A dedicated connection for the ledger writer, which also runs the WAL checkpoints
     /// (`ledger/checkpoint.rs`).
     pub async fn writer_connection(&self) -> Result<SqliteConnection, sqlx::Error> {
-        self.options.clone().connect().await
+        let kept = crate::ledger::WAL_FILE_BYTES_KEPT.to_string();
+        self.options
+            .clone()
+            .pragma("journal_size_limit", kept)
+            .connect()
+            .await
     }
 }
 

@@ -25,13 +25,21 @@ pub const HASHED_FILE_CACHE: &str = "public, max-age=31536000, immutable";
 /// release build wrote its hash file beside the running binary, else plainly; and whether
 /// they are hashed.
 pub fn files(output_name: &str) -> (BundleFiles, bool) {
-    let hashed = std::env::current_exe()
+    let text = std::env::current_exe()
         .ok()
-        .and_then(|exe| std::fs::read_to_string(exe.parent()?.join(HASH_FILE)).ok())
-        .and_then(|text| BundleFiles::hashed(output_name, &text));
-    match hashed {
+        .and_then(|exe| std::fs::read_to_string(exe.parent()?.join(HASH_FILE)).ok());
+    let Some(text) = text else {
+        return (BundleFiles::plain(output_name), false);
+    };
+    match BundleFiles::hashed(output_name, &text) {
         Some(files) => (files, true),
-        None => (BundleFiles::plain(output_name), false),
+        None => {
+            tracing::warn!(
+                file = HASH_FILE,
+                "the hash file beside the server names no js, wasm and css; pages link the plain names"
+            );
+            (BundleFiles::plain(output_name), false)
+        }
     }
 }
 

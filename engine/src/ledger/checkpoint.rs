@@ -9,8 +9,13 @@
 //! 1. every [`CHECKPOINT_INTERVAL_MS`], a checkpoint starts on a pool connection beside the
 //!    writer and copies what is in the WAL at that moment;
 //! 2. when it is done, the writer, between two batches, checkpoints the few frames committed
-//!    meanwhile on its own connection (a millisecond or two), and its next commit starts the
-//!    WAL over.
+//!    meanwhile on its own connection, and its next commit starts the WAL over. While a reader
+//!    still needs older frames this step cannot finish; the writer tries again after its next
+//!    batch, and after two intervals starts over at step 1.
+//!
+//! The writer also wakes every interval while no command comes, so checkpoints go on when it is
+//! idle (the pool's own writes, sessions and users, never checkpoint: `store.rs`). The WAL file
+//! is cut back to [`WAL_FILE_BYTES_KEPT`] when it starts over.
 
 use sqlx::{SqliteConnection, SqlitePool};
 use std::time::{Duration, Instant};
@@ -18,51 +23,80 @@ use tokio::task::JoinHandle;
 
 /// How often committed WAL pages are copied back into the database file (250 ms).
 const CHECKPOINT_INTERVAL_MS: u64 = 250;
-/// Copies what it can without waiting for readers or the writer.
+/// The size the WAL file is cut back to when it starts over (64 MiB).
+pub const WAL_FILE_BYTES_KEPT: u64 = 64 * 1024 * 1024;
+/// Copies what it can without waiting for readers or the writer; answers (busy, frames in the
+/// WAL, frames copied).
 const CHECKPOINT_SQL: &str = "PRAGMA wal_checkpoint(PASSIVE)";
+
+enum Step {
+    /// Nothing under way.
+    Idle,
+    /// Step 1: the bulk, on a pool connection.
+    Copying(JoinHandle<()>),
+    /// Step 2: the rest, on the writer's connection, until every frame is copied.
+    CatchingUp,
+}
 
 pub struct Checkpointer {
     pool: SqlitePool,
-    copying: Option<JoinHandle<()>>,
-    last: Instant,
-    /// Whether anything was committed since the last checkpoint started.
-    dirty: bool,
+    step: Step,
+    /// When step 1 last started.
+    started: Instant,
 }
 
 impl Checkpointer {
     pub fn new(pool: SqlitePool) -> Checkpointer {
         Checkpointer {
             pool,
-            copying: None,
-            last: Instant::now(),
-            dirty: false,
+            step: Step::Idle,
+            started: Instant::now(),
         }
     }
 
-    /// Called by the writer after each batch, with its own connection; `committed`: the batch
-    /// wrote rows.
-    pub async fn after_batch(&mut self, writer: &mut SqliteConnection, committed: bool) {
-        self.dirty |= committed;
-        match &self.copying {
-            None if self.dirty
-                && self.last.elapsed() >= Duration::from_millis(CHECKPOINT_INTERVAL_MS) =>
-            {
-                self.dirty = false;
-                self.last = Instant::now();
+    /// How long the writer waits for a command before calling [`Checkpointer::tick`] anyway.
+    pub fn idle_wait(&self) -> Duration {
+        Duration::from_millis(CHECKPOINT_INTERVAL_MS)
+    }
+
+    /// Called by the writer between batches (and when idle), with its own connection.
+    pub async fn tick(&mut self, writer: &mut SqliteConnection) {
+        let interval = Duration::from_millis(CHECKPOINT_INTERVAL_MS);
+        match &self.step {
+            Step::Idle if self.started.elapsed() >= interval => {
+                self.started = Instant::now();
                 let pool = self.pool.clone();
-                self.copying = Some(tokio::spawn(async move {
+                self.step = Step::Copying(tokio::spawn(async move {
                     if let Err(error) = sqlx::query(CHECKPOINT_SQL).execute(&pool).await {
                         tracing::warn!(%error, "WAL checkpoint failed; retrying at the next interval");
                     }
                 }));
             }
-            Some(copying) if copying.is_finished() => {
-                self.copying = None;
-                if let Err(error) = sqlx::query(CHECKPOINT_SQL).execute(writer).await {
-                    tracing::warn!(%error, "WAL checkpoint of the last frames failed");
-                }
+            Step::Copying(copying) if copying.is_finished() => {
+                self.step = Step::CatchingUp;
+                self.catch_up(writer).await;
             }
+            Step::CatchingUp if self.started.elapsed() >= 2 * interval => {
+                // Readers kept older frames in use for long: copy afresh beside the writer.
+                self.step = Step::Idle;
+            }
+            Step::CatchingUp => self.catch_up(writer).await,
             _ => {}
+        }
+    }
+
+    async fn catch_up(&mut self, writer: &mut SqliteConnection) {
+        match sqlx::query_as::<_, (i64, i64, i64)>(CHECKPOINT_SQL)
+            .fetch_one(writer)
+            .await
+        {
+            // A reader still needs older frames: again after the next batch.
+            Ok((_, frames, copied)) if copied < frames => {}
+            Ok(_) => self.step = Step::Idle,
+            Err(error) => {
+                tracing::warn!(%error, "WAL checkpoint of the last frames failed");
+                self.step = Step::Idle;
+            }
         }
     }
 }

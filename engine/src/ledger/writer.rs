@@ -97,18 +97,23 @@ impl Writer {
 
     pub async fn run(mut self, mut queue: mpsc::Receiver<Request>, batch_max: usize) {
         let mut batch = Vec::with_capacity(batch_max);
-        while queue.recv_many(&mut batch, batch_max).await > 0 {
-            let committed = self.process(std::mem::take(&mut batch)).await;
-            self.checkpoints
-                .after_batch(&mut self.conn, committed)
-                .await;
+        loop {
+            // Cancel-safe: a timeout loses no command.
+            let wait = self.checkpoints.idle_wait();
+            match tokio::time::timeout(wait, queue.recv_many(&mut batch, batch_max)).await {
+                Ok(0) => break,
+                Ok(_) => self.process(std::mem::take(&mut batch)).await,
+                // Idle: checkpoints go on.
+                Err(_) => {}
+            }
+            self.checkpoints.tick(&mut self.conn).await;
         }
         tracing::info!("ledger writer stopped");
     }
 
     /// Applies a batch to a working copy, commits its rows in one transaction, and only then
-    /// adopts the copy, answers and publishes. Returns whether rows were committed.
-    async fn process(&mut self, batch: Vec<Request>) -> bool {
+    /// adopts the copy, answers and publishes.
+    async fn process(&mut self, batch: Vec<Request>) {
         if self.players.len() > LEDGER_CACHE_PLAYERS_MAX {
             self.players.clear();
         }
@@ -119,7 +124,7 @@ impl Writer {
             Err(error) => {
                 tracing::error!(%error, "reading idempotency keys failed");
                 fail_all(batch);
-                return false;
+                return;
             }
         };
         let mut work = Work::new(
@@ -150,14 +155,13 @@ impl Writer {
             settled_bets,
             ..
         } = work;
-        let committed = !rows.is_empty();
-        if committed {
+        if !rows.is_empty() {
             if let Err(error) = rows.commit(&mut self.conn).await {
                 tracing::error!(%error, commands = replies.len(), "ledger batch failed; nothing was written");
                 for (reply, _) in replies {
                     let _ = reply.send(Err(LedgerError::Storage));
                 }
-                return false;
+                return;
             }
         }
         tracing::debug!(
@@ -175,7 +179,6 @@ impl Writer {
             let _ = reply.send(result);
         }
         work::publish(&self.hub, events, &self.players, &self.feed);
-        committed
     }
 
     /// Loads the state of every player the batch touches that is not cached; returns the
