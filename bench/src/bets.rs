@@ -202,11 +202,11 @@ pub async fn run(run: Bets) -> anyhow::Result<()> {
         tokio::time::sleep(every / run.players as u32).await;
     }
     tokio::time::sleep(Duration::from_millis(SETTLE_MS)).await;
-    let cpu_start = crate::server_proc::cpu_ticks(run.pid)?;
+    let cpu_start = crate::server_proc::cpu_us(run.pid)?;
     counting.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(run.seconds)).await;
     counting.store(false, Ordering::Relaxed);
-    let cpu_end = crate::server_proc::cpu_ticks(run.pid)?;
+    let cpu_end = crate::server_proc::cpu_us(run.pid)?;
     stop.store(true, Ordering::Relaxed);
     for player in players {
         player.await??;
@@ -230,10 +230,9 @@ pub async fn run(run: Bets) -> anyhow::Result<()> {
         acked_rate = answers.acked as f64 / run.seconds as f64,
         refused = answers.refused,
         latency = crate::percentiles(&answers.latency_us),
-        cpu = (cpu_end - cpu_start) as f64 / 100.0,
+        cpu = (cpu_end - cpu_start) as f64 / 1e6,
         frames = frames.load(Ordering::Relaxed),
-        per_frame = (cpu_end - cpu_start) as f64 * 10_000.0
-            / frames.load(Ordering::Relaxed).max(1) as f64,
+        per_frame = (cpu_end - cpu_start) as f64 / frames.load(Ordering::Relaxed).max(1) as f64,
     );
     Ok(())
 }

@@ -13,7 +13,7 @@
 //! `at_ms` has millisecond resolution and is the floor of the publish time, so a latency reads
 //! up to 1 ms high; both sides share this machine's clock.
 
-use crate::server_proc::{cpu_ticks, rss_kib};
+use crate::server_proc::{cpu_us, rss_kib};
 use anyhow::{bail, Context};
 use futures::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
@@ -200,11 +200,11 @@ pub async fn run(run: Fanout) -> anyhow::Result<()> {
     }
     tokio::time::sleep(Duration::from_millis(SETTLE_MS)).await;
     let rss_after = rss_kib(run.pid)?;
-    let cpu_start = cpu_ticks(run.pid)?;
+    let cpu_start = cpu_us(run.pid)?;
     counting.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(run.seconds)).await;
     counting.store(false, Ordering::Relaxed);
-    let cpu_end = cpu_ticks(run.pid)?;
+    let cpu_end = cpu_us(run.pid)?;
     stop.store(true, Ordering::Relaxed);
 
     let mut total = Seen::new();
@@ -223,7 +223,7 @@ pub async fn run(run: Fanout) -> anyhow::Result<()> {
     if run.strict && total.gaps > 0 {
         bail!("{} ticks lost", total.gaps);
     }
-    let cpu_us = (cpu_end - cpu_start) as f64 * 10_000.0;
+    let cpu_us = (cpu_end - cpu_start) as f64;
     println!(
         "{peer:?}: {clients} clients, {seconds} s: {delivered} ticks delivered ({rate:.0}/s), \
          {gaps} lost; latency {latency}; \

@@ -13,15 +13,18 @@ pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
         .context("no VmRSS line")
 }
 
-/// The server's CPU time so far (user + system), in clock ticks of 10 ms.
-pub fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
+/// Length of the clock tick `/proc/<pid>/stat` counts CPU time in (`USER_HZ` = 100 on Linux).
+const CLOCK_TICK_US: u64 = 10_000;
+
+/// The server's CPU time so far (user + system), in microseconds (to the 10 ms clock tick).
+pub fn cpu_us(pid: u32) -> anyhow::Result<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
     let rest = stat.rsplit_once(')').context("malformed stat")?.1;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let utime: u64 = fields.get(11).context("no utime")?.parse()?;
     let stime: u64 = fields.get(12).context("no stime")?.parse()?;
-    Ok(utime + stime)
+    Ok((utime + stime) * CLOCK_TICK_US)
 }
 
 #[cfg(test)]
@@ -32,6 +35,6 @@ mod tests {
     fn this_process_has_memory_and_cpu_time() {
         let pid = std::process::id();
         assert!(rss_kib(pid).unwrap() > 0);
-        cpu_ticks(pid).unwrap();
+        cpu_us(pid).unwrap();
     }
 }

@@ -14,6 +14,7 @@
 
 use crate::hub::Hub;
 use crate::ledger::rounds::{BetOutcome, Payout};
+use crate::recent::CrashHistory;
 use crate::rounds::book::BookBet;
 use crate::rounds::driver::{Phase, Plays, Reply, Round, RoundGame, RoundHandle, RoundTiming};
 use crate::rounds::recent_outcomes;
@@ -28,8 +29,6 @@ use protocol::limits::{
 };
 use protocol::{Cents, Game, PlayerId, ServerMsg};
 use sqlx::SqlitePool;
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -91,30 +90,6 @@ pub fn bankroll_reached(paid: i64, open_stakes: &[i64], multiplier_x100: u64) ->
     !open_stakes.is_empty() && exposure >= CRASH_ROUND_PAYOUT_CENTS_MAX.0
 }
 
-/// The latest [`CRASH_HISTORY_ROUNDS`] crash points, newest first: kept by the game, read by
-/// the pages that render them (from memory; the database query was most of the difference
-/// between the crash page and the lobby in docs/benchmarks.md). A cheap `Clone` handle.
-#[derive(Clone, Debug, Default)]
-pub struct CrashHistory(Arc<Mutex<VecDeque<CrashHistoryItem>>>);
-
-impl CrashHistory {
-    fn new(newest_first: Vec<CrashHistoryItem>) -> CrashHistory {
-        CrashHistory(Arc::new(Mutex::new(newest_first.into())))
-    }
-
-    fn push(&self, item: CrashHistoryItem) {
-        let mut items = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        items.push_front(item);
-        items.truncate(CRASH_HISTORY_ROUNDS);
-    }
-
-    /// The crash points, newest first.
-    pub fn newest_first(&self) -> Vec<CrashHistoryItem> {
-        let items = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        items.iter().cloned().collect()
-    }
-}
-
 /// What the crash game adds to the round driver.
 pub struct CrashGame {
     hub: Hub,
@@ -132,7 +107,7 @@ impl CrashGame {
         hub: Hub,
         timing: RoundTiming,
     ) -> Result<Self, RoundsError> {
-        let history = CrashHistory::new(recent_crash_points(pool).await?);
+        let history = CrashHistory::new(recent_crash_points(pool).await?, CRASH_HISTORY_ROUNDS);
         Ok(CrashGame {
             hub,
             timing,
@@ -401,7 +376,7 @@ mod tests {
             id: RoundId(id),
             crash_x100: 100 + id as u64,
         };
-        let history = CrashHistory::new(vec![point(2), point(1)]);
+        let history = CrashHistory::new(vec![point(2), point(1)], CRASH_HISTORY_ROUNDS);
         let pages = history.clone();
         let last = CRASH_HISTORY_ROUNDS as i64 + 5;
         for id in 3..=last {

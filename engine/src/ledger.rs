@@ -36,9 +36,9 @@ mod writer;
 pub use checkpoint::WAL_FILE_BYTES_KEPT;
 pub use results::{DiceReceipt, LedgerError, RoundBetReceipt, SeedChange, WalletSnapshot};
 
-use crate::feed::RecentFeed;
 use crate::hub::Hub;
 use crate::limits::{LEDGER_BATCH_COMMANDS_MAX, LEDGER_QUEUE_COMMANDS_MAX};
+use crate::recent::RecentFeed;
 use crate::store::Store;
 use command::{Op, Reply, Request};
 use protocol::dice::DiceWager;

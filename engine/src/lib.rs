@@ -20,11 +20,11 @@
 
 pub mod accounts;
 pub mod crash;
-pub mod feed;
 pub mod history;
 pub mod hub;
 pub mod ledger;
 pub mod limits;
+pub mod recent;
 pub mod rounds;
 pub mod store;
 pub mod wheel;
@@ -42,10 +42,10 @@ struct Inner {
     store: store::Store,
     hub: hub::Hub,
     ledger: ledger::Ledger,
-    feed: feed::RecentFeed,
+    feed: recent::RecentFeed,
     accounts: accounts::Accounts,
     crash: Option<crash::Crash>,
-    crash_history: Option<crash::CrashHistory>,
+    crash_history: Option<recent::CrashHistory>,
     wheel: Option<wheel::Wheel>,
 }
 
@@ -94,7 +94,7 @@ impl Engine {
         let stored = history::History::new(store.pool().clone())
             .stored_feed()
             .await?;
-        let feed = feed::RecentFeed::new(stored);
+        let feed = recent::RecentFeed::new(stored, protocol::limits::FEED_BETS_SHOWN);
         let ledger = ledger::Ledger::start(&store, hub.clone(), feed.clone()).await?;
         rounds::recover(store.pool(), &ledger).await?;
         let accounts = accounts::Accounts::new(store.pool().clone(), ledger.clone(), hub.clone());

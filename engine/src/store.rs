@@ -68,6 +68,16 @@ impl Store {
     }
 }
 
+/// A fresh, migrated database in a temporary directory (kept while the directory lives), for
+/// tests.
+#[cfg(test)]
+pub async fn temp_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("zerolag.db").display());
+    let store = Store::open(&url).await.expect("database");
+    (dir, store)
+}
+
 /// Milliseconds since the Unix epoch, the unit of every stored time.
 pub fn now_ms() -> i64 {
     let since_epoch = std::time::SystemTime::now()

@@ -3,8 +3,8 @@
 //!
 //! The release build names each file after a hash of its content (`zerolag.<hash>.wasm`) and
 //! lists the hashes in a file beside the server binary, which the server reads once at
-//! start-up so that every page links them. When that file is there, a bundle file can never change under its name, so it is
-//! cached for a year without revalidation; a deploy brings new names and new HTML (which is
+//! start-up so that every page links them. When that file is there, a bundle file can never
+//! change under its name, so it is cached for a year without revalidation; a deploy brings new names and new HTML (which is
 //! never cached). Without it (a development build) the files keep their plain names and are
 //! revalidated on every use, so a browser never runs an old bundle against new HTML.
 

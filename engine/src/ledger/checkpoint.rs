@@ -104,7 +104,7 @@ impl Checkpointer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
+    use crate::store::temp_store;
 
     async fn insert(conn: &mut SqliteConnection) {
         sqlx::query("INSERT INTO audit_log (kind, detail, created_at) VALUES ('test', '{}', 0)")
@@ -124,9 +124,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_wal_starts_over_once_both_steps_ran() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("wal.db").display());
-        let store = Store::open(&url).await.unwrap();
+        let (_dir, store) = temp_store().await;
         let mut writer = store.writer_connection().await.unwrap();
         for _ in 0..200 {
             insert(&mut writer).await;

@@ -391,7 +391,7 @@ impl Rows {
 mod tests {
     use super::*;
     use crate::ledger::work::IN_PLAY;
-    use crate::store::Store;
+    use crate::store::temp_store;
 
     async fn audit_rows(conn: &mut SqliteConnection) -> i64 {
         sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
@@ -402,9 +402,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_batch_that_fails_part_way_writes_nothing_and_the_next_one_commits() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("ledger.db").display());
-        let store = Store::open(&url).await.unwrap();
+        let (_dir, store) = temp_store().await;
         let mut conn = store.writer_connection().await.unwrap();
         let audit = ("test".to_owned(), "{}".to_owned(), 1);
 

@@ -225,7 +225,7 @@ pub struct Feed {
     /// What it may still carry.
     pub budget: FeedBudget,
     /// Its latest bets, for pages.
-    pub recent: crate::feed::RecentFeed,
+    pub recent: crate::recent::RecentFeed,
 }
 
 /// Events to publish for an applied batch, resolved against the adopted state. A settled dice
@@ -277,6 +277,7 @@ pub fn publish(
 mod tests {
     use super::*;
     use crate::limits::DICE_FEED_BETS_PER_SECOND;
+    use protocol::limits::FEED_BETS_SHOWN;
     use protocol::BetId;
 
     fn settled(id: i64) -> Event {
@@ -299,7 +300,7 @@ mod tests {
         let burst = std::num::NonZeroU32::new(DICE_FEED_BETS_PER_SECOND).unwrap();
         let feed = Feed {
             budget: governor::RateLimiter::direct(governor::Quota::per_hour(burst)),
-            recent: crate::feed::RecentFeed::default(),
+            recent: crate::recent::RecentFeed::new(Vec::new(), FEED_BETS_SHOWN),
         };
         let many = DICE_FEED_BETS_PER_SECOND as i64 * 3;
         publish(

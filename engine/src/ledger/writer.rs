@@ -8,10 +8,10 @@ use super::results::{DiceReceipt, LedgerError, RoundBetReceipt};
 use super::work::{
     self, ActiveSeed, NextIds, OpenBet, PlayerState, Work, HOUSE, IN_PLAY, TREASURY,
 };
-use crate::feed::RecentFeed;
 use crate::history::{dice_bet_view, DICE_BET_COLUMNS};
 use crate::hub::Hub;
 use crate::limits::{LEDGER_CACHE_PLAYERS_MAX, SQL_BIND_PARAMS_MAX};
+use crate::recent::RecentFeed;
 use crate::store::{now_ms, Store};
 use protocol::ids::{AccountId, RoundBetId, RoundId, SeedId};
 use protocol::wire::RoundBetStatus;
