@@ -14,13 +14,13 @@ export LEPTOS_SITE_ROOT ?= target/site
 
 ARGS ?=
 
-.PHONY: run test tools test-tools lint unit e2e release size bench bench-idle bench-fanout bench-bets bench-http bench-interactive bench-smoke clean-data
+.PHONY: run test tools test-tools tools-postgres lint unit e2e release size bench bench-idle bench-fanout bench-bets bench-http bench-interactive bench-smoke clean-data
 
 run: tools release
 	@echo "==> Zerolag starting at http://127.0.0.1:3000 (data in ./data; Ctrl-C stops it)"
 	./target/release/zerolag $(ARGS)
 
-test: tools test-tools lint unit release size e2e bench-smoke
+test: tools test-tools tools-postgres lint unit release size e2e bench-smoke
 
 lint:
 	@echo "==> formatting and lints (clippy -D warnings; functions over 70 lines are refused)"
@@ -28,9 +28,9 @@ lint:
 	cargo clippy --locked -p protocol -p engine -p zerolag -p app -p bench --all-targets -- -D warnings
 	cargo clippy --locked -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
-unit:
-	@echo "==> unit, property and integration tests (real server on port 0, fresh databases)"
-	cargo test -p protocol -p engine -p app -p zerolag --locked
+unit: tools-postgres
+	@echo "==> unit, property and integration tests (real server on port 0, fresh databases; SQLite and a private PostgreSQL)"
+	tools/with-postgres.sh cargo test -p protocol -p engine -p app -p zerolag --locked
 
 release:
 	@echo "==> building the release server and WASM front end"
@@ -142,6 +142,14 @@ end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
 	@echo "==> installing Playwright (uses Debian's Chromium; downloads no browser)"
 	cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 	touch $@
+
+# PostgreSQL for the tests of the scaled-out mode (Debian's package; the tests run a private
+# server of their own in a temporary directory, never the package's). `make run` never needs it.
+tools-postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "==> installing PostgreSQL from Debian (for the tests of the scaled-out mode)"; \
+		$(SUDO) apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; fi
 
 clean-data:
 	rm -rf data

@@ -17,7 +17,7 @@ use protocol::limits::{
 };
 use protocol::wire::PlayerView;
 use protocol::PlayerId;
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -73,7 +73,7 @@ impl From<sqlx::Error> for AuthError {
 /// Accounts and sessions. Cheap to clone.
 #[derive(Clone)]
 pub struct Accounts {
-    pool: SqlitePool,
+    pool: AnyPool,
     ledger: Ledger,
     hub: Hub,
     throttle: Arc<throttle::LoginThrottle>,
@@ -99,7 +99,7 @@ fn check_password(password: &str) -> Result<(), AuthError> {
 impl Accounts {
     /// Accounts over `pool`; wallets are opened through `ledger`; logouts close connections
     /// through `hub`.
-    pub fn new(pool: SqlitePool, ledger: Ledger, hub: Hub) -> Accounts {
+    pub fn new(pool: AnyPool, ledger: Ledger, hub: Hub) -> Accounts {
         Accounts {
             pool,
             ledger,
@@ -120,7 +120,7 @@ impl Accounts {
         self.throttle.check_registration(ip)?;
         let hash = password::hash(password.to_owned()).await?;
         let inserted = sqlx::query(
-            "INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+            "INSERT INTO users (username, username_key, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(username)
         .bind(username.to_ascii_lowercase())
@@ -152,7 +152,7 @@ impl Accounts {
         let key = username.to_ascii_lowercase();
         self.throttle.check_login(&key, ip)?;
         let found = if parse_username(username).is_ok() && password.len() <= PASSWORD_BYTES_MAX {
-            sqlx::query("SELECT id, username, password_hash FROM users WHERE username_key = ?")
+            sqlx::query("SELECT id, username, password_hash FROM users WHERE username_key = $1")
                 .bind(&key)
                 .fetch_optional(&self.pool)
                 .await?

@@ -28,7 +28,7 @@ use protocol::limits::{
     CRASH_ROUND_PAYOUT_CENTS_MAX, CRASH_ROUND_STAKES_CENTS_MAX,
 };
 use protocol::{Cents, Game, PlayerId, ServerMsg};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -71,7 +71,7 @@ impl RoundHandle<CrashGame> {
 }
 
 /// The latest crash points, newest first (for pages rendered on the server).
-pub async fn recent_crash_points(pool: &SqlitePool) -> Result<Vec<CrashHistoryItem>, sqlx::Error> {
+pub async fn recent_crash_points(pool: &AnyPool) -> Result<Vec<CrashHistoryItem>, sqlx::Error> {
     let recent = recent_outcomes(pool, Game::Crash, CRASH_HISTORY_ROUNDS).await?;
     Ok(recent
         .into_iter()
@@ -102,11 +102,7 @@ pub struct CrashGame {
 
 impl CrashGame {
     /// The game with its recent history, ready for [`RoundHandle::start`].
-    pub async fn new(
-        pool: &SqlitePool,
-        hub: Hub,
-        timing: RoundTiming,
-    ) -> Result<Self, RoundsError> {
+    pub async fn new(pool: &AnyPool, hub: Hub, timing: RoundTiming) -> Result<Self, RoundsError> {
         let history = CrashHistory::new(recent_crash_points(pool).await?, CRASH_HISTORY_ROUNDS);
         Ok(CrashGame {
             hub,

@@ -6,15 +6,19 @@ use protocol::dice::{DiceBetView, FeedBet};
 use protocol::limits::FEED_BETS_SHOWN;
 use protocol::records::{BetRecord, TxRecord};
 use protocol::{BetId, Cents, PlayerId};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, ColumnIndex, Decode, Row, Type};
 
 /// The columns [`dice_bet_view`] reads, from `dice_bets b JOIN server_seeds s`.
 pub(crate) const DICE_BET_COLUMNS: &str =
     "b.id, b.amount, b.target, b.roll, b.multiplier_x100, b.payout, b.nonce, b.client_seed, s.commitment";
 
 /// A dice bet as its player saw it, from a row with [`DICE_BET_COLUMNS`].
-pub(crate) fn dice_bet_view(row: &SqliteRow) -> DiceBetView {
+pub(crate) fn dice_bet_view<R: Row>(row: &R) -> DiceBetView
+where
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'c> &'c str: ColumnIndex<R>,
+{
     DiceBetView {
         id: BetId(row.get("id")),
         amount: Cents(row.get("amount")),
@@ -31,12 +35,12 @@ pub(crate) fn dice_bet_view(row: &SqliteRow) -> DiceBetView {
 /// History queries over the read pool.
 #[derive(Clone, Debug)]
 pub struct History {
-    pool: SqlitePool,
+    pool: AnyPool,
 }
 
 impl History {
     /// Queries over `pool`.
-    pub fn new(pool: SqlitePool) -> History {
+    pub fn new(pool: AnyPool) -> History {
         History { pool }
     }
 
@@ -51,8 +55,8 @@ impl History {
             "SELECT {DICE_BET_COLUMNS}, b.created_at, \
                     CASE WHEN s.revealed_at IS NULL THEN NULL ELSE s.server_seed END AS server_seed \
              FROM dice_bets b JOIN server_seeds s ON s.id = b.seed_id \
-             WHERE b.user_id = ? AND (? = 0 OR s.revealed_at IS NOT NULL) \
-             ORDER BY b.id DESC LIMIT ?"
+             WHERE b.user_id = $1 AND ($2 = 0 OR s.revealed_at IS NOT NULL) \
+             ORDER BY b.id DESC LIMIT $3"
         );
         let rows = sqlx::query(&sql)
             .bind(player.0)
@@ -76,7 +80,7 @@ impl History {
             "SELECT t.id, t.kind, t.bet_id, t.created_at, \
                     COALESCE((SELECT e.amount FROM entries e JOIN accounts a ON a.id = e.account_id \
                               WHERE e.tx_id = t.id AND a.user_id = t.user_id), 0) AS amount \
-             FROM ledger_txs t WHERE t.user_id = ? ORDER BY t.id DESC LIMIT ?",
+             FROM ledger_txs t WHERE t.user_id = $1 ORDER BY t.id DESC LIMIT $2",
         )
         .bind(player.0)
         .bind(HISTORY_ROWS_MAX)
@@ -98,7 +102,7 @@ impl History {
     pub async fn stored_feed(&self) -> Result<Vec<FeedBet>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT b.id, u.username, b.amount, b.target, b.roll, b.payout \
-             FROM dice_bets b JOIN users u ON u.id = b.user_id ORDER BY b.id DESC LIMIT ?",
+             FROM dice_bets b JOIN users u ON u.id = b.user_id ORDER BY b.id DESC LIMIT $1",
         )
         .bind(FEED_BETS_SHOWN as i64)
         .fetch_all(&self.pool)
@@ -125,7 +129,7 @@ impl History {
 
     /// The sum of every account's balance, which double entry keeps at zero.
     pub async fn ledger_sum(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COALESCE(SUM(balance), 0) FROM accounts")
+        sqlx::query_scalar("SELECT CAST(COALESCE(SUM(balance), 0) AS BIGINT) FROM accounts")
             .fetch_one(&self.pool)
             .await
     }
@@ -133,7 +137,7 @@ impl History {
     /// Transactions whose entries do not sum to zero (always empty unless the ledger is broken).
     pub async fn unbalanced_transactions(&self) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar(
-            "SELECT COUNT(*) FROM (SELECT tx_id FROM entries GROUP BY tx_id HAVING SUM(amount) <> 0)",
+            "SELECT COUNT(*) FROM (SELECT tx_id FROM entries GROUP BY tx_id HAVING SUM(amount) <> 0) AS t",
         )
         .fetch_one(&self.pool)
         .await

@@ -25,6 +25,7 @@
 mod checkpoint;
 mod command;
 mod idempotency;
+mod pg;
 mod reads;
 mod results;
 pub mod rounds;
@@ -53,7 +54,7 @@ use tokio::sync::{mpsc, oneshot};
 pub struct Ledger {
     requests: mpsc::Sender<Request>,
     /// The database, for reads that need not go through the writer.
-    reads: sqlx::SqlitePool,
+    reads: sqlx::AnyPool,
 }
 
 impl Ledger {

@@ -27,6 +27,8 @@ pub mod limits;
 pub mod recent;
 pub mod rounds;
 pub mod store;
+#[doc(hidden)]
+pub mod testing;
 pub mod wheel;
 
 use rounds::driver::{RoundGame, RoundHandle};

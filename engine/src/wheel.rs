@@ -14,7 +14,7 @@ use protocol::limits::{WHEEL_HISTORY_ROUNDS, WHEEL_ROUND_STAKES_CENTS_MAX};
 use protocol::wheel::{self, Segment};
 use protocol::wheel::{WheelBetView, WheelPhase, WheelRoundView, WheelSpin};
 use protocol::{Cents, Game, ServerMsg};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
@@ -31,7 +31,7 @@ pub const WHEEL_SPIN_MS: u64 = 5_000;
 pub type Wheel = RoundHandle<WheelGame>;
 
 /// The latest wheel slots, newest first.
-pub async fn recent_slots(pool: &SqlitePool) -> Result<Vec<u32>, sqlx::Error> {
+pub async fn recent_slots(pool: &AnyPool) -> Result<Vec<u32>, sqlx::Error> {
     let recent = recent_outcomes(pool, Game::Wheel, WHEEL_HISTORY_ROUNDS).await?;
     Ok(recent.into_iter().map(|(_, slot)| slot as u32).collect())
 }
@@ -45,11 +45,7 @@ pub struct WheelGame {
 
 impl WheelGame {
     /// The game with its recent history, ready for [`RoundHandle::start`].
-    pub async fn new(
-        pool: &SqlitePool,
-        hub: Hub,
-        timing: RoundTiming,
-    ) -> Result<Self, RoundsError> {
+    pub async fn new(pool: &AnyPool, hub: Hub, timing: RoundTiming) -> Result<Self, RoundsError> {
         let history = recent_slots(pool).await?.into_iter().collect();
         Ok(WheelGame {
             hub,

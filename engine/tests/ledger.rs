@@ -1,6 +1,9 @@
-//! The ledger against a real SQLite database in a fresh temporary directory.
+//! The ledger against real databases: each test runs on a fresh SQLite file and on a fresh
+//! PostgreSQL database; the last ones run two engines (two nodes) on one PostgreSQL database.
 
-use engine::ledger::LedgerError;
+mod common;
+
+use engine::ledger::{DiceReceipt, LedgerError};
 use engine::Engine;
 use protocol::limits::SIGNUP_GRANT_CENTS;
 use protocol::{dice, fair, Cents, PlayerId};
@@ -8,11 +11,7 @@ use std::net::IpAddr;
 
 const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
-async fn fresh_engine() -> (Engine, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/test.db", dir.path().display());
-    (Engine::start(&url).await.unwrap(), dir)
-}
+use common::{database, fresh_engine, Db};
 
 async fn player(engine: &Engine, name: &str) -> PlayerId {
     let (session, _) = engine
@@ -30,9 +29,8 @@ async fn assert_ledger_balanced(engine: &Engine) {
     assert!(history.balances_match_entries().await.unwrap());
 }
 
-#[tokio::test]
-async fn a_new_account_gets_the_signup_grant_once() {
-    let (engine, _dir) = fresh_engine().await;
+async fn a_new_account_gets_the_signup_grant_once(db: Db) {
+    let (engine, _dir) = fresh_engine(db).await;
     let alice = player(&engine, "alice").await;
     assert_eq!(
         engine.ledger().snapshot(alice).await.unwrap().balance,
@@ -54,9 +52,8 @@ async fn a_new_account_gets_the_signup_grant_once() {
     assert_ledger_balanced(&engine).await;
 }
 
-#[tokio::test]
-async fn a_dice_bet_moves_exactly_the_stake_and_payout() {
-    let (engine, _dir) = fresh_engine().await;
+async fn a_dice_bet_moves_exactly_the_stake_and_payout(db: Db) {
+    let (engine, _dir) = fresh_engine(db).await;
     let alice = player(&engine, "alice").await;
     let receipt = engine
         .ledger()
@@ -80,9 +77,8 @@ async fn a_dice_bet_moves_exactly_the_stake_and_payout() {
     assert_ledger_balanced(&engine).await;
 }
 
-#[tokio::test]
-async fn a_retry_with_the_same_key_returns_the_original_result() {
-    let (engine, _dir) = fresh_engine().await;
+async fn a_retry_with_the_same_key_returns_the_original_result(db: Db) {
+    let (engine, _dir) = fresh_engine(db).await;
     let alice = player(&engine, "alice").await;
     let first = engine
         .ledger()
@@ -106,9 +102,8 @@ async fn a_retry_with_the_same_key_returns_the_original_result() {
     assert_ledger_balanced(&engine).await;
 }
 
-#[tokio::test]
-async fn a_bet_larger_than_the_balance_is_refused_and_changes_nothing() {
-    let (engine, _dir) = fresh_engine().await;
+async fn a_bet_larger_than_the_balance_is_refused_and_changes_nothing(db: Db) {
+    let (engine, _dir) = fresh_engine(db).await;
     let alice = player(&engine, "alice").await;
     let before = engine.ledger().snapshot(alice).await.unwrap();
     let refused = engine
@@ -134,9 +129,8 @@ async fn a_bet_larger_than_the_balance_is_refused_and_changes_nothing() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn of_100_concurrent_bets_for_the_whole_balance_exactly_one_is_accepted() {
-    let (engine, _dir) = fresh_engine().await;
+async fn of_100_concurrent_bets_for_the_whole_balance_exactly_one_is_accepted(db: Db) {
+    let (engine, _dir) = fresh_engine(db).await;
     let alice = player(&engine, "alice").await;
     // A 1% target: the accepted bet almost always loses, after which nothing is left. In the
     // rare win the balance grows and a later all-in may be accepted too; then every accepted
@@ -150,13 +144,23 @@ async fn of_100_concurrent_bets_for_the_whole_balance_exactly_one_is_accepted() 
                 .await
         })
     });
-    let results = futures_join(bets).await;
+    all_ins_covered(futures_join(bets).await);
+    assert_ledger_balanced(&engine).await;
+}
+
+/// Checks the results of all-in bets placed at once: refusals are for insufficient funds, at
+/// least one was accepted, exactly one unless it won, and each accepted bet was covered by the
+/// balance before it. Returns the accepted receipts in the order they were placed, and the
+/// final balance.
+fn all_ins_covered(results: Vec<Result<DiceReceipt, LedgerError>>) -> (Vec<DiceReceipt>, i64) {
     assert!(results
         .iter()
         .filter(|r| r.is_err())
         .all(|r| matches!(r, Err(LedgerError::InsufficientFunds { .. }))));
     let mut accepted: Vec<_> = results.into_iter().filter_map(Result::ok).collect();
-    accepted.sort_by_key(|receipt| receipt.bet.id);
+    // The seed's nonces count the bets in the order they were placed, on any node (ids drawn
+    // in ranges by two nodes do not).
+    accepted.sort_by_key(|receipt| receipt.bet.nonce);
     assert!(!accepted.is_empty());
     if accepted[0].bet.payout == Cents::ZERO {
         assert_eq!(accepted.len(), 1);
@@ -168,7 +172,7 @@ async fn of_100_concurrent_bets_for_the_whole_balance_exactly_one_is_accepted() 
         balance += receipt.bet.payout.0 - receipt.bet.amount.0;
         assert_eq!(receipt.balance, Cents(balance));
     }
-    assert_ledger_balanced(&engine).await;
+    (accepted, balance)
 }
 
 async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
@@ -179,9 +183,8 @@ async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T
     out
 }
 
-#[tokio::test]
-async fn rotating_reveals_a_seed_that_verifies_every_roll_it_made() {
-    let (engine, _dir) = fresh_engine().await;
+async fn rotating_reveals_a_seed_that_verifies_every_roll_it_made(db: Db) {
+    let (engine, _dir) = fresh_engine(db).await;
     let alice = player(&engine, "alice").await;
     let committed = engine.ledger().snapshot(alice).await.unwrap().seed;
     engine
@@ -229,10 +232,8 @@ async fn rotating_reveals_a_seed_that_verifies_every_roll_it_made() {
         .all(|r| r.server_seed.as_deref() == Some(revealed.server_seed.as_str())));
 }
 
-#[tokio::test]
-async fn balances_and_nonces_survive_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/test.db", dir.path().display());
+async fn balances_and_nonces_survive_a_restart(db: Db) {
+    let (url, _dir) = database(db).await;
     let (alice, balance) = {
         let engine = Engine::start(&url).await.unwrap();
         let alice = player(&engine, "alice").await;
@@ -259,4 +260,70 @@ async fn balances_and_nonces_survive_a_restart() {
         .unwrap();
     assert_eq!(receipt.bet.nonce, 2);
     assert_ledger_balanced(&engine).await;
+}
+
+on_each_database!(
+    a_new_account_gets_the_signup_grant_once,
+    a_dice_bet_moves_exactly_the_stake_and_payout,
+    a_retry_with_the_same_key_returns_the_original_result,
+    a_bet_larger_than_the_balance_is_refused_and_changes_nothing,
+    of_100_concurrent_bets_for_the_whole_balance_exactly_one_is_accepted,
+    rotating_reveals_a_seed_that_verifies_every_roll_it_made,
+    balances_and_nonces_survive_a_restart,
+);
+
+/// Two engines on one PostgreSQL database, as two nodes would run.
+async fn two_nodes() -> (Engine, Engine) {
+    let (url, _) = database(Db::Postgres).await;
+    let a = Engine::start(&url).await.unwrap();
+    let b = Engine::start(&url).await.unwrap();
+    (a, b)
+}
+
+#[tokio::test]
+async fn two_nodes_betting_one_players_whole_balance_accept_exactly_one() {
+    let (a, b) = two_nodes().await;
+    let alice = player(&a, "alice").await;
+    // Half the all-in bets on each node, at once. A 1% target: the accepted bet almost always
+    // loses; in the rare win a later all-in may be accepted too, each covered by the balance.
+    let bets = (0..40).map(|i| {
+        let node = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tokio::spawn(async move {
+            node.ledger()
+                .dice_bet(alice, &format!("all-in-{i}"), SIGNUP_GRANT_CENTS, 100)
+                .await
+        })
+    });
+    let (accepted, balance) = all_ins_covered(futures_join(bets).await);
+    // Each nonce of the seed was used once, whichever node rolled it.
+    let nonces: Vec<u64> = accepted.iter().map(|r| r.bet.nonce).collect();
+    assert_eq!(nonces, (0..accepted.len() as u64).collect::<Vec<_>>());
+    assert_eq!(
+        b.ledger().snapshot(alice).await.unwrap().balance,
+        Cents(balance)
+    );
+    assert_ledger_balanced(&a).await;
+}
+
+#[tokio::test]
+async fn the_same_key_on_two_nodes_makes_one_bet() {
+    let (a, b) = two_nodes().await;
+    let alice = player(&a, "alice").await;
+    for round in 0..10 {
+        let key = format!("twice-{round}");
+        let on = |node: &Engine| {
+            let (node, key) = (node.clone(), key.clone());
+            tokio::spawn(
+                async move { node.ledger().dice_bet(alice, &key, Cents(100), 5_000).await },
+            )
+        };
+        let (first, second) = (on(&a), on(&b));
+        let (first, second) = (
+            first.await.unwrap().unwrap(),
+            second.await.unwrap().unwrap(),
+        );
+        assert_eq!(first, second);
+    }
+    assert_eq!(a.history().bet_count().await.unwrap(), 10);
+    assert_ledger_balanced(&b).await;
 }

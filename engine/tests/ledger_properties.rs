@@ -1,7 +1,9 @@
 //! Property: any sequence of commands, accepted or refused, keeps the ledger balanced, keeps
 //! every player's balance non-negative, and leaves the cache equal to the database.
 
-use engine::Engine;
+mod common;
+
+use common::{fresh_engine, Db};
 use proptest::prelude::*;
 use protocol::{Cents, PlayerId};
 use std::net::{IpAddr, Ipv4Addr};
@@ -32,11 +34,8 @@ fn cmd() -> impl Strategy<Value = Cmd> {
     ]
 }
 
-async fn run(commands: Vec<Cmd>) {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::start(&format!("sqlite://{}/p.db", dir.path().display()))
-        .await
-        .unwrap();
+async fn run(db: Db, commands: Vec<Cmd>) {
+    let (engine, _dir) = fresh_engine(db).await;
     let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mut players: Vec<PlayerId> = Vec::new();
     for name in ["ann", "bob", "cyd"] {
@@ -87,7 +86,7 @@ async fn run(commands: Vec<Cmd>) {
     assert!(history.balances_match_entries().await.unwrap());
     for player in players {
         let cached = engine.ledger().snapshot(player).await.unwrap().balance;
-        let stored: i64 = sqlx::query_scalar("SELECT balance FROM accounts WHERE user_id = ?")
+        let stored: i64 = sqlx::query_scalar("SELECT balance FROM accounts WHERE user_id = $1")
             .bind(player.0)
             .fetch_one(engine.store().pool())
             .await
@@ -100,7 +99,12 @@ async fn run(commands: Vec<Cmd>) {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
     #[test]
-    fn random_command_sequences_keep_the_ledger_invariant(commands in prop::collection::vec(cmd(), 1..60)) {
-        tokio::runtime::Runtime::new().unwrap().block_on(run(commands));
+    fn random_command_sequences_keep_the_ledger_invariant_on_sqlite(commands in prop::collection::vec(cmd(), 1..60)) {
+        tokio::runtime::Runtime::new().unwrap().block_on(run(Db::Sqlite, commands));
+    }
+
+    #[test]
+    fn random_command_sequences_keep_the_ledger_invariant_on_postgres(commands in prop::collection::vec(cmd(), 1..60)) {
+        tokio::runtime::Runtime::new().unwrap().block_on(run(Db::Postgres, commands));
     }
 }

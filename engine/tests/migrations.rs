@@ -17,7 +17,7 @@ async fn database_before_games_owned_by_code(url: &str) {
         .await
         .unwrap();
     conn.ensure_migrations_table().await.unwrap();
-    let migrator = sqlx::migrate!("./migrations");
+    let migrator = sqlx::migrate!("./migrations/sqlite");
     for migration in migrator.iter().take(MIGRATIONS_BEFORE_GAMES_OWNED_BY_CODE) {
         conn.apply(migration).await.unwrap();
     }

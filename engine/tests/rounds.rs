@@ -1,6 +1,9 @@
 //! Round bets in the ledger (holds, cash-outs, settlement) and the recovery rule after a
-//! restart, against a real SQLite database.
+//! restart, each test on a fresh SQLite file and on a fresh PostgreSQL database.
 
+mod common;
+
+use common::{database, Db};
 use engine::ledger::rounds::{
     BetOutcome, Game, RoundBetReceipt, RoundBetRequest, RoundEnd, Settlement,
 };
@@ -73,7 +76,7 @@ async fn end_round(
 
 /// The detail of the audit-log entry of `kind`.
 async fn audit_detail(engine: &Engine, kind: &str) -> serde_json::Value {
-    let detail: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE kind = ?")
+    let detail: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE kind = $1")
         .bind(kind)
         .fetch_one(engine.store().pool())
         .await
@@ -96,12 +99,9 @@ async fn assert_balanced(engine: &Engine) {
     assert!(stray.is_empty(), "open bets in finished rounds: {stray:?}");
 }
 
-#[tokio::test]
-async fn a_round_holds_stakes_pays_cash_outs_and_settles_the_rest_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::start(&format!("sqlite://{}/r.db", dir.path().display()))
-        .await
-        .unwrap();
+async fn a_round_holds_stakes_pays_cash_outs_and_settles_the_rest_at_once(db: Db) {
+    let (url, _dir) = database(db).await;
+    let engine = Engine::start(&url).await.unwrap();
     let (alice, bob) = (player(&engine, "alice").await, player(&engine, "bob").await);
     let round = open_round(&engine).await;
     let a = engine
@@ -162,7 +162,7 @@ async fn a_round_holds_stakes_pays_cash_outs_and_settles_the_rest_at_once() {
         .await
         .unwrap();
     assert_eq!(balance(&engine, bob).await, SIGNUP_GRANT_CENTS.0 - 2_000);
-    let row = sqlx::query("SELECT phase, outcome FROM rounds WHERE id = ?")
+    let row = sqlx::query("SELECT phase, outcome FROM rounds WHERE id = $1")
         .bind(round.0)
         .fetch_one(engine.store().pool())
         .await
@@ -174,12 +174,9 @@ async fn a_round_holds_stakes_pays_cash_outs_and_settles_the_rest_at_once() {
     assert_balanced(&engine).await;
 }
 
-#[tokio::test]
-async fn round_bets_are_idempotent_and_refused_beyond_the_balance() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::start(&format!("sqlite://{}/r.db", dir.path().display()))
-        .await
-        .unwrap();
+async fn round_bets_are_idempotent_and_refused_beyond_the_balance(db: Db) {
+    let (url, _dir) = database(db).await;
+    let engine = Engine::start(&url).await.unwrap();
     let alice = player(&engine, "alice").await;
     let round = open_round(&engine).await;
     let first = engine
@@ -223,10 +220,8 @@ async fn round_bets_are_idempotent_and_refused_beyond_the_balance() {
     assert_balanced(&engine).await;
 }
 
-#[tokio::test]
-async fn after_a_restart_open_bets_are_refunded_and_acknowledged_cash_outs_stand() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/r.db", dir.path().display());
+async fn after_a_restart_open_bets_are_refunded_and_acknowledged_cash_outs_stand(db: Db) {
+    let (url, _dir) = database(db).await;
     let (alice, bob, round) = {
         let engine = Engine::start(&url).await.unwrap();
         let (alice, bob) = (player(&engine, "alice").await, player(&engine, "bob").await);
@@ -263,7 +258,7 @@ async fn after_a_restart_open_bets_are_refunded_and_acknowledged_cash_outs_stand
     );
     assert_eq!(balance(&engine, bob).await, SIGNUP_GRANT_CENTS.0);
     let pool = engine.store().pool();
-    let phase: String = sqlx::query_scalar("SELECT phase FROM rounds WHERE id = ?")
+    let phase: String = sqlx::query_scalar("SELECT phase FROM rounds WHERE id = $1")
         .bind(round.0)
         .fetch_one(pool)
         .await
@@ -297,12 +292,9 @@ async fn after_a_restart_open_bets_are_refunded_and_acknowledged_cash_outs_stand
     );
 }
 
-#[tokio::test]
-async fn ending_a_round_voids_every_open_bet_its_game_did_not_settle() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::start(&format!("sqlite://{}/r.db", dir.path().display()))
-        .await
-        .unwrap();
+async fn ending_a_round_voids_every_open_bet_its_game_did_not_settle(db: Db) {
+    let (url, _dir) = database(db).await;
+    let engine = Engine::start(&url).await.unwrap();
     let (alice, bob) = (player(&engine, "alice").await, player(&engine, "bob").await);
     let round = open_round(&engine).await;
     let listed = engine
@@ -325,7 +317,7 @@ async fn ending_a_round_voids_every_open_bet_its_game_did_not_settle() {
     );
     assert_eq!(balance(&engine, alice).await, SIGNUP_GRANT_CENTS.0 - 1_000);
     assert_eq!(balance(&engine, bob).await, SIGNUP_GRANT_CENTS.0);
-    let status: String = sqlx::query_scalar("SELECT status FROM round_bets WHERE user_id = ?")
+    let status: String = sqlx::query_scalar("SELECT status FROM round_bets WHERE user_id = $1")
         .bind(bob.0)
         .fetch_one(engine.store().pool())
         .await
@@ -334,10 +326,8 @@ async fn ending_a_round_voids_every_open_bet_its_game_did_not_settle() {
     assert_balanced(&engine).await;
 }
 
-#[tokio::test]
-async fn an_open_bet_found_in_a_finished_round_at_start_up_is_voided_and_audited() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/r.db", dir.path().display());
+async fn an_open_bet_found_in_a_finished_round_at_start_up_is_voided_and_audited(db: Db) {
+    let (url, _dir) = database(db).await;
     let (alice, round) = {
         let engine = Engine::start(&url).await.unwrap();
         let alice = player(&engine, "alice").await;
@@ -348,7 +338,7 @@ async fn an_open_bet_found_in_a_finished_round_at_start_up_is_voided_and_audited
             .await
             .unwrap();
         // A finished round with an open bet: the state an earlier defect could leave behind.
-        sqlx::query("UPDATE rounds SET phase = 'ended', outcome = 120 WHERE id = ?")
+        sqlx::query("UPDATE rounds SET phase = 'ended', outcome = 120 WHERE id = $1")
             .bind(round.0)
             .execute(engine.store().pool())
             .await
@@ -358,7 +348,7 @@ async fn an_open_bet_found_in_a_finished_round_at_start_up_is_voided_and_audited
     let engine = Engine::start(&url).await.unwrap();
     assert_eq!(balance(&engine, alice).await, SIGNUP_GRANT_CENTS.0);
     let pool = engine.store().pool();
-    let phase: String = sqlx::query_scalar("SELECT phase FROM rounds WHERE id = ?")
+    let phase: String = sqlx::query_scalar("SELECT phase FROM rounds WHERE id = $1")
         .bind(round.0)
         .fetch_one(pool)
         .await
@@ -369,12 +359,9 @@ async fn an_open_bet_found_in_a_finished_round_at_start_up_is_voided_and_audited
     assert_balanced(&engine).await;
 }
 
-#[tokio::test]
-async fn a_round_bet_retried_after_its_round_returns_the_original_bet_and_where_it_stands() {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::start(&format!("sqlite://{}/r.db", dir.path().display()))
-        .await
-        .unwrap();
+async fn a_round_bet_retried_after_its_round_returns_the_original_bet_and_where_it_stands(db: Db) {
+    let (url, _dir) = database(db).await;
+    let engine = Engine::start(&url).await.unwrap();
     let alice = player(&engine, "alice").await;
     let chain = engine::rounds::create_chain(engine.store().pool(), Game::Crash, 10)
         .await
@@ -436,3 +423,12 @@ async fn a_round_bet_retried_after_its_round_returns_the_original_bet_and_where_
     );
     assert_balanced(&engine).await;
 }
+
+on_each_database!(
+    a_round_holds_stakes_pays_cash_outs_and_settles_the_rest_at_once,
+    round_bets_are_idempotent_and_refused_beyond_the_balance,
+    after_a_restart_open_bets_are_refunded_and_acknowledged_cash_outs_stand,
+    ending_a_round_voids_every_open_bet_its_game_did_not_settle,
+    an_open_bet_found_in_a_finished_round_at_start_up_is_voided_and_audited,
+    a_round_bet_retried_after_its_round_returns_the_original_bet_and_where_it_stands,
+);

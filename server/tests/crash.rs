@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestApp, Ws};
+use common::{Db, TestApp, Ws};
 use engine::rounds::KNOWN_CHAIN_SALT;
 use protocol::chain;
 use protocol::crash::{crash_point_x100, elapsed_ms_for, payout_cents};
@@ -49,9 +49,13 @@ async fn round_two_betting(ws: &mut Ws) -> Value {
 }
 
 async fn start(range: std::ops::RangeInclusive<u64>) -> (TestApp, u64) {
+    start_on(Db::Sqlite, range).await
+}
+
+async fn start_on(db: Db, range: std::ops::RangeInclusive<u64>) -> (TestApp, u64) {
     let (seed, point) = seed_for_round_two(range);
     (
-        TestApp::spawn_with_crash_chain(Some((seed, CHAIN_ROUNDS))).await,
+        TestApp::spawn_on(db, Some((seed, CHAIN_ROUNDS)), None).await,
         point,
     )
 }
@@ -75,7 +79,16 @@ fn rand_suffix() -> u128 {
 
 #[tokio::test]
 async fn two_players_share_a_round_with_manual_and_automatic_cash_outs() {
-    let (app, point) = start(115..=160).await;
+    two_players_share_a_round(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn two_players_share_a_round_with_manual_and_automatic_cash_outs_on_postgres() {
+    two_players_share_a_round(Db::Postgres).await;
+}
+
+async fn two_players_share_a_round(db: Db) {
+    let (app, point) = start_on(db, 115..=160).await;
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
     let (mut a, mut b) = (app.ws(Some(&alice)).await, app.ws(Some(&bob)).await);
     let round = round_two_betting(&mut a).await;

@@ -6,7 +6,7 @@ mod common;
 use common::Ws;
 use futures::StreamExt;
 use serde_json::{json, Value};
-use sqlx::sqlite::SqlitePoolOptions;
+use sqlx::any::AnyPoolOptions;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -112,9 +112,10 @@ async fn connect(server: &Server, token: &str) -> Ws {
     ws
 }
 
-async fn pool(data: &std::path::Path) -> sqlx::SqlitePool {
+async fn pool(data: &std::path::Path) -> sqlx::AnyPool {
     let url = format!("sqlite://{}/zerolag.db", data.display());
-    SqlitePoolOptions::new()
+    sqlx::any::install_default_drivers();
+    AnyPoolOptions::new()
         .max_connections(1)
         .connect(&url)
         .await
@@ -175,7 +176,7 @@ async fn kill_mid_round(
 }
 
 /// The status and payout of a player's bet in a round.
-async fn bet_of(pool: &sqlx::SqlitePool, username: &str, round: &Value) -> (String, Option<i64>) {
+async fn bet_of(pool: &sqlx::AnyPool, username: &str, round: &Value) -> (String, Option<i64>) {
     sqlx::query_as(
         "SELECT status, payout FROM round_bets b JOIN users u ON u.id = b.user_id WHERE u.username = ? AND b.round_id = ?",
     )

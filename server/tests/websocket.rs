@@ -3,12 +3,21 @@
 
 mod common;
 
-use common::{dice_bet, TestApp};
+use common::{dice_bet, Db, TestApp};
 use serde_json::json;
 
 #[tokio::test]
 async fn a_dice_bet_is_acknowledged_and_the_balance_reaches_every_tab() {
-    let app = TestApp::spawn().await;
+    a_dice_bet_reaches_every_tab(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_dice_bet_is_acknowledged_and_the_balance_reaches_every_tab_on_postgres() {
+    a_dice_bet_reaches_every_tab(Db::Postgres).await;
+}
+
+async fn a_dice_bet_reaches_every_tab(db: Db) {
+    let app = TestApp::spawn_on(db, None, None).await;
     let token = app.register("alice").await;
     let mut tab1 = app.ws(Some(&token)).await;
     let mut tab2 = app.ws(Some(&token)).await;

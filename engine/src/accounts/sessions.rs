@@ -10,7 +10,7 @@ use protocol::wire::PlayerView;
 use protocol::PlayerId;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 
 /// The secret a browser presents; goes in the cookie and nowhere else.
 #[derive(Clone, PartialEq, Eq)]
@@ -36,7 +36,7 @@ fn token_hash(token: &str) -> String {
 }
 
 pub async fn create(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     player: PlayerView,
 ) -> Result<(Session, SessionToken), sqlx::Error> {
     let mut bytes = [0u8; SESSION_TOKEN_BYTES];
@@ -45,7 +45,7 @@ pub async fn create(
     let id = token_hash(&token);
     let now = now_ms();
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(&id)
     .bind(player.id.0)
@@ -56,7 +56,7 @@ pub async fn create(
     Ok((Session { id, player }, SessionToken(token)))
 }
 
-pub async fn find(pool: &SqlitePool, token: &str) -> Result<Option<Session>, sqlx::Error> {
+pub async fn find(pool: &AnyPool, token: &str) -> Result<Option<Session>, sqlx::Error> {
     if token.len() != SESSION_TOKEN_BYTES * 2 {
         return Ok(None);
     }
@@ -64,7 +64,7 @@ pub async fn find(pool: &SqlitePool, token: &str) -> Result<Option<Session>, sql
     let now = now_ms();
     let Some(row) = sqlx::query(
         "SELECT s.user_id, s.created_at, s.last_seen_at, u.username FROM sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.token_hash = ?",
+         WHERE s.token_hash = $1",
     )
     .bind(&id)
     .fetch_optional(pool)
@@ -75,14 +75,14 @@ pub async fn find(pool: &SqlitePool, token: &str) -> Result<Option<Session>, sql
     let created: i64 = row.get("created_at");
     let last_seen: i64 = row.get("last_seen_at");
     if now - last_seen > SESSION_IDLE_MS || now - created > SESSION_ABSOLUTE_MS {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(&id)
             .execute(pool)
             .await?;
         return Ok(None);
     }
     if now - last_seen > SESSION_TOUCH_INTERVAL_MS {
-        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
             .bind(now)
             .bind(&id)
             .execute(pool)
@@ -96,9 +96,9 @@ pub async fn find(pool: &SqlitePool, token: &str) -> Result<Option<Session>, sql
 }
 
 /// Deletes a session; returns its id if it existed.
-pub async fn delete(pool: &SqlitePool, token: &str) -> Result<Option<String>, sqlx::Error> {
+pub async fn delete(pool: &AnyPool, token: &str) -> Result<Option<String>, sqlx::Error> {
     let id = token_hash(token);
-    let deleted = sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+    let deleted = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(&id)
         .execute(pool)
         .await?;

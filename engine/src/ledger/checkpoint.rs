@@ -17,7 +17,7 @@
 //! idle (the pool's own writes, sessions and users, never checkpoint: `store.rs`). The WAL file
 //! is cut back to [`WAL_FILE_BYTES_KEPT`] when it starts over.
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyPool, SqliteConnection};
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
@@ -39,14 +39,14 @@ enum Step {
 }
 
 pub struct Checkpointer {
-    pool: SqlitePool,
+    pool: AnyPool,
     step: Step,
     /// When step 1 last started.
     started: Instant,
 }
 
 impl Checkpointer {
-    pub fn new(pool: SqlitePool) -> Checkpointer {
+    pub fn new(pool: AnyPool) -> Checkpointer {
         Checkpointer {
             pool,
             step: Step::Idle,
@@ -125,7 +125,7 @@ mod tests {
     #[tokio::test]
     async fn the_wal_starts_over_once_both_steps_ran() {
         let (_dir, store) = temp_store().await;
-        let mut writer = store.writer_connection().await.unwrap();
+        let mut writer = store.writer_connection().await.unwrap().sqlite();
         for _ in 0..200 {
             insert(&mut writer).await;
         }

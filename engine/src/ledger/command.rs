@@ -9,6 +9,7 @@ use protocol::PlayerId;
 use tokio::sync::oneshot;
 
 /// A command for the writer.
+#[derive(Clone)]
 pub enum Op {
     OpenWallet {
         username: String,

@@ -89,6 +89,7 @@ impl StoredReceipt {
 }
 
 /// An idempotency key already used, with what it produced.
+#[derive(Clone)]
 pub struct KnownKey {
     /// What the original command asked for.
     pub fingerprint: String,

@@ -6,11 +6,11 @@
 use super::results::WalletSnapshot;
 use protocol::wire::SeedView;
 use protocol::{Cents, PlayerId};
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 
 /// The player's committed balance and active seed pair; `None` without a wallet.
 pub async fn snapshot(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     player: PlayerId,
 ) -> Result<Option<WalletSnapshot>, sqlx::Error> {
     // One statement, so balance and seed come from the same committed state.
@@ -18,7 +18,7 @@ pub async fn snapshot(
         "SELECT a.balance, s.commitment, s.client_seed, \
                 (SELECT COALESCE(MAX(nonce) + 1, 0) FROM dice_bets b WHERE b.seed_id = s.id) AS next_nonce \
          FROM accounts a JOIN server_seeds s ON s.user_id = a.user_id AND s.revealed_at IS NULL \
-         WHERE a.user_id = ?",
+         WHERE a.user_id = $1",
     )
     .bind(player.0)
     .fetch_optional(pool)

@@ -118,8 +118,7 @@ impl Work<'_> {
     }
 
     pub(super) fn open_round(&mut self, game: Game, chain: ChainId, number: i64) -> RoundId {
-        let id = RoundId(self.next.round);
-        self.next.round += 1;
+        let id = RoundId(self.next.round.take());
         self.rows.rounds.push(RoundRow {
             id,
             game: game.as_str(),
@@ -159,8 +158,7 @@ impl Work<'_> {
             });
         }
         let account = state.account;
-        let bet = RoundBetId(self.next.round_bet);
-        self.next.round_bet += 1;
+        let bet = RoundBetId(self.next.round_bet.take());
         self.rows.round_bets.push(RoundBetRow {
             id: bet,
             round: request.round,

@@ -45,8 +45,7 @@ impl Work<'_> {
                 seed: state.seed.view(),
             };
         }
-        let account = AccountId(self.next.account);
-        self.next.account += 1;
+        let account = AccountId(self.next.account.take());
         self.rows.accounts.push((account, player));
         let seed = self.new_seed(player, CLIENT_SEED_DEFAULT.to_owned());
         self.owners.insert(account, player);
@@ -131,7 +130,7 @@ impl Work<'_> {
         player: PlayerId,
         wager: &DiceWager,
     ) -> Result<(DiceBetView, SeedId, AccountId, String), LedgerError> {
-        let bet_id = BetId(self.next.bet);
+        let bet_id = BetId(self.next.bet.peek());
         let state = self.player(player).ok_or(LedgerError::NoWallet)?;
         if state.balance < wager.amount.0 {
             return Err(LedgerError::InsufficientFunds {
@@ -155,7 +154,7 @@ impl Work<'_> {
             client_seed: seed.client_seed.clone(),
         };
         let found = (seed.id, state.account, state.username.clone());
-        self.next.bet += 1;
+        self.next.bet.take();
         Ok((bet, found.0, found.1, found.2))
     }
 
@@ -201,13 +200,12 @@ impl Work<'_> {
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let server_seed = hex::encode(bytes);
         let seed = ActiveSeed {
-            id: SeedId(self.next.seed),
+            id: SeedId(self.next.seed.take()),
             commitment: fair::seed_commitment(&server_seed),
             server_seed,
             client_seed,
             next_nonce: 0,
         };
-        self.next.seed += 1;
         self.rows.seeds.push(SeedRow {
             player,
             seed: SeedFields {
@@ -228,7 +226,7 @@ impl Work<'_> {
 mod tests {
     use super::*;
     use crate::ledger::command::{apply, Op, Reply};
-    use crate::ledger::work::{NextIds, OpenBet};
+    use crate::ledger::work::{Ids, NextIds, OpenBet};
     use protocol::ids::RoundBetId;
     use std::collections::HashMap;
 
@@ -257,12 +255,12 @@ mod tests {
     fn work(cache: &HashMap<PlayerId, PlayerState>) -> Work<'_> {
         let system = HashMap::from([(TREASURY, -100_000), (HOUSE, 0), (IN_PLAY, 0)]);
         let next = NextIds {
-            tx: 1,
-            bet: 1,
-            seed: 2,
-            account: 11,
-            round: 1,
-            round_bet: 1,
+            tx: Ids::from(1),
+            bet: Ids::from(1),
+            seed: Ids::from(2),
+            account: Ids::from(11),
+            round: Ids::from(1),
+            round_bet: Ids::from(1),
         };
         Work::new(cache, system, next, HashMap::new(), &NO_OPEN_BETS, 0)
     }
@@ -312,7 +310,7 @@ mod tests {
         ));
         assert!(work.rows.is_empty());
         assert!(work.events.is_empty());
-        assert_eq!(work.next.bet, 1);
+        assert_eq!(work.next.bet.peek(), 1);
     }
 
     #[test]

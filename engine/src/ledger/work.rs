@@ -10,7 +10,7 @@ use protocol::dice::FeedBet;
 use protocol::ids::{AccountId, RoundBetId, RoundId, SeedId};
 use protocol::wire::SeedView;
 use protocol::{BetId, Cents, PlayerId};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 /// The treasury mints grants.
 pub const TREASURY: AccountId = AccountId(1);
@@ -48,15 +48,108 @@ pub struct PlayerState {
     pub seed: ActiveSeed,
 }
 
-/// Id counters: the single writer assigns every ledger id itself.
-#[derive(Clone, Copy, Debug)]
+/// The ids a writer may hand out, by table.
+#[derive(Clone, Debug, Default)]
 pub struct NextIds {
-    pub tx: i64,
-    pub bet: i64,
-    pub seed: i64,
-    pub account: i64,
-    pub round: i64,
-    pub round_bet: i64,
+    pub tx: Ids,
+    pub bet: Ids,
+    pub seed: Ids,
+    pub account: Ids,
+    pub round: Ids,
+    pub round_bet: Ids,
+}
+
+impl NextIds {
+    /// Whether a batch asked for more ids than were drawn (its work must be redone with more).
+    pub fn short(&self) -> bool {
+        self.each().iter().any(|ids| ids.short > 0)
+    }
+
+    /// Every table's ids, in the order of [`ID_TABLES`](super::writer::ID_TABLES).
+    pub fn each(&self) -> [&Ids; 6] {
+        [
+            &self.tx,
+            &self.bet,
+            &self.seed,
+            &self.account,
+            &self.round,
+            &self.round_bet,
+        ]
+    }
+
+    pub fn each_mut(&mut self) -> [&mut Ids; 6] {
+        [
+            &mut self.tx,
+            &mut self.bet,
+            &mut self.seed,
+            &mut self.account,
+            &mut self.round,
+            &mut self.round_bet,
+        ]
+    }
+}
+
+/// Ids of one table that no row has yet: on SQLite every id above the highest stored (one
+/// writer owns the file); on PostgreSQL ranges drawn from the table's sequence, so that nodes
+/// writing at once never hand out the same id.
+#[derive(Clone, Debug, Default)]
+pub struct Ids {
+    /// Half-open ranges, in the order they are handed out.
+    ranges: VecDeque<(i64, i64)>,
+    /// Ids asked for when none was left.
+    short: u64,
+}
+
+impl Ids {
+    /// Every id from `first` on.
+    pub fn from(first: i64) -> Ids {
+        Ids {
+            ranges: VecDeque::from([(first, i64::MAX)]),
+            short: 0,
+        }
+    }
+
+    /// The id [`Ids::take`] would hand out next (0 when none is left).
+    pub fn peek(&self) -> i64 {
+        self.ranges.front().map_or(0, |range| range.0)
+    }
+
+    /// Hands out the next id. When none is left it counts the shortfall and returns 0, which
+    /// is never written: the writer redoes the batch's work with more ids.
+    pub fn take(&mut self) -> i64 {
+        let Some(range) = self.ranges.front_mut() else {
+            self.short += 1;
+            return 0;
+        };
+        let id = range.0;
+        range.0 += 1;
+        if range.0 == range.1 {
+            self.ranges.pop_front();
+        }
+        id
+    }
+
+    /// How many ids are left (saturating).
+    pub fn left(&self) -> u64 {
+        self.ranges.iter().fold(0u64, |n, (start, end)| {
+            n.saturating_add((end - start) as u64)
+        })
+    }
+
+    /// How many more ids the last batch needed than there were.
+    pub fn shortfall(&self) -> u64 {
+        self.short
+    }
+
+    /// Adds ids drawn from the database, merging runs of consecutive ones.
+    pub fn extend(&mut self, drawn: impl IntoIterator<Item = i64>) {
+        for id in drawn {
+            match self.ranges.back_mut() {
+                Some(last) if last.1 == id => last.1 += 1,
+                _ => self.ranges.push_back((id, id + 1)),
+            }
+        }
+    }
 }
 
 /// An event to publish once the batch is durable.
@@ -164,8 +257,7 @@ impl<'a> Work<'a> {
         bet: Option<BetId>,
         round_bet: Option<RoundBetId>,
     ) -> i64 {
-        let id = self.next.tx;
-        self.next.tx += 1;
+        let id = self.next.tx.take();
         self.rows.txs.push(TxRow {
             id,
             kind,

@@ -7,7 +7,7 @@ use protocol::chain::{self, ChainHash};
 use protocol::ids::{ChainId, RoundId};
 use protocol::Game;
 use rand::RngCore;
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 
 /// Rounds in one generated hash chain (about three weeks of crash rounds).
 pub const CHAIN_ROUNDS: usize = 100_000;
@@ -45,13 +45,13 @@ pub const KNOWN_CHAIN_SALT: &str = "known-seed-test-chain";
 /// none or it is used up. `first_chain` (tests only) fixes the first chain's seed and length so
 /// outcomes are known in advance; production passes `None` and gets a secret random seed.
 pub async fn resume_chain(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     game: Game,
     first_chain: Option<(ChainHash, usize)>,
 ) -> Result<(Chain, i64), RoundsError> {
     let stored = sqlx::query(
         "SELECT c.id, c.seed, c.salt, c.rounds, COALESCE((SELECT MAX(number) FROM rounds r WHERE r.chain_id = c.id), 0) AS used \
-         FROM round_chains c WHERE c.game = ? ORDER BY c.id DESC LIMIT 1",
+         FROM round_chains c WHERE c.game = $1 ORDER BY c.id DESC LIMIT 1",
     )
     .bind(game.as_str())
     .fetch_optional(pool)
@@ -84,11 +84,7 @@ pub async fn resume_chain(
 }
 
 /// Creates and stores a new chain for `game` with a random secret seed and salt.
-pub async fn create_chain(
-    pool: &SqlitePool,
-    game: Game,
-    rounds: usize,
-) -> Result<Chain, RoundsError> {
+pub async fn create_chain(pool: &AnyPool, game: Game, rounds: usize) -> Result<Chain, RoundsError> {
     let mut seed = [0u8; 32];
     let mut salt = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut seed);
@@ -99,7 +95,7 @@ pub async fn create_chain(
 /// Creates and stores a chain from a given seed and salt (tests use known ones to know every
 /// outcome in advance; production uses [`create_chain`]).
 pub async fn create_chain_from(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     game: Game,
     rounds: usize,
     seed: ChainHash,
@@ -108,7 +104,7 @@ pub async fn create_chain_from(
     let salt = salt.to_owned();
     let (hashes, terminal) = chain::build(seed, rounds);
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO round_chains (game, seed, terminal_hash, salt, rounds, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO round_chains (game, seed, terminal_hash, salt, rounds, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(game.as_str())
     .bind(hex::encode(seed))
@@ -131,13 +127,13 @@ pub const VERIFIABLE_ROUNDS_SHOWN: i64 = 20;
 
 /// The latest finished rounds of `game` with their chain's commitment and salt, newest first.
 pub async fn verifiable_rounds(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     game: Game,
 ) -> Result<Vec<protocol::records::RoundRecord>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT r.id, r.number, r.hash, r.outcome, c.terminal_hash, c.salt FROM rounds r \
          JOIN round_chains c ON c.id = r.chain_id \
-         WHERE r.game = ? AND r.phase = 'ended' ORDER BY r.id DESC LIMIT ?",
+         WHERE r.game = $1 AND r.phase = 'ended' ORDER BY r.id DESC LIMIT $2",
     )
     .bind(game.as_str())
     .bind(VERIFIABLE_ROUNDS_SHOWN)
@@ -159,7 +155,7 @@ pub async fn verifiable_rounds(
 
 /// Every chain ever generated, newest first: their terminal hashes and salts are public.
 pub async fn published_chains(
-    pool: &SqlitePool,
+    pool: &AnyPool,
 ) -> Result<Vec<protocol::records::ChainRecord>, sqlx::Error> {
     let rows =
         sqlx::query("SELECT game, terminal_hash, salt, rounds FROM round_chains ORDER BY id DESC")
@@ -178,12 +174,12 @@ pub async fn published_chains(
 
 /// The outcomes of a game's latest ended rounds, newest first: (round, outcome).
 pub async fn recent_outcomes(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     game: Game,
     rounds: usize,
 ) -> Result<Vec<(RoundId, u64)>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT id, outcome FROM rounds WHERE game = ? AND phase = 'ended' ORDER BY id DESC LIMIT ?",
+        "SELECT id, outcome FROM rounds WHERE game = $1 AND phase = 'ended' ORDER BY id DESC LIMIT $2",
     )
     .bind(game.as_str())
     .bind(rounds as i64)

@@ -24,7 +24,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use protocol::chain::ChainHash;
 use protocol::wire::PlayerView;
 use protocol::{Cents, Game, PlayerId, ServerMsg};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -137,7 +137,7 @@ impl<G: RoundGame> Clone for RoundHandle<G> {
 impl<G: RoundGame> RoundHandle<G> {
     /// Starts the game's task on its stored chain (or a new one).
     pub async fn start(
-        pool: SqlitePool,
+        pool: AnyPool,
         ledger: Ledger,
         hub: Hub,
         game: G,
@@ -200,7 +200,7 @@ impl<G: RoundGame> RoundHandle<G> {
 
 struct Driver<G: RoundGame> {
     game: G,
-    pool: SqlitePool,
+    pool: AnyPool,
     ledger: Ledger,
     hub: Hub,
     chain: Chain,

@@ -11,7 +11,7 @@ use crate::ledger::rounds::{BetOutcome, RoundEnd, Settlement};
 use crate::ledger::Ledger;
 use protocol::ids::{RoundBetId, RoundId};
 use protocol::Cents;
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 
 /// What start-up recovery did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub struct Recovery {
 /// Open bets of rounds that have finished (ended or interrupted), by round. The invariant is
 /// that there are none: a finished round's every bet is settled with its end.
 pub async fn open_bets_in_finished_rounds(
-    pool: &SqlitePool,
+    pool: &AnyPool,
 ) -> Result<Vec<(RoundId, RoundBetId, Cents)>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT b.round_id, b.id, b.amount FROM round_bets b JOIN rounds r ON r.id = b.round_id \
@@ -49,7 +49,7 @@ pub async fn open_bets_in_finished_rounds(
 
 /// Voids the open bets of finished rounds (the void rule: stakes returned), logging each
 /// round loudly and recording it in the audit log. Returns how many bets it voided.
-async fn repair_finished_rounds(pool: &SqlitePool, ledger: &Ledger) -> Result<usize, RoundsError> {
+async fn repair_finished_rounds(pool: &AnyPool, ledger: &Ledger) -> Result<usize, RoundsError> {
     let stray = open_bets_in_finished_rounds(pool).await?;
     let mut rounds: Vec<RoundId> = stray.iter().map(|(round, _, _)| *round).collect();
     rounds.dedup();
@@ -79,7 +79,7 @@ async fn repair_finished_rounds(pool: &SqlitePool, ledger: &Ledger) -> Result<us
 
 /// Applies the recovery rule to every round left open by a previous run, then checks that no
 /// finished round holds an open bet (repairing any it finds).
-pub async fn recover(pool: &SqlitePool, ledger: &Ledger) -> Result<Recovery, RoundsError> {
+pub async fn recover(pool: &AnyPool, ledger: &Ledger) -> Result<Recovery, RoundsError> {
     let open_rounds = sqlx::query("SELECT id, game, number, phase FROM rounds WHERE phase IN ('betting', 'running') ORDER BY id")
         .fetch_all(pool)
         .await?;
@@ -87,7 +87,7 @@ pub async fn recover(pool: &SqlitePool, ledger: &Ledger) -> Result<Recovery, Rou
     for round in open_rounds {
         let id = RoundId(round.get("id"));
         let bets: Vec<(RoundBetId, i64)> = sqlx::query(
-            "SELECT id, amount FROM round_bets WHERE round_id = ? AND status = 'open' ORDER BY id",
+            "SELECT id, amount FROM round_bets WHERE round_id = $1 AND status = 'open' ORDER BY id",
         )
         .bind(id.0)
         .fetch_all(pool)

@@ -12,6 +12,15 @@ use zerolag::{Config, Running};
 /// Upper bound on waiting for any one frame; a hang fails the test instead of blocking CI.
 const FRAME_WAIT: Duration = Duration::from_secs(20);
 
+/// Which database a test server runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum Db {
+    /// The embedded default: a SQLite file in the test's temporary directory.
+    Sqlite,
+    /// A fresh database on the private PostgreSQL server `make unit` starts.
+    Postgres,
+}
+
 pub struct TestApp {
     pub running: Running,
     pub base: String,
@@ -33,11 +42,24 @@ impl TestApp {
         chain: Option<([u8; 32], usize)>,
         wheel_chain: Option<([u8; 32], usize)>,
     ) -> TestApp {
+        TestApp::spawn_on(Db::Sqlite, chain, wheel_chain).await
+    }
+
+    /// On a fresh database of the given kind, with chains of known seeds.
+    pub async fn spawn_on(
+        db: Db,
+        chain: Option<([u8; 32], usize)>,
+        wheel_chain: Option<([u8; 32], usize)>,
+    ) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
+        let database_url = match db {
+            Db::Sqlite => None,
+            Db::Postgres => Some(engine::testing::postgres_database().await),
+        };
         let config = Config {
             addr: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().to_path_buf(),
-            database_url: None,
+            database_url,
             log: "warn".into(),
             allowed_origins: vec![],
             secure_cookies: false,

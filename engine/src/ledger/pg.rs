@@ -1,0 +1,191 @@
+//! The ledger writer's batches on PostgreSQL, where the writers of several nodes share one
+//! database and none may trust what it remembers.
+//!
+//! A batch runs in one transaction: it locks the rows of the players it touches (in id order, so
+//! two nodes never wait on each other in a circle) and reads their balances and seeds afresh,
+//! reads the idempotency keys it carries, applies its commands to that state, writes its rows
+//! (balances move by their entries, never to a remembered value) and commits. A batch that lost
+//! a race with another node (the same idempotency key stored first, a new wallet opened twice,
+//! a deadlock) is tried again from the start, and then sees what the other node committed: a
+//! retried key is answered with its original result, never applied twice.
+//!
+//! Ids come from each table's sequence, drawn in ranges ahead of need: sequences never hand the
+//! same id to two nodes, and never roll back.
+
+use super::command::Op;
+use super::idempotency::KeyKind;
+use super::work::{NextIds, OpenBet, PlayerState, HOUSE, IN_PLAY, TREASURY};
+use super::writer::{
+    apply, known_keys_pg, player_state, Applied, Start, ID_TABLES, PLAYER_STATE_SQL,
+};
+use crate::store::{Store, WriterConnection};
+use protocol::ids::{AccountId, RoundBetId};
+use protocol::PlayerId;
+use sqlx::{Connection, PgConnection, Row};
+use std::collections::{HashMap, HashSet};
+
+/// How many times a batch is tried when it lost a race with another node's writer.
+const BATCH_ATTEMPTS_MAX: u32 = 3;
+/// The fewest ids drawn from a sequence at a time: one query serves many batches.
+const IDS_DRAWN_MIN: u64 = 1_024;
+/// Error codes of a batch that lost a race and may succeed when tried again: unique and check
+/// violations (another node committed first), serialization failure, deadlock.
+const LOST_RACE_CODES: [&str; 4] = ["23505", "23514", "40001", "40P01"];
+
+/// What a batch needs besides its commands.
+pub struct Context<'a> {
+    /// The players whose balances the batch may move.
+    pub touched: &'a [PlayerId],
+    /// The idempotency keys its commands carry.
+    pub keys: &'a HashMap<String, KeyKind>,
+    /// Round bets whose stakes are held.
+    pub open_bets: &'a HashMap<RoundBetId, OpenBet>,
+}
+
+/// Commits a batch; returns what it produced and the players it read, or `None` when it
+/// could not be written (every command then fails with a storage error, and nothing was
+/// written). A broken connection is dropped and opened again by the next batch.
+pub async fn process(
+    conn: &mut Option<PgConnection>,
+    store: &Store,
+    next: &mut NextIds,
+    context: &Context<'_>,
+    commands: Vec<(PlayerId, Op)>,
+) -> Option<(Applied, HashMap<PlayerId, PlayerState>)> {
+    for attempt in 1..=BATCH_ATTEMPTS_MAX {
+        let open = match conn {
+            Some(open) => open,
+            None => match store.writer_connection().await {
+                Ok(WriterConnection::Postgres(open)) => conn.insert(open),
+                Ok(WriterConnection::Sqlite(_)) => unreachable!("a PostgreSQL store"),
+                Err(error) => {
+                    tracing::error!(%error, "the ledger writer cannot reach PostgreSQL");
+                    return None;
+                }
+            },
+        };
+        let error = match attempt_batch(open, next, context, &commands).await {
+            Ok(done) => return Some(done),
+            Err(error) => error,
+        };
+        let code = error
+            .as_database_error()
+            .and_then(|db| db.code().map(|code| code.into_owned()));
+        match code {
+            Some(code)
+                if LOST_RACE_CODES.contains(&code.as_str()) && attempt < BATCH_ATTEMPTS_MAX =>
+            {
+                tracing::debug!(%error, attempt, "ledger batch lost a race; trying it again");
+            }
+            Some(_) => {
+                tracing::error!(%error, commands = commands.len(), "ledger batch failed; nothing was written");
+                return None;
+            }
+            None => {
+                tracing::error!(%error, commands = commands.len(), "ledger batch failed; nothing was written; reconnecting");
+                *conn = None;
+                return None;
+            }
+        }
+    }
+    None
+}
+
+async fn attempt_batch(
+    conn: &mut PgConnection,
+    next: &mut NextIds,
+    context: &Context<'_>,
+    commands: &[(PlayerId, Op)],
+) -> Result<(Applied, HashMap<PlayerId, PlayerState>), sqlx::Error> {
+    // Sequences are outside transactions: ids drawn here stay drawn whatever the batch does.
+    let expected = 2 * commands.len() as u64;
+    let wanted = next.each().map(|ids| expected.saturating_sub(ids.left()));
+    draw_ids(conn, next, wanted).await?;
+    let mut tx = conn.begin().await?;
+    let players = lock_players(&mut tx, context.touched).await?;
+    let system = system_balances(&mut tx).await?;
+    let known = known_keys_pg(&mut tx, context.keys).await?;
+    let unavailable = HashSet::new();
+    let applied = loop {
+        let start = Start {
+            players: &players,
+            system: system.clone(),
+            next: next.clone(),
+            known: known.clone(),
+            open_bets: context.open_bets,
+            unavailable: &unavailable,
+        };
+        let applied = apply(start, commands.to_vec());
+        if !applied.next.short() {
+            break applied;
+        }
+        // More ids than drawn: draw what was missing and apply the batch again.
+        let wanted = applied.next.each().map(|ids| ids.shortfall());
+        draw_ids(&mut tx, next, wanted).await?;
+    };
+    if !applied.rows.is_empty() {
+        applied.rows.write_postgres(&mut tx).await?;
+    }
+    tx.commit().await?;
+    Ok((applied, players))
+}
+
+/// Draws ids from each table's sequence where `wanted` (in the order of [`NextIds::each`]) is
+/// not zero, at least [`IDS_DRAWN_MIN`] at a time.
+async fn draw_ids(
+    conn: &mut PgConnection,
+    next: &mut NextIds,
+    wanted: [u64; 6],
+) -> Result<(), sqlx::Error> {
+    for ((ids, table), wanted) in next.each_mut().into_iter().zip(ID_TABLES).zip(wanted) {
+        if wanted == 0 {
+            continue;
+        }
+        let drawn: Vec<i64> = sqlx::query_scalar(
+            "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
+        )
+        .bind(table)
+        .bind(wanted.max(IDS_DRAWN_MIN) as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+        ids.extend(drawn);
+    }
+    Ok(())
+}
+
+/// Locks the touched players' accounts (in id order) and reads their state as committed.
+async fn lock_players(
+    conn: &mut PgConnection,
+    touched: &[PlayerId],
+) -> Result<HashMap<PlayerId, PlayerState>, sqlx::Error> {
+    let mut ids: Vec<i64> = touched.iter().map(|player| player.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    sqlx::query("SELECT id FROM accounts WHERE user_id = ANY($1) ORDER BY id FOR UPDATE")
+        .bind(&ids)
+        .execute(&mut *conn)
+        .await?;
+    // A statement of its own: it sees every commit made before the locks were granted.
+    let sql = format!("{PLAYER_STATE_SQL} WHERE a.user_id = ANY($1)");
+    let rows = sqlx::query(&sql).bind(&ids).fetch_all(&mut *conn).await?;
+    Ok(rows
+        .iter()
+        .map(|row| (PlayerId(row.get("user_id")), player_state(row)))
+        .collect())
+}
+
+/// The system accounts' balances as committed (they move by deltas, so no lock is needed).
+async fn system_balances(conn: &mut PgConnection) -> Result<HashMap<AccountId, i64>, sqlx::Error> {
+    let rows: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT id, balance FROM accounts WHERE id = ANY($1)")
+            .bind([TREASURY.0, HOUSE.0, IN_PLAY.0])
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, balance)| (AccountId(id), balance))
+        .collect())
+}

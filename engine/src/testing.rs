@@ -1,0 +1,36 @@
+//! For tests of this and other crates: fresh PostgreSQL databases on the private server that
+//! `make test` starts (`tools/with-postgres.sh`, which exports [`POSTGRES_ENV`]).
+
+use sqlx::{Connection, Executor, PgConnection};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The variable naming the test server's maintenance database,
+/// `postgres://USER@HOST:PORT/postgres`.
+pub const POSTGRES_ENV: &str = "ZEROLAG_TEST_POSTGRES";
+
+/// Creates an empty database on the test server and returns its URL. Panics with what to do
+/// when no test server is configured: a test meant for PostgreSQL must never pass without it.
+pub async fn postgres_database() -> String {
+    static CREATED: AtomicU32 = AtomicU32::new(0);
+    let admin = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
+        panic!(
+            "this test needs PostgreSQL: run it through `make unit`, or prefix the command with \
+             tools/with-postgres.sh, which starts a private server and sets {POSTGRES_ENV}"
+        )
+    });
+    let name = format!(
+        "zerolag_test_{}_{}",
+        std::process::id(),
+        CREATED.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut conn = PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|error| panic!("cannot reach the test PostgreSQL at {admin}: {error}"));
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap_or_else(|error| panic!("cannot create database {name}: {error}"));
+    let (server, _) = admin
+        .rsplit_once('/')
+        .unwrap_or_else(|| panic!("{POSTGRES_ENV} must end with /DATABASE: {admin}"));
+    format!("{server}/{name}")
+}

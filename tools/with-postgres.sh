@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs a command beside a private PostgreSQL server: a fresh cluster in a temporary directory on
+# a free port, started here and stopped when the command ends, whatever its outcome. The command
+# finds it at $ZEROLAG_TEST_POSTGRES (its maintenance database; tests create their own).
+#
+#   tools/with-postgres.sh cargo test -p engine
+#
+# PostgreSQL refuses to run as root: as root the server runs as the `postgres` user that
+# Debian's package creates. `make tools-postgres` installs the package when it is missing.
+set -euo pipefail
+
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+if [ -z "$pgbin" ] || [ ! -x "$pgbin/initdb" ]; then
+	echo "PostgreSQL is not installed: run \`make tools-postgres\` (Debian's postgresql package)." >&2
+	exit 1
+fi
+
+dir=$(mktemp -d /tmp/zerolag-postgres.XXXXXX)
+as_postgres=()
+if [ "$(id -u)" = 0 ]; then
+	chown postgres: "$dir"
+	as_postgres=(runuser -u postgres --)
+fi
+stop() {
+	"${as_postgres[@]}" "$pgbin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+	rm -rf "$dir"
+}
+trap stop EXIT
+
+"${as_postgres[@]}" "$pgbin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log"
+
+# A free port: one nothing answers on, and that the server then binds (a race with another
+# program is caught by the start failing, and another port is tried).
+started=""
+for _ in 1 2 3 4 5 6 7 8; do
+	port=$((20000 + RANDOM % 30000))
+	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
+	if "${as_postgres[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -o \
+		"-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=500 -c fsync=off -c full_page_writes=off" \
+		start >/dev/null; then
+		started=yes
+		break
+	fi
+done
+if [ -z "$started" ]; then
+	echo "PostgreSQL did not start; its log:" >&2
+	cat "$dir/postgres.log" >&2 || true
+	exit 1
+fi
+
+export ZEROLAG_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres"
+"$@"
