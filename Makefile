@@ -14,7 +14,7 @@ export LEPTOS_SITE_ROOT ?= target/site
 
 ARGS ?=
 
-.PHONY: run test tools test-tools tools-postgres lint unit e2e release size bench bench-idle bench-fanout bench-bets bench-http bench-interactive bench-smoke clean-data
+.PHONY: run test tools test-tools tools-postgres lint unit e2e release size bench bench-postgres bench-idle bench-fanout bench-bets bench-http bench-interactive bench-smoke clean-data
 
 run: tools release
 	@echo "==> Zerolag starting at http://127.0.0.1:3000 (data in ./data; Ctrl-C stops it)"
@@ -64,6 +64,14 @@ e2e: test-tools
 bench:
 	@echo "==> ledger benchmark (durable dice bets through the engine)"
 	cargo run --release -p bench --locked -- ledger
+
+# The same on PostgreSQL (a private server with fsync and synchronous_commit on), one node and
+# two nodes sharing the database.
+bench-postgres: tools-postgres
+	tools/with-postgres.sh --durable sh -c 'cargo run --release -p bench --locked -- ledger --database-url "$$ZEROLAG_TEST_POSTGRES" $(LEDGER_ARGS)'
+	tools/with-postgres.sh --durable sh -c 'cargo run --release -p bench --locked -- ledger --database-url "$$ZEROLAG_TEST_POSTGRES" --nodes 2 $(LEDGER_ARGS)'
+
+LEDGER_ARGS ?=
 
 bench-idle: release
 	@echo "==> server memory per idle WebSocket connection (a fresh release server)"

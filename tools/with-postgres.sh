@@ -4,10 +4,20 @@
 # finds it at $ZEROLAG_TEST_POSTGRES (its maintenance database; tests create their own).
 #
 #   tools/with-postgres.sh cargo test -p engine
+#   tools/with-postgres.sh --durable CMD   # fsync on, as in production (benchmarks)
+#
+# Tests run with fsync off: a test server's data never outlives the run, and the durability
+# of commits is PostgreSQL's, not what the tests check.
 #
 # PostgreSQL refuses to run as root: as root the server runs as the `postgres` user that
 # Debian's package creates. `make tools-postgres` installs the package when it is missing.
 set -euo pipefail
+
+settings="-c fsync=off -c full_page_writes=off"
+if [ "${1:-}" = --durable ]; then
+	settings="-c fsync=on -c synchronous_commit=on"
+	shift
+fi
 
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$pgbin" ] || [ ! -x "$pgbin/initdb" ]; then
@@ -36,7 +46,7 @@ for _ in 1 2 3 4 5 6 7 8; do
 	port=$((20000 + RANDOM % 30000))
 	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
 	if "${as_postgres[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -o \
-		"-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=500 -c fsync=off -c full_page_writes=off" \
+		"-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=500 $settings" \
 		start >/dev/null; then
 		started=yes
 		break

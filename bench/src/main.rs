@@ -47,6 +47,13 @@ enum Command {
         /// Database directory (a fresh temporary one by default).
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
+        /// A database URL instead (e.g. an empty PostgreSQL database: `make bench-postgres`).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Engines (nodes) sharing the database, each with its own ledger writer; bets are
+        /// spread over them (more than one needs PostgreSQL).
+        #[arg(long, default_value_t = 1)]
+        nodes: usize,
     },
     /// Server memory per idle WebSocket connection (against a running server).
     Idle {
@@ -70,13 +77,30 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // The engine's own warnings and errors (RUST_LOG overrides).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
     match Cli::parse().command {
         Command::Ledger {
             players,
             concurrency,
             bets,
             dir,
-        } => ledger(players, concurrency, bets, dir).await,
+            database_url,
+            nodes,
+        } => {
+            let run = LedgerRun {
+                players,
+                concurrency,
+                bets,
+                nodes: nodes.max(1),
+            };
+            ledger(run, dir, database_url).await
+        }
         Command::Idle {
             url,
             pid,
@@ -88,33 +112,48 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn ledger(
+/// The shape of a ledger benchmark run.
+struct LedgerRun {
     players: usize,
     concurrency: usize,
     bets: usize,
+    nodes: usize,
+}
+
+async fn ledger(
+    run: LedgerRun,
     dir: Option<std::path::PathBuf>,
+    database_url: Option<String>,
 ) -> anyhow::Result<()> {
+    let LedgerRun {
+        players,
+        concurrency,
+        bets,
+        nodes,
+    } = run;
     let temp = tempfile::tempdir()?;
     let dir = dir.unwrap_or_else(|| temp.path().to_path_buf());
-    std::fs::create_dir_all(&dir)?;
-    let engine = Engine::start(&format!("sqlite://{}/bench.db", dir.display())).await?;
-    let mut ids: Vec<PlayerId> = Vec::with_capacity(players);
-    for i in 0..players {
-        // Registration is throttled per IP; vary the address as many real clients would.
-        let ip = IpAddr::V4(Ipv4Addr::new(10, 0, (i / 250) as u8, (i % 250) as u8 + 1));
-        let (session, _) = engine
-            .accounts()
-            .register(&format!("bench_{i}"), "bench-password", ip)
-            .await?;
-        ids.push(session.player.id);
+    let (url, database) = match database_url {
+        Some(url) => (url, "PostgreSQL, synchronous_commit as the server has it"),
+        None => {
+            std::fs::create_dir_all(&dir)?;
+            let url = format!("sqlite://{}/bench.db", dir.display());
+            (url, "SQLite WAL synchronous=FULL")
+        }
+    };
+    let mut engines = Vec::with_capacity(nodes);
+    for _ in 0..nodes {
+        engines.push(Engine::start(&url).await?);
     }
-    println!("ledger benchmark: {bets} bets, {players} players, {concurrency} in flight, SQLite WAL synchronous=FULL");
+    let engine = engines[0].clone();
+    let ids = register_players(&engine, players).await?;
+    println!("ledger benchmark: {bets} bets, {players} players, {concurrency} in flight, {nodes} node(s), {database}");
 
     let per_task = bets / concurrency;
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(concurrency);
     for worker in 0..concurrency {
-        let engine = engine.clone();
+        let engine = engines[worker % nodes].clone();
         let player = ids[worker % ids.len()];
         tasks.push(tokio::spawn(async move {
             let mut histogram = latency_histogram();
@@ -154,6 +193,21 @@ async fn ledger(
         ms(latency.max()),
     );
     Ok(())
+}
+
+/// Registers `players` players through the real account path.
+async fn register_players(engine: &Engine, players: usize) -> anyhow::Result<Vec<PlayerId>> {
+    let mut ids: Vec<PlayerId> = Vec::with_capacity(players);
+    for i in 0..players {
+        // Registration is throttled per IP; vary the address as many real clients would.
+        let ip = IpAddr::V4(Ipv4Addr::new(10, 0, (i / 250) as u8, (i % 250) as u8 + 1));
+        let (session, _) = engine
+            .accounts()
+            .register(&format!("bench_{i}"), "bench-password", ip)
+            .await?;
+        ids.push(session.player.id);
+    }
+    Ok(ids)
 }
 
 fn ms(micros: u64) -> f64 {

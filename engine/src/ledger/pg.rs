@@ -9,8 +9,8 @@
 //! a deadlock) is tried again from the start, and then sees what the other node committed: a
 //! retried key is answered with its original result, never applied twice.
 //!
-//! Ids come from each table's sequence, drawn in ranges ahead of need: sequences never hand the
-//! same id to two nodes, and never roll back.
+//! Ids come from each table's sequence, drawn in blocks ahead of need ([`Sequences`]): sequences
+//! never hand the same id to two nodes, and never roll back.
 
 use super::command::Op;
 use super::idempotency::KeyKind;
@@ -26,8 +26,6 @@ use std::collections::{HashMap, HashSet};
 
 /// How many times a batch is tried when it lost a race with another node's writer.
 const BATCH_ATTEMPTS_MAX: u32 = 3;
-/// The fewest ids drawn from a sequence at a time: one query serves many batches.
-const IDS_DRAWN_MIN: u64 = 1_024;
 /// Error codes of a batch that lost a race and may succeed when tried again: unique and check
 /// violations (another node committed first), serialization failure, deadlock.
 const LOST_RACE_CODES: [&str; 4] = ["23505", "23514", "40001", "40P01"];
@@ -48,6 +46,7 @@ pub struct Context<'a> {
 pub async fn process(
     conn: &mut Option<PgConnection>,
     store: &Store,
+    sequences: &Sequences,
     next: &mut NextIds,
     context: &Context<'_>,
     commands: Vec<(PlayerId, Op)>,
@@ -64,7 +63,7 @@ pub async fn process(
                 }
             },
         };
-        let error = match attempt_batch(open, next, context, &commands).await {
+        let error = match attempt_batch(open, sequences, next, context, &commands).await {
             Ok(done) => return Some(done),
             Err(error) => error,
         };
@@ -93,6 +92,7 @@ pub async fn process(
 
 async fn attempt_batch(
     conn: &mut PgConnection,
+    sequences: &Sequences,
     next: &mut NextIds,
     context: &Context<'_>,
     commands: &[(PlayerId, Op)],
@@ -100,7 +100,7 @@ async fn attempt_batch(
     // Sequences are outside transactions: ids drawn here stay drawn whatever the batch does.
     let expected = 2 * commands.len() as u64;
     let wanted = next.each().map(|ids| expected.saturating_sub(ids.left()));
-    draw_ids(conn, next, wanted).await?;
+    sequences.draw(conn, next, wanted).await?;
     let mut tx = conn.begin().await?;
     let players = lock_players(&mut tx, context.touched).await?;
     let system = system_balances(&mut tx).await?;
@@ -121,7 +121,7 @@ async fn attempt_batch(
         }
         // More ids than drawn: draw what was missing and apply the batch again.
         let wanted = applied.next.each().map(|ids| ids.shortfall());
-        draw_ids(&mut tx, next, wanted).await?;
+        sequences.draw(&mut tx, next, wanted).await?;
     };
     if !applied.rows.is_empty() {
         applied.rows.write_postgres(&mut tx).await?;
@@ -130,27 +130,62 @@ async fn attempt_batch(
     Ok((applied, players))
 }
 
-/// Draws ids from each table's sequence where `wanted` (in the order of [`NextIds::each`]) is
-/// not zero, at least [`IDS_DRAWN_MIN`] at a time.
-async fn draw_ids(
-    conn: &mut PgConnection,
-    next: &mut NextIds,
-    wanted: [u64; 6],
-) -> Result<(), sqlx::Error> {
-    for ((ids, table), wanted) in next.each_mut().into_iter().zip(ID_TABLES).zip(wanted) {
-        if wanted == 0 {
-            continue;
+/// The id sequences of the tables the writer fills, in the order of [`NextIds::each`]. Each
+/// steps by a block (1,024 in the migrations): a value drawn stands for the block of ids from
+/// it, so one `nextval` serves a thousand rows, and a single node's ids still run on without
+/// gaps (gaps come only from blocks a node had not used up when it stopped).
+pub struct Sequences {
+    /// Each sequence's step, read from the database.
+    steps: [i64; 6],
+}
+
+impl Sequences {
+    /// Reads the sequences' steps.
+    pub async fn load(conn: &mut PgConnection) -> Result<Sequences, sqlx::Error> {
+        let mut steps = [0; 6];
+        for (step, table) in steps.iter_mut().zip(ID_TABLES) {
+            *step = sqlx::query_scalar(
+                "SELECT seqincrement FROM pg_sequence \
+                 WHERE seqrelid = pg_get_serial_sequence($1, 'id')::regclass",
+            )
+            .bind(table)
+            .fetch_one(&mut *conn)
+            .await?;
+            if *step < 1 {
+                return Err(sqlx::Error::Protocol(format!(
+                    "the id sequence of {table} steps by {step}"
+                )));
+            }
         }
-        let drawn: Vec<i64> = sqlx::query_scalar(
-            "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
-        )
-        .bind(table)
-        .bind(wanted.max(IDS_DRAWN_MIN) as i64)
-        .fetch_all(&mut *conn)
-        .await?;
-        ids.extend(drawn);
+        Ok(Sequences { steps })
     }
-    Ok(())
+
+    /// Draws blocks of ids where `wanted` (in the order of [`NextIds::each`]) is not zero.
+    async fn draw(
+        &self,
+        conn: &mut PgConnection,
+        next: &mut NextIds,
+        wanted: [u64; 6],
+    ) -> Result<(), sqlx::Error> {
+        let tables = next.each_mut().into_iter().zip(ID_TABLES).zip(wanted);
+        for (((ids, table), wanted), step) in tables.zip(self.steps) {
+            if wanted == 0 {
+                continue;
+            }
+            let blocks = wanted.div_ceil(step as u64) as i64;
+            let drawn: Vec<i64> = sqlx::query_scalar(
+                "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
+            )
+            .bind(table)
+            .bind(blocks)
+            .fetch_all(&mut *conn)
+            .await?;
+            for start in drawn {
+                ids.add(start, start + step);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Locks the touched players' accounts (in id order) and reads their state as committed.
@@ -164,7 +199,7 @@ async fn lock_players(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    sqlx::query("SELECT id FROM accounts WHERE user_id = ANY($1) ORDER BY id FOR UPDATE")
+    sqlx::query("SELECT id FROM accounts WHERE user_id = ANY($1) ORDER BY id FOR NO KEY UPDATE")
         .bind(&ids)
         .execute(&mut *conn)
         .await?;

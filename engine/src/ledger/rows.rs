@@ -402,7 +402,10 @@ impl Rows {
 
     /// PostgreSQL: every account moves by the sum of its entries in the batch, after the system
     /// accounts are locked in id order (players' rows are locked when the batch starts), so
-    /// batches of several nodes never wait on each other in a circle.
+    /// batches of several nodes never wait on each other in a circle. The locks are `FOR NO KEY
+    /// UPDATE`, what an update of the balance takes anyway: they let other batches insert
+    /// entries that refer to these accounts meanwhile (a foreign key check takes `FOR KEY
+    /// SHARE`), where `FOR UPDATE` would deadlock two of them.
     fn push_balances_postgres<'a>(&'a self, s: &mut Statements<'a, Postgres>) {
         let mut moves: HashMap<AccountId, i64> = HashMap::new();
         for entry in &self.entries {
@@ -415,8 +418,9 @@ impl Rows {
             .iter()
             .any(|(account, _)| SYSTEM_ACCOUNTS.contains(account))
         {
-            s.q()
-                .push("SELECT id FROM accounts WHERE id IN (1, 2, 3) ORDER BY id FOR UPDATE");
+            s.q().push(
+                "SELECT id FROM accounts WHERE id IN (1, 2, 3) ORDER BY id FOR NO KEY UPDATE",
+            );
             s.end(None);
         }
         for chunk in moves.chunks(SQL_BIND_PARAMS_MAX / 2) {

@@ -141,13 +141,12 @@ impl Ids {
         self.short
     }
 
-    /// Adds ids drawn from the database, merging runs of consecutive ones.
-    pub fn extend(&mut self, drawn: impl IntoIterator<Item = i64>) {
-        for id in drawn {
-            match self.ranges.back_mut() {
-                Some(last) if last.1 == id => last.1 += 1,
-                _ => self.ranges.push_back((id, id + 1)),
-            }
+    /// Adds the ids `start..end` drawn from the database (joined to the last range when they
+    /// follow it).
+    pub fn add(&mut self, start: i64, end: i64) {
+        match self.ranges.back_mut() {
+            Some(last) if last.1 == start => last.1 = end,
+            _ => self.ranges.push_back((start, end)),
         }
     }
 }

@@ -54,6 +54,7 @@ enum Db {
     Postgres {
         conn: Option<PgConnection>,
         store: Store,
+        sequences: pg::Sequences,
     },
 }
 
@@ -97,9 +98,11 @@ impl Writer {
             }
             WriterConnection::Postgres(mut conn) => {
                 let open_bets = open_bets_pg(&mut conn).await?;
+                let sequences = pg::Sequences::load(&mut conn).await?;
                 let db = Db::Postgres {
                     conn: Some(conn),
                     store: store.clone(),
+                    sequences,
                 };
                 (db, HashMap::new(), NextIds::default(), open_bets)
             }
@@ -246,7 +249,12 @@ impl Writer {
         touched: &[PlayerId],
         keys: &HashMap<String, KeyKind>,
     ) -> Option<(Applied, Option<HashMap<PlayerId, PlayerState>>)> {
-        let Db::Postgres { conn, store } = &mut self.db else {
+        let Db::Postgres {
+            conn,
+            store,
+            sequences,
+        } = &mut self.db
+        else {
             unreachable!("called for PostgreSQL")
         };
         let commands = std::mem::take(&mut batch.commands);
@@ -256,7 +264,7 @@ impl Writer {
             open_bets: &self.open_bets,
         };
         let (applied, players) =
-            pg::process(conn, store, &mut self.next, &context, commands).await?;
+            pg::process(conn, store, sequences, &mut self.next, &context, commands).await?;
         Some((applied, Some(players)))
     }
 
