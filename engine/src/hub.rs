@@ -33,6 +33,8 @@ pub enum CloseReason {
     Idle,
     /// The peer sent a frame over the hard size limit or broke the protocol.
     ProtocolViolation,
+    /// The node is stopping: the client should connect again (to another node).
+    Restarting,
 }
 
 /// Encodes a server message as a JSON text frame.

@@ -13,6 +13,9 @@
 //! When either side ends the connection (the hub or session closes the outbox, the client sends
 //! Close, the stream breaks), both halves stop and [`writer::finish`] sends the closing frame:
 //! the echo of the client's Close, or the server's close code.
+//!
+//! When the node drains, the reader stops reading, waits for the commands it already read to be
+//! answered, and closes the connection with 1012 (connect again); new upgrades get 503.
 
 mod commands;
 mod registration;
@@ -23,7 +26,7 @@ use crate::limits::{
     WS_FRAME_BYTES_HARD_MAX, WS_IDLE_TIMEOUT_MS, WS_READ_BUFFER_BYTES, WS_WRITE_BUFFER_BYTES,
 };
 use crate::state::AppState;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -64,6 +67,9 @@ pub async fn upgrade(
     if !state.allowlist.allows(&headers) {
         tracing::warn!(origin = ?headers.get(axum::http::header::ORIGIN), "cross-origin WebSocket refused");
         return (StatusCode::FORBIDDEN, "cross-origin WebSocket refused").into_response();
+    }
+    if state.draining.is_cancelled() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "this node is stopping").into_response();
     }
     if state.connections.load(Ordering::Relaxed) >= WS_CONNECTIONS_MAX {
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
@@ -137,7 +143,7 @@ async fn serve(socket: WebSocket, state: AppState, registration: Registration, r
         session,
         outbox: outbox.clone(),
     };
-    let end = read_loop(stream, ctx, closed.clone()).await;
+    let end = read_loop(stream, ctx, closed.clone(), state.draining.clone()).await;
     closed.cancel();
     if let Ok((sink, inbox)) = writer.await {
         writer::finish(sink, end, inbox.close_reason()).await;
@@ -156,10 +162,42 @@ fn request_id(text: &str) -> Option<u64> {
     serde_json::from_str::<Req>(text).ok()?.req
 }
 
+/// The text of a data frame that passes the rate limit and the size limit; otherwise the
+/// refusal is sent and `None` returned. Every data frame counts against the rate limit, whether
+/// it decodes or not: refusing a malformed frame is work too.
+fn admit(
+    limiter: &DefaultDirectRateLimiter,
+    ctx: &commands::Context,
+    text: Option<Utf8Bytes>,
+) -> Option<Utf8Bytes> {
+    if limiter.check().is_err() {
+        let req = text
+            .as_deref()
+            .filter(|text| text.len() <= WS_MESSAGE_BYTES_MAX)
+            .and_then(request_id);
+        ctx.error(req, ErrorCode::RateLimited, "too many commands; slow down");
+        return None;
+    }
+    let Some(text) = text else {
+        ctx.error(None, ErrorCode::BadRequest, "frames are JSON text");
+        return None;
+    };
+    if text.len() > WS_MESSAGE_BYTES_MAX {
+        ctx.error(
+            None,
+            ErrorCode::TooLarge,
+            &format!("frames are limited to {WS_MESSAGE_BYTES_MAX} bytes"),
+        );
+        return None;
+    }
+    Some(text)
+}
+
 async fn read_loop(
     mut stream: SplitStream<WebSocket>,
     ctx: commands::Context,
     closed: CancellationToken,
+    draining: CancellationToken,
 ) -> ReadEnd {
     let limiter: Arc<DefaultDirectRateLimiter> = Arc::new(RateLimiter::direct(
         Quota::per_second(NonZeroU32::new(WS_COMMANDS_PER_SECOND).expect("non-zero"))
@@ -174,6 +212,13 @@ async fn read_loop(
             // logout returned, no frame of its connections is run.
             biased;
             _ = closed.cancelled() => return ReadEnd::ServerClosing,
+            _ = draining.cancelled() => {
+                // Every command read so far is answered before the Close: the client knows
+                // the fate of each, and resends only what it never got an answer to.
+                let _answered = in_flight.acquire_many(WS_COMMANDS_IN_FLIGHT_MAX as u32).await;
+                ctx.outbox.close(CloseReason::Restarting);
+                return ReadEnd::ServerClosing;
+            }
             _ = tokio::time::sleep_until(deadline) => {
                 ctx.outbox.close(CloseReason::Idle);
                 return ReadEnd::ServerClosing;
@@ -195,28 +240,9 @@ async fn read_loop(
                 return ReadEnd::ServerClosing;
             }
         };
-        // Every data frame counts, whether it decodes or not: refusing a malformed frame is
-        // work too.
-        if limiter.check().is_err() {
-            let req = text
-                .as_deref()
-                .filter(|text| text.len() <= WS_MESSAGE_BYTES_MAX)
-                .and_then(request_id);
-            ctx.error(req, ErrorCode::RateLimited, "too many commands; slow down");
-            continue;
-        }
-        let Some(text) = text else {
-            ctx.error(None, ErrorCode::BadRequest, "frames are JSON text");
+        let Some(text) = admit(&limiter, &ctx, text) else {
             continue;
         };
-        if text.len() > WS_MESSAGE_BYTES_MAX {
-            ctx.error(
-                None,
-                ErrorCode::TooLarge,
-                &format!("frames are limited to {WS_MESSAGE_BYTES_MAX} bytes"),
-            );
-            continue;
-        }
         let command = match commands::decode(&text) {
             Ok(command) => command,
             Err((req, code, message)) => {

@@ -6,6 +6,7 @@
 //! - [`origin`]: refuses cross-origin state changes and WebSocket upgrades.
 //! - [`auth`]: `/auth/register`, `/auth/login`, `/auth/logout` and the session cookie.
 //! - [`fairness`]: `/api/chains` and `/api/rounds/{game}`, the fairness data as JSON.
+//! - [`health`]: `/healthz` and `/readyz`.
 //! - [`gateway`]: the `/ws` WebSocket edge: decode, validate, limit, run, reply, fan out.
 //!
 //! Requests flow: axum router -> (origin check) -> auth handlers, the gateway, Leptos SSR
@@ -18,6 +19,7 @@ pub mod bundle;
 pub mod config;
 pub mod fairness;
 pub mod gateway;
+pub mod health;
 pub mod limits;
 pub mod listener;
 pub mod origin;
@@ -34,11 +36,16 @@ use engine::Engine;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use config::Config;
+
+/// How often a draining node looks whether its connections have closed (20 ms).
+const DRAIN_POLL_MS: u64 = 20;
 
 /// The browser bundle's base name (`output-name` in the workspace's Leptos metadata).
 const BUNDLE_NAME: &str = "zerolag";
@@ -50,10 +57,41 @@ pub struct Running {
     /// Its engine, for tests and tools that inspect state.
     pub engine: Engine,
     shutdown: CancellationToken,
+    draining: CancellationToken,
+    connections: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
+    /// Starts draining: `/readyz` answers 503, new WebSocket connections are refused, and each
+    /// open one answers the commands it has read, then is closed with 1012 (connect again).
+    /// Pages and server functions are still served, so a load balancer sees the node turn
+    /// unready before it goes.
+    pub fn start_draining(&self) {
+        self.draining.cancel();
+    }
+
+    /// Drains (see [`Running::start_draining`]), waits until every WebSocket connection has
+    /// closed (at most [`limits::DRAIN_TIMEOUT_MS`]), then stops accepting and waits for the
+    /// requests in flight. Every command a client got an answer to was committed before it.
+    pub async fn drain(self) {
+        self.start_draining();
+        let deadline =
+            tokio::time::Instant::now() + Duration::from_millis(limits::DRAIN_TIMEOUT_MS);
+        while self.connections.load(Ordering::Relaxed) > 0 && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(DRAIN_POLL_MS)).await;
+        }
+        let left = self.connections.load(Ordering::Relaxed);
+        if left > 0 {
+            tracing::warn!(
+                connections = left,
+                "drain timed out; stopping with connections open"
+            );
+        }
+        self.stop().await;
+    }
+
     /// Stops accepting connections and waits for the server task to end.
     pub async fn stop(self) {
         self.shutdown.cancel();
@@ -102,7 +140,9 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         leptos: leptos.clone(),
         bundle,
         connections: Arc::default(),
+        draining: CancellationToken::new(),
     };
+    let (draining, connections) = (state.draining.clone(), state.connections.clone());
     let router = router(state);
     let shutdown = CancellationToken::new();
     let stopping = shutdown.clone();
@@ -119,6 +159,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         addr,
         engine,
         shutdown,
+        draining,
+        connections,
         task,
     })
 }
@@ -136,7 +178,7 @@ fn router(state: state::AppState) -> Router {
     Router::new()
         .nest_service(&format!("/{}", leptos.site_pkg_dir), pkg)
         .route("/ws", get(gateway::upgrade))
-        .route("/healthz", get(|| async { "ok" }))
+        .merge(health::routes())
         .merge(auth::routes())
         .merge(fairness::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), {

@@ -40,3 +40,12 @@ pub const CLOSE_IDLE: u16 = 4002;
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 /// Close code: message too big (standard).
 pub const CLOSE_TOO_BIG: u16 = 1009;
+/// Close code: this node is stopping (standard "service restart"); connect again, and the load
+/// balancer sends the client to a node that serves.
+pub const CLOSE_RESTARTING: u16 = 1012;
+
+/// How long a stopping node waits for its WebSocket connections to finish the commands they
+/// read and close (10 s) before it stops anyway.
+pub const DRAIN_TIMEOUT_MS: u64 = 10_000;
+/// How long `/readyz` waits for the database to answer (1 s).
+pub const READY_DATABASE_TIMEOUT_MS: u64 = 1_000;

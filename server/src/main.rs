@@ -18,11 +18,13 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let running = zerolag::start(&config).await?;
     tracing::info!(database = %config.database_url(), "Zerolag serving at http://{}", running.addr);
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {
-            tracing::info!("shutting down");
-            running.stop().await;
-        }
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
     }
+    tracing::info!("draining: clients are asked to reconnect elsewhere");
+    running.drain().await;
+    tracing::info!("stopped");
     Ok(())
 }

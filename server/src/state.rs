@@ -7,6 +7,7 @@ use engine::Engine;
 use leptos::prelude::LeptosOptions;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub struct AppState {
     pub bundle: BundleFiles,
     /// Open WebSocket connections.
     pub connections: Arc<AtomicUsize>,
+    /// Cancelled when the node starts draining (`Running::drain`).
+    pub draining: CancellationToken,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -2,8 +2,8 @@
 //! the right closing frame.
 
 use crate::limits::{
-    CLOSE_GOING_AWAY, CLOSE_IDLE, CLOSE_SESSION_ENDED, CLOSE_SLOW_CONSUMER, CLOSE_TOO_BIG,
-    WS_PING_INTERVAL_MS,
+    CLOSE_GOING_AWAY, CLOSE_IDLE, CLOSE_RESTARTING, CLOSE_SESSION_ENDED, CLOSE_SLOW_CONSUMER,
+    CLOSE_TOO_BIG, WS_PING_INTERVAL_MS,
 };
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use engine::hub::{self, CloseReason, Inbox};
@@ -72,6 +72,7 @@ fn closing_frame(reason: Option<CloseReason>) -> Message {
         Some(CloseReason::SessionEnded) => (CLOSE_SESSION_ENDED, "session ended"),
         Some(CloseReason::Idle) => (CLOSE_IDLE, "idle"),
         Some(CloseReason::ProtocolViolation) => (CLOSE_TOO_BIG, "message too big"),
+        Some(CloseReason::Restarting) => (CLOSE_RESTARTING, "node stopping: connect again"),
         None => (CLOSE_GOING_AWAY, "closing"),
     };
     Message::Close(Some(CloseFrame {
