@@ -14,13 +14,13 @@ export LEPTOS_SITE_ROOT ?= target/site
 
 ARGS ?=
 
-.PHONY: run test tools test-tools tools-postgres lint unit e2e release size bench bench-postgres bench-idle bench-fanout bench-bets bench-http bench-interactive bench-smoke clean-data
+.PHONY: run test tools test-tools tools-postgres tools-redis lint unit e2e release size bench bench-postgres bench-idle bench-fanout bench-bets bench-http bench-interactive bench-smoke clean-data
 
 run: tools release
 	@echo "==> Zerolag starting at http://127.0.0.1:3000 (data in ./data; Ctrl-C stops it)"
 	./target/release/zerolag $(ARGS)
 
-test: tools test-tools tools-postgres lint unit release size e2e bench-smoke
+test: tools test-tools tools-postgres tools-redis lint unit release size e2e bench-smoke
 
 lint:
 	@echo "==> formatting and lints (clippy -D warnings; functions over 70 lines are refused)"
@@ -28,9 +28,9 @@ lint:
 	cargo clippy --locked -p protocol -p engine -p zerolag -p app -p bench --all-targets -- -D warnings
 	cargo clippy --locked -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
-unit: tools-postgres
-	@echo "==> unit, property and integration tests (real server on port 0, fresh databases; SQLite and a private PostgreSQL)"
-	tools/with-postgres.sh cargo test -p protocol -p engine -p app -p zerolag --locked
+unit: tools-postgres tools-redis
+	@echo "==> unit, property and integration tests (real server on port 0, fresh databases; SQLite, and a private PostgreSQL and Redis)"
+	tools/with-postgres.sh tools/with-redis.sh cargo test -p protocol -p engine -p app -p zerolag --locked
 
 release:
 	@echo "==> building the release server and WASM front end"
@@ -158,6 +158,14 @@ tools-postgres:
 		echo "==> installing PostgreSQL from Debian (for the tests of the scaled-out mode)"; \
 		$(SUDO) apt-get update -qq; \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; fi
+
+# Redis for the tests of the scaled-out mode (Debian's package; the tests run a private server
+# of their own on a free port, never the package's). `make run` never needs it.
+tools-redis:
+	@if ! command -v redis-server >/dev/null; then \
+		echo "==> installing Redis from Debian (for the tests of the scaled-out mode)"; \
+		$(SUDO) apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server; fi
 
 clean-data:
 	rm -rf data

@@ -6,6 +6,12 @@
 //! says which `seq` it saw last (in this hub's [`Hub::epoch`]) first receives the events it
 //! missed, and one that does not receives all that are kept: resumption or a fresh snapshot,
 //! done under the same lock as publishing so nothing falls in between.
+//!
+//! When several nodes serve one platform, the topics whose events come from any node (the dice
+//! feed, each player's topic) go through the bus between nodes ([`crate::bus`]): publishing
+//! hands the encoded event to the bus, which gives it the topic's next `seq` across the cluster
+//! and brings it back to every node, which delivers it here ([`Hub::deliver`]). The epoch is then
+//! the cluster's.
 
 mod outbox;
 
@@ -17,7 +23,24 @@ use bytes::Bytes;
 use protocol::ServerMsg;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio::sync::mpsc;
+
+/// What a hub hands to the bus between nodes.
+pub enum Outgoing {
+    /// An event of a topic that crosses nodes, encoded with `seq` 0 (the bus assigns it).
+    Event {
+        /// Its topic.
+        topic: String,
+        /// The encoded event.
+        frame: Frame,
+    },
+    /// A login session ended: its connections on every node close.
+    SessionEnded {
+        /// The session's id.
+        session_id: String,
+    },
+}
 
 /// One encoded JSON text frame, shared by every connection it is sent to.
 pub type Frame = Bytes;
@@ -57,12 +80,26 @@ struct Inner {
     sessions: HashMap<String, HashMap<u64, Outbox>>,
 }
 
+impl Inner {
+    /// The topic an event goes to: kept (created if need be) when it keeps its seq, otherwise
+    /// only while someone listens (`None`: nobody to tell).
+    fn publishing_to(&mut self, topic: &str) -> Option<&mut Topic> {
+        if topic_keeps_seq(topic) {
+            Some(self.topics.entry(topic.to_owned()).or_default())
+        } else {
+            self.topics.get_mut(topic)
+        }
+    }
+}
+
 /// Topic registry and fan-out. A cheap `Clone` handle.
 #[derive(Clone)]
 pub struct Hub {
     inner: Arc<Mutex<Inner>>,
     next_connection_id: Arc<AtomicU64>,
-    epoch: u64,
+    epoch: Arc<AtomicU64>,
+    /// The bus between nodes, when there is one.
+    bus: Arc<OnceLock<mpsc::Sender<Outgoing>>>,
 }
 
 impl Default for Hub {
@@ -79,13 +116,42 @@ impl Hub {
             next_connection_id: Arc::default(),
             // Sequence numbers restart with the process; the epoch tells a client whether the
             // seq it remembers belongs to this run. Kept below 2^53 so JavaScript reads it exactly.
-            epoch: rand::random::<u64>() >> 11,
+            epoch: Arc::new(AtomicU64::new(new_epoch())),
+            bus: Arc::default(),
         }
     }
 
-    /// Identifies this run's sequence numbers.
+    /// Identifies this run's sequence numbers (the cluster's, with a bus).
     pub fn epoch(&self) -> u64 {
-        self.epoch
+        self.epoch.load(Ordering::Relaxed)
+    }
+
+    /// Routes the topics that cross nodes through the bus from now on.
+    pub fn attach_bus(&self, bus: mpsc::Sender<Outgoing>) {
+        let _ = self.bus.set(bus);
+    }
+
+    /// Starts over with the bus's sequence numbers under `epoch` (the bus was lost and found
+    /// again, so events may have been missed): every topic forgets its seq and kept events, and
+    /// every connection is closed with [`CloseReason::Restarting`], so each client connects
+    /// again and gets a fresh snapshot.
+    pub fn resync(&self, epoch: u64) {
+        let mut inner = self.inner.lock().expect("hub lock");
+        self.epoch.store(epoch, Ordering::Relaxed);
+        for state in inner.topics.values_mut() {
+            state.seq = 0;
+            state.history.clear();
+            for outbox in state.subscribers.values() {
+                outbox.close(CloseReason::Restarting);
+            }
+            state.subscribers.clear();
+        }
+        inner.topics.clear();
+        for conns in inner.sessions.values() {
+            for outbox in conns.values() {
+                outbox.close(CloseReason::Restarting);
+            }
+        }
     }
 
     /// Opens a connection's bounded outbox and its receiving side.
@@ -153,8 +219,24 @@ impl Hub {
         }
     }
 
-    /// Closes every connection of a session (logout).
+    /// Closes every connection of a session (logout): this node's at once, and with a bus, the
+    /// other nodes' too.
     pub fn end_session(&self, session_id: &str) {
+        if let Some(bus) = self.bus.get() {
+            let ended = Outgoing::SessionEnded {
+                session_id: session_id.to_owned(),
+            };
+            if bus.try_send(ended).is_err() {
+                tracing::error!(
+                    "the bus is not taking messages; other nodes keep the session's connections"
+                );
+            }
+        }
+        self.end_local_session(session_id);
+    }
+
+    /// Closes this node's connections of a session.
+    pub fn end_local_session(&self, session_id: &str) {
         let conns = self
             .inner
             .lock()
@@ -169,31 +251,38 @@ impl Hub {
     /// Publishes an event: assigns the topic's next `seq` and the publish time (Unix ms),
     /// encodes once, and queues the same bytes to every subscriber. Returns the number of
     /// subscribers reached.
+    ///
+    /// With a bus, an event of a topic that crosses nodes is handed to it instead (encoded once
+    /// with seq 0), and delivered here when it comes back with its seq; this returns 0.
     pub fn publish(&self, topic: &str, event: impl FnOnce(String, u64, i64) -> ServerMsg) -> usize {
-        let mut inner = self.inner.lock().expect("hub lock");
-        let state = if topic_keeps_seq(topic) {
-            inner.topics.entry(topic.to_owned()).or_default()
-        } else {
-            match inner.topics.get_mut(topic) {
-                Some(state) => state,
-                None => return 0,
+        if let Some(bus) = self.bus.get().filter(|_| crosses_nodes(topic)) {
+            let frame = encode(&event(topic.to_owned(), 0, now_ms()));
+            let outgoing = Outgoing::Event {
+                topic: topic.to_owned(),
+                frame,
+            };
+            if bus.try_send(outgoing).is_err() {
+                tracing::error!(topic, "the bus is not taking events; one is lost");
             }
+            return 0;
+        }
+        let mut inner = self.inner.lock().expect("hub lock");
+        let Some(state) = inner.publishing_to(topic) else {
+            return 0;
         };
         state.seq += 1;
         let frame = encode(&event(topic.to_owned(), state.seq, now_ms()));
-        if topic_keeps_history(topic) {
-            if state.history.len() == TOPIC_HISTORY_EVENTS {
-                state.history.pop_front();
-            }
-            state.history.push_back((state.seq, frame.clone()));
-        }
-        let mut reached = 0;
-        state.subscribers.retain(|_, outbox| {
-            let delivered = outbox.push(frame.clone());
-            reached += usize::from(delivered);
-            delivered
-        });
-        reached
+        fan_out(topic, state, frame)
+    }
+
+    /// Delivers an event that came back from the bus with its `seq` (`frame` carries it).
+    pub fn deliver(&self, topic: &str, seq: u64, frame: Frame) -> usize {
+        let mut inner = self.inner.lock().expect("hub lock");
+        let Some(state) = inner.publishing_to(topic) else {
+            return 0;
+        };
+        state.seq = seq;
+        fan_out(topic, state, frame)
     }
 
     /// Subscribers of a topic right now.
@@ -201,6 +290,36 @@ impl Hub {
         let inner = self.inner.lock().expect("hub lock");
         inner.topics.get(topic).map_or(0, |t| t.subscribers.len())
     }
+}
+
+/// Keeps the frame (if the topic keeps history) and queues it to every subscriber; returns the
+/// subscribers reached.
+fn fan_out(topic: &str, state: &mut Topic, frame: Frame) -> usize {
+    if topic_keeps_history(topic) {
+        if state.history.len() == TOPIC_HISTORY_EVENTS {
+            state.history.pop_front();
+        }
+        state.history.push_back((state.seq, frame.clone()));
+    }
+    let mut reached = 0;
+    state.subscribers.retain(|_, outbox| {
+        let delivered = outbox.push(frame.clone());
+        reached += usize::from(delivered);
+        delivered
+    });
+    reached
+}
+
+/// A fresh epoch, below 2^53 so JavaScript reads it exactly.
+pub fn new_epoch() -> u64 {
+    rand::random::<u64>() >> 11
+}
+
+/// Topics whose events may come from any node: the dice feed (any node's ledger writer settles
+/// bets) and each player's topic (a player's tabs may be on several nodes). Round games' topics
+/// are published by their round driver (one per game in a cluster, see docs/architecture.md).
+pub fn crosses_nodes(topic: &str) -> bool {
+    topic == DICE_FEED_TOPIC || topic.starts_with("player:")
 }
 
 /// Shared topics keep their sequence numbers when nobody listens, so a returning client can

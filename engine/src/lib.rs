@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod accounts;
+pub mod bus;
 pub mod crash;
 pub mod history;
 pub mod hub;
@@ -43,6 +44,7 @@ pub struct Engine {
 struct Inner {
     store: store::Store,
     hub: hub::Hub,
+    bus: Option<bus::Bus>,
     ledger: ledger::Ledger,
     feed: recent::RecentFeed,
     accounts: accounts::Accounts,
@@ -63,6 +65,9 @@ pub enum StartError {
     /// Rounds interrupted by the previous run could not be recovered.
     #[error("cannot recover interrupted rounds: {0}")]
     Recovery(#[from] rounds::RoundsError),
+    /// The bus between nodes (Redis) could not be reached.
+    #[error("cannot reach Redis: {0}")]
+    Bus(#[from] redis::RedisError),
 }
 
 /// What to start.
@@ -70,6 +75,10 @@ pub enum StartError {
 pub struct EngineConfig {
     /// Database URL, e.g. `sqlite://data/zerolag.db`.
     pub database_url: String,
+    /// Redis URL of the bus between nodes (`None`: one node, in-process events).
+    pub redis_url: Option<String>,
+    /// What every name this platform uses in Redis starts with.
+    pub redis_prefix: String,
     /// Run the crash game with this timing (`None`: no crash, e.g. for tools).
     pub crash: Option<rounds::driver::RoundTiming>,
     /// Run the wheel with this timing (`None`: no wheel).
@@ -82,6 +91,8 @@ impl Engine {
     pub async fn start(database_url: &str) -> Result<Engine, StartError> {
         Engine::start_with(EngineConfig {
             database_url: database_url.to_owned(),
+            redis_url: None,
+            redis_prefix: String::new(),
             crash: None,
             wheel: None,
         })
@@ -93,6 +104,10 @@ impl Engine {
         let database_url = config.database_url.as_str();
         let store = store::Store::open(database_url).await?;
         let hub = hub::Hub::new();
+        let bus = match &config.redis_url {
+            Some(url) => Some(bus::Bus::start(url, &config.redis_prefix, hub.clone()).await?),
+            None => None,
+        };
         let stored = history::History::new(store.pool().clone())
             .stored_feed()
             .await?;
@@ -119,6 +134,7 @@ impl Engine {
         let inner = Inner {
             store,
             hub,
+            bus,
             ledger,
             feed,
             accounts,
@@ -144,6 +160,11 @@ impl Engine {
     /// The event hub.
     pub fn hub(&self) -> &hub::Hub {
         &self.inner.hub
+    }
+
+    /// The bus between nodes, when Redis is configured.
+    pub fn bus(&self) -> Option<&bus::Bus> {
+        self.inner.bus.as_ref()
     }
 
     /// The wallet ledger.

@@ -59,3 +59,10 @@ pub const ROUND_RETRIES_WAITING_MAX: usize = 4_096;
 /// Attempts at a round's final settlement when storage fails, a pause apart; after the last
 /// the round is left to start-up recovery (its open bets are voided) and is not revealed.
 pub const ROUND_SETTLE_ATTEMPTS_MAX: u32 = 5;
+
+/// Messages waiting to go out on the bus between nodes before new ones are dropped (and logged).
+pub const BUS_QUEUE_MESSAGES_MAX: usize = 65_536;
+/// Messages sent to Redis in one pipeline (one round trip).
+pub const BUS_PIPELINE_MESSAGES_MAX: usize = 512;
+/// The longest wait between two attempts to reach Redis again (2 s); the first is 100 ms.
+pub const BUS_RECONNECT_WAIT_MAX_MS: u64 = 2_000;

@@ -34,3 +34,37 @@ pub async fn postgres_database() -> String {
         .unwrap_or_else(|| panic!("{POSTGRES_ENV} must end with /DATABASE: {admin}"));
     format!("{server}/{name}")
 }
+
+/// The variable naming the test Redis server, `redis://HOST:PORT` (`tools/with-redis.sh`).
+pub const REDIS_ENV: &str = "ZEROLAG_TEST_REDIS";
+/// The variable naming a script that restarts the test Redis server, emptied.
+pub const REDIS_RESTART_ENV: &str = "ZEROLAG_TEST_REDIS_RESTART";
+
+/// The test Redis server's URL and a prefix no other test uses. Panics with what to do when no
+/// test server is configured.
+pub fn redis() -> (String, String) {
+    static CLUSTERS: AtomicU32 = AtomicU32::new(0);
+    let url = std::env::var(REDIS_ENV).unwrap_or_else(|_| {
+        panic!(
+            "this test needs Redis: run it through `make unit`, or prefix the command with \
+             tools/with-redis.sh, which starts a private server and sets {REDIS_ENV}"
+        )
+    });
+    let prefix = format!(
+        "zerolag-test-{}-{}",
+        std::process::id(),
+        CLUSTERS.fetch_add(1, Ordering::Relaxed)
+    );
+    (url, prefix)
+}
+
+/// Restarts the test Redis server, which comes back empty (as one without persistence does).
+pub fn restart_redis() {
+    let script = std::env::var(REDIS_RESTART_ENV).unwrap_or_else(|_| {
+        panic!("{REDIS_RESTART_ENV} is not set: run through tools/with-redis.sh")
+    });
+    let status = std::process::Command::new(script)
+        .status()
+        .expect("the restart script runs");
+    assert!(status.success(), "Redis came back");
+}

@@ -22,6 +22,16 @@ pub struct Config {
     #[arg(long, env = "ZEROLAG_DATABASE_URL")]
     pub database_url: Option<String>,
 
+    /// Redis URL of the bus between nodes (several nodes on one PostgreSQL database), e.g.
+    /// `redis://10.0.0.5:6379`. Without it, events stay within this node.
+    #[arg(long, env = "ZEROLAG_REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// What every name this platform uses in Redis starts with (several platforms may share one
+    /// Redis, each with its own prefix).
+    #[arg(long, env = "ZEROLAG_REDIS_PREFIX", default_value = "zerolag")]
+    pub redis_prefix: String,
+
     /// Log filter, e.g. `info` or `zerolag=debug,engine=debug`.
     #[arg(long, env = "ZEROLAG_LOG", default_value = "info")]
     pub log: String,

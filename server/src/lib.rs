@@ -113,6 +113,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     }
     let engine_config = engine::EngineConfig {
         database_url: config.database_url(),
+        redis_url: config.redis_url.clone(),
+        redis_prefix: config.redis_prefix.clone(),
         crash: Some(config.crash_timing()),
         wheel: Some(config.wheel_timing()),
     };

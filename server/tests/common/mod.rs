@@ -51,15 +51,33 @@ impl TestApp {
         chain: Option<([u8; 32], usize)>,
         wheel_chain: Option<([u8; 32], usize)>,
     ) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
         let database_url = match db {
             Db::Sqlite => None,
             Db::Postgres => Some(engine::testing::postgres_database().await),
         };
+        TestApp::spawn_with(database_url, None, chain, wheel_chain).await
+    }
+
+    /// One node of a cluster: a shared PostgreSQL database, and Redis under the cluster's
+    /// prefix (one per test, so tests sharing the Redis server never see each other's events).
+    pub async fn spawn_node(database_url: &str, redis_url: &str, prefix: &str) -> TestApp {
+        let redis = Some((redis_url.to_owned(), prefix.to_owned()));
+        TestApp::spawn_with(Some(database_url.to_owned()), redis, None, None).await
+    }
+
+    async fn spawn_with(
+        database_url: Option<String>,
+        redis: Option<(String, String)>,
+        chain: Option<([u8; 32], usize)>,
+        wheel_chain: Option<([u8; 32], usize)>,
+    ) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
         let config = Config {
             addr: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().to_path_buf(),
             database_url,
+            redis_url: redis.as_ref().map(|(url, _)| url.clone()),
+            redis_prefix: redis.map_or_else(|| "zerolag".to_owned(), |(_, prefix)| prefix),
             log: "warn".into(),
             allowed_origins: vec![],
             secure_cookies: false,
