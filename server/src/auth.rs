@@ -1,10 +1,11 @@
 //! `/auth/*`: register, log in, log out. Plain form posts that answer with a redirect (so they
 //! work before hydration and without JavaScript), or with JSON when the client asks for it.
 
+use crate::client_ip::ClientIp;
 use crate::limits::AUTH_FORM_BYTES_MAX;
 use crate::state::AppState;
 use app::SESSION_COOKIE;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
@@ -14,7 +15,6 @@ use axum_extra::extract::CookieJar;
 use engine::accounts::{AuthError, Session, SessionToken};
 use engine::limits::SESSION_ABSOLUTE_MS;
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_http::limit::RequestBodyLimitLayer;
 
 /// The auth routes. Their forms are at most two short fields: a request whose body is over
@@ -90,7 +90,7 @@ fn refused(error: AuthError, headers: &HeaderMap, page: &str) -> Response {
 
 async fn register(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     jar: CookieJar,
     Form(form): Form<Credentials>,
@@ -98,7 +98,7 @@ async fn register(
     match state
         .engine
         .accounts()
-        .register(&form.username, &form.password, peer.ip())
+        .register(&form.username, &form.password, client)
         .await
     {
         Ok(outcome) => signed_in(jar, &state, &headers, outcome),
@@ -108,7 +108,7 @@ async fn register(
 
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     jar: CookieJar,
     Form(form): Form<Credentials>,
@@ -120,7 +120,7 @@ async fn login(
     match state
         .engine
         .accounts()
-        .login(&form.username, &form.password, peer.ip())
+        .login(&form.username, &form.password, client)
         .await
     {
         Ok(outcome) => signed_in(jar, &state, &headers, outcome),

@@ -45,6 +45,15 @@ pub struct Config {
     )]
     pub allowed_origins: Vec<String>,
 
+    /// Load balancers in front of this node (e.g. `10.0.0.2`): for requests from them, the
+    /// client's address is the last one in `X-Forwarded-For` (per-address login throttles).
+    #[arg(
+        long = "trusted-proxy",
+        env = "ZEROLAG_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// Mark session cookies `Secure` (set this when served over https).
     #[arg(long, env = "ZEROLAG_SECURE_COOKIES")]
     pub secure_cookies: bool,

@@ -4,7 +4,8 @@
 //! - [`state`]: the [`state::AppState`] every handler shares.
 //! - [`listener`]: the TCP listener; every accepted socket gets `TCP_NODELAY`.
 //! - [`origin`]: refuses cross-origin state changes and WebSocket upgrades.
-//! - [`auth`]: `/auth/register`, `/auth/login`, `/auth/logout` and the session cookie.
+//! - [`auth`]: `/auth/register`, `/auth/login`, `/auth/logout` and the session cookie;
+//!   [`client_ip`]: the client's address, also behind a trusted load balancer.
 //! - [`fairness`]: `/api/chains` and `/api/rounds/{game}`, the fairness data as JSON.
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`gateway`]: the `/ws` WebSocket edge: decode, validate, limit, run, reply, fan out.
@@ -16,6 +17,7 @@
 
 pub mod auth;
 pub mod bundle;
+pub mod client_ip;
 pub mod config;
 pub mod fairness;
 pub mod gateway;
@@ -143,6 +145,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         bundle,
         connections: Arc::default(),
         draining: CancellationToken::new(),
+        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
     };
     let (draining, connections) = (state.draining.clone(), state.connections.clone());
     let router = router(state);

@@ -26,6 +26,8 @@ pub struct AppState {
     pub connections: Arc<AtomicUsize>,
     /// Cancelled when the node starts draining (`Running::drain`).
     pub draining: CancellationToken,
+    /// Load balancers whose `X-Forwarded-For` names the client (`client_ip`).
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

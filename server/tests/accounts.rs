@@ -284,3 +284,45 @@ async fn pages_and_assets_are_revalidated_on_every_use_and_assets_served_precomp
         .unwrap();
     assert_eq!(again.status(), 304, "an unchanged asset costs a 304");
 }
+
+/// A wrong password for alice, claiming to come from `forwarded_for`; returns the status.
+async fn wrong_password_via(app: &TestApp, forwarded_for: &str) -> u16 {
+    app.http()
+        .post(app.url("/auth/login"))
+        .header("accept", "application/json")
+        .header("x-forwarded-for", forwarded_for)
+        .form(&[("username", "alice"), ("password", "guess-guess")])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Seven wrong passwords from one client: the last is throttled (the per account and address
+/// burst is 5).
+async fn throttled_after_seven(app: &TestApp, forwarded_for: &str) -> bool {
+    let mut last = 0;
+    for _ in 0..7 {
+        last = wrong_password_via(app, forwarded_for).await;
+    }
+    last == 429
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_address_is_throttled_on_its_own() {
+    let app = TestApp::spawn_trusting(vec!["127.0.0.1".parse().unwrap()]).await;
+    app.register("alice").await;
+    assert!(throttled_after_seven(&app, "10.0.0.1").await);
+    // Another client behind the same proxy is not held back; what a client claims before the
+    // proxy's own entry is ignored.
+    assert_eq!(wrong_password_via(&app, "10.0.0.1, 10.0.0.2").await, 401);
+}
+
+#[tokio::test]
+async fn without_a_trusted_proxy_a_forwarded_address_changes_nothing() {
+    let app = TestApp::spawn().await;
+    app.register("alice").await;
+    assert!(throttled_after_seven(&app, "10.0.0.1").await);
+    assert_eq!(wrong_password_via(&app, "10.0.0.2").await, 429);
+}

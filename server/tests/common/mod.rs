@@ -21,6 +21,17 @@ pub enum Db {
     Postgres,
 }
 
+/// What a test server differs in.
+#[derive(Default)]
+struct Setup {
+    database_url: Option<String>,
+    /// Redis URL and prefix.
+    redis: Option<(String, String)>,
+    chain: Option<([u8; 32], usize)>,
+    wheel_chain: Option<([u8; 32], usize)>,
+    trusted_proxies: Vec<std::net::IpAddr>,
+}
+
 pub struct TestApp {
     pub running: Running,
     pub base: String,
@@ -55,28 +66,50 @@ impl TestApp {
             Db::Sqlite => None,
             Db::Postgres => Some(engine::testing::postgres_database().await),
         };
-        TestApp::spawn_with(database_url, None, chain, wheel_chain).await
+        TestApp::spawn_with(Setup {
+            database_url,
+            chain,
+            wheel_chain,
+            ..Setup::default()
+        })
+        .await
+    }
+
+    /// Behind load balancers at `proxies` (`--trusted-proxy`).
+    pub async fn spawn_trusting(proxies: Vec<std::net::IpAddr>) -> TestApp {
+        let setup = Setup {
+            trusted_proxies: proxies,
+            ..Setup::default()
+        };
+        TestApp::spawn_with(setup).await
     }
 
     /// One node of a cluster: a shared PostgreSQL database, and Redis under the cluster's
     /// prefix (one per test, so tests sharing the Redis server never see each other's events).
     pub async fn spawn_node(database_url: &str, redis_url: &str, prefix: &str) -> TestApp {
-        let redis = Some((redis_url.to_owned(), prefix.to_owned()));
-        TestApp::spawn_with(Some(database_url.to_owned()), redis, None, None).await
+        TestApp::spawn_with(Setup {
+            database_url: Some(database_url.to_owned()),
+            redis: Some((redis_url.to_owned(), prefix.to_owned())),
+            ..Setup::default()
+        })
+        .await
     }
 
-    async fn spawn_with(
-        database_url: Option<String>,
-        redis: Option<(String, String)>,
-        chain: Option<([u8; 32], usize)>,
-        wheel_chain: Option<([u8; 32], usize)>,
-    ) -> TestApp {
+    async fn spawn_with(setup: Setup) -> TestApp {
+        let Setup {
+            database_url,
+            redis,
+            chain,
+            wheel_chain,
+            trusted_proxies,
+        } = setup;
         let dir = tempfile::tempdir().unwrap();
         let config = Config {
             addr: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().to_path_buf(),
             database_url,
             redis_url: redis.as_ref().map(|(url, _)| url.clone()),
+            trusted_proxies,
             redis_prefix: redis.map_or_else(|| "zerolag".to_owned(), |(_, prefix)| prefix),
             log: "warn".into(),
             allowed_origins: vec![],
