@@ -14,13 +14,13 @@ export LEPTOS_SITE_ROOT ?= target/site
 
 ARGS ?=
 
-.PHONY: run test tools test-tools tools-postgres tools-redis lint unit e2e release size bench bench-postgres bench-idle bench-fanout bench-bets bench-http bench-interactive bench-smoke clean-data
+.PHONY: run test tools test-tools tools-postgres tools-redis tools-nginx lint unit e2e release size bench bench-postgres bench-idle bench-fanout bench-bets bench-http bench-interactive bench-smoke clean-data
 
 run: tools release
 	@echo "==> Zerolag starting at http://127.0.0.1:3000 (data in ./data; Ctrl-C stops it)"
 	./target/release/zerolag $(ARGS)
 
-test: tools test-tools tools-postgres tools-redis lint unit release size e2e bench-smoke
+test: tools test-tools tools-postgres tools-redis tools-nginx lint unit release size e2e bench-smoke
 
 lint:
 	@echo "==> formatting and lints (clippy -D warnings; functions over 70 lines are refused)"
@@ -28,7 +28,7 @@ lint:
 	cargo clippy --locked -p protocol -p engine -p zerolag -p app -p bench --all-targets -- -D warnings
 	cargo clippy --locked -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
-unit: tools-postgres tools-redis
+unit: tools-postgres tools-redis tools-nginx
 	@echo "==> unit, property and integration tests (real server on port 0, fresh databases; SQLite, and a private PostgreSQL and Redis)"
 	tools/with-postgres.sh tools/with-redis.sh cargo test -p protocol -p engine -p app -p zerolag --locked
 
@@ -166,6 +166,14 @@ tools-redis:
 		echo "==> installing Redis from Debian (for the tests of the scaled-out mode)"; \
 		$(SUDO) apt-get update -qq; \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server; fi
+
+# nginx for the load balancer's tests (Debian's package; the tests run their own instance from a
+# temporary directory with deploy/nginx.conf, never the package's). `make run` never needs it.
+tools-nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+		echo "==> installing nginx from Debian (for the load balancer's tests)"; \
+		$(SUDO) apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light; fi
 
 clean-data:
 	rm -rf data

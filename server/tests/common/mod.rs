@@ -216,9 +216,19 @@ impl TestApp {
         token: Option<&str>,
         origin: Option<&str>,
     ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
-        let mut request = format!("ws://{}{path}", self.running.addr)
-            .into_client_request()
-            .unwrap();
+        Ws::connect(&format!("ws://{}{path}", self.running.addr), token, origin).await
+    }
+}
+
+impl Ws {
+    /// Opens a WebSocket at `url` (with the session cookie and `Origin` given) and reads its
+    /// `welcome`.
+    pub async fn connect(
+        url: &str,
+        token: Option<&str>,
+        origin: Option<&str>,
+    ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+        let mut request = url.into_client_request().unwrap();
         if let Some(token) = token {
             request.headers_mut().insert(
                 "cookie",
