@@ -14,13 +14,28 @@
 //! (close 1012) and get fresh snapshots. Nothing in Redis is money: the ledger is unaffected.
 //!
 //! Logouts also cross: ending a session closes its connections on every node.
+//!
+//! Round games are driven by one node each (the holder of the game's lease,
+//! `rounds/lease.rs`); the others send it their players' round commands over the bus
+//! ([`Bus::call`], answered with [`Bus::reply`]) and get each joining connection's state from it
+//! in the topic's stream ([`Hub::join`]).
+//!
+//! Messages on the channel: `E <seq> <topic>\n<event>`, `J <seq> <topic> <node>
+//! <connection>\n<state>`, `S <session>`, `Q <game> <node> <request>\n<command>`,
+//! `A <node> <request>\n<answer>`.
 
 use crate::hub::{self, Hub, Outgoing};
-use crate::limits::{BUS_PIPELINE_MESSAGES_MAX, BUS_QUEUE_MESSAGES_MAX, BUS_RECONNECT_WAIT_MAX_MS};
+use crate::limits::{
+    BUS_PIPELINE_MESSAGES_MAX, BUS_QUEUE_MESSAGES_MAX, BUS_RECONNECT_WAIT_MAX_MS,
+    ROUND_REMOTE_TIMEOUT_MS,
+};
 use futures::StreamExt;
 use redis::aio::{ConnectionManager, PubSub};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// The names a platform uses in Redis, all under its prefix (`--redis-prefix`, `zerolag` by
 /// default), so several platforms may share one Redis.
@@ -50,11 +65,38 @@ impl Names {
 const PUBLISH_LUA: &str = "local seq = redis.call('INCR', KEYS[1]) \
      redis.call('PUBLISH', ARGV[1], 'E ' .. seq .. ' ' .. ARGV[2] .. '\\n' .. ARGV[3]) \
      return seq";
+/// Publishes a state for one connection, `J <seq> <topic> <node> <connection>\n<state>`, with
+/// the topic's current seq (that of the last event before it).
+const SNAPSHOT_LUA: &str = "local seq = redis.call('GET', KEYS[1]) or '0' \
+     redis.call('PUBLISH', ARGV[1], 'J ' .. seq .. ' ' .. ARGV[2] .. '\\n' .. ARGV[3]) \
+     return 0";
+
+/// A command for a round game's driver that arrived over the bus: answer it with
+/// [`Bus::reply`].
+pub struct Request {
+    /// The node that asked.
+    pub node: u64,
+    /// The request's number at that node.
+    pub request: u64,
+    /// The command, JSON.
+    pub body: Vec<u8>,
+}
+
+/// Requests waiting for answers, and the round games this node drives.
+#[derive(Default)]
+struct Shared {
+    next_request: AtomicU64,
+    waiting: Mutex<HashMap<u64, oneshot::Sender<Vec<u8>>>>,
+    driven: Mutex<HashMap<String, mpsc::Sender<Request>>>,
+}
 
 /// A node's link to the bus. Cheap to clone.
 #[derive(Clone)]
 pub struct Bus {
     commands: ConnectionManager,
+    hub: Hub,
+    node: u64,
+    shared: Arc<Shared>,
 }
 
 impl Bus {
@@ -69,14 +111,96 @@ impl Bus {
         hub.resync(epoch);
         let (outgoing, queue) = mpsc::channel(BUS_QUEUE_MESSAGES_MAX);
         tokio::spawn(publish_loop(queue, commands.clone(), names.clone()));
+        let node = hub::new_epoch();
+        let shared = Arc::new(Shared::default());
         let link = Link {
             client,
             commands: commands.clone(),
             names,
         };
-        tokio::spawn(receive_loop(link, pubsub, hub.clone()));
-        hub.attach_bus(outgoing);
-        Ok(Bus { commands })
+        let receiver = Receiver {
+            hub: hub.clone(),
+            node,
+            shared: shared.clone(),
+        };
+        tokio::spawn(receive_loop(link, pubsub, receiver));
+        hub.attach_bus(outgoing, node);
+        Ok(Bus {
+            commands,
+            hub,
+            node,
+            shared,
+        })
+    }
+
+    /// This node's id on the bus (random per process).
+    pub fn node(&self) -> u64 {
+        self.node
+    }
+
+    /// The hub the bus delivers to.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// Sends a command to the node that drives `game` and waits for its answer (at most
+    /// [`ROUND_REMOTE_TIMEOUT_MS`]; `None` when none came: no node drives the game right now,
+    /// or the bus is down).
+    pub async fn call(&self, game: &'static str, body: Vec<u8>) -> Option<Vec<u8>> {
+        let request = self.shared.next_request.fetch_add(1, Ordering::Relaxed);
+        let (answer, answered) = oneshot::channel();
+        self.waiting().insert(request, answer);
+        let sent = self.hub.send_on_bus(Outgoing::Request {
+            game,
+            node: self.node,
+            request,
+            body,
+        });
+        let wait = Duration::from_millis(ROUND_REMOTE_TIMEOUT_MS);
+        let answer = match sent {
+            true => tokio::time::timeout(wait, answered).await.ok()?.ok(),
+            false => None,
+        };
+        self.waiting().remove(&request);
+        answer
+    }
+
+    /// Sends a command to the node that drives `game`, without waiting for anything.
+    pub fn tell(&self, game: &'static str, body: Vec<u8>) {
+        let request = self.shared.next_request.fetch_add(1, Ordering::Relaxed);
+        self.hub.send_on_bus(Outgoing::Request {
+            game,
+            node: self.node,
+            request,
+            body,
+        });
+    }
+
+    /// Answers a request that came over the bus.
+    pub fn reply(&self, to: &Request, body: Vec<u8>) {
+        self.hub.send_on_bus(Outgoing::Reply {
+            node: to.node,
+            request: to.request,
+            body,
+        });
+    }
+
+    /// This node drives `game` from now on: the commands other nodes send for it arrive here.
+    pub fn drive(&self, game: &str, requests: mpsc::Sender<Request>) {
+        self.driven().insert(game.to_owned(), requests);
+    }
+
+    /// This node no longer drives `game`.
+    pub fn stop_driving(&self, game: &str) {
+        self.driven().remove(game);
+    }
+
+    fn waiting(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<Vec<u8>>>> {
+        self.shared.waiting.lock().expect("bus lock")
+    }
+
+    fn driven(&self) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::Sender<Request>>> {
+        self.shared.driven.lock().expect("bus lock")
     }
 
     /// Whether Redis answers.
@@ -85,6 +209,13 @@ impl Bus {
             .query_async::<()>(&mut self.commands.clone())
             .await
     }
+}
+
+/// What the receiving side delivers to.
+struct Receiver {
+    hub: Hub,
+    node: u64,
+    shared: Arc<Shared>,
 }
 
 /// What the receiving side needs to reach Redis again.
@@ -141,6 +272,36 @@ async fn publish_loop(
                     .arg(&names.channel)
                     .arg(format!("S {session_id}"))
                     .ignore(),
+                Outgoing::Snapshot {
+                    topic,
+                    node,
+                    connection,
+                    frame,
+                } => pipe
+                    .cmd("EVAL")
+                    .arg(SNAPSHOT_LUA)
+                    .arg(1)
+                    .arg(format!("{}{topic}", names.seq))
+                    .arg(&names.channel)
+                    .arg(format!("{topic} {node} {connection}"))
+                    .arg(frame.as_ref())
+                    .ignore(),
+                Outgoing::Request {
+                    game,
+                    node,
+                    request,
+                    body,
+                } => publish(
+                    &mut pipe,
+                    &names,
+                    format!("Q {game} {node} {request}"),
+                    &body,
+                ),
+                Outgoing::Reply {
+                    node,
+                    request,
+                    body,
+                } => publish(&mut pipe, &names, format!("A {node} {request}"), &body),
             };
         }
         if let Err(error) = pipe.query_async::<()>(&mut conn).await {
@@ -150,13 +311,27 @@ async fn publish_loop(
     }
 }
 
+/// Adds the publication of `<head>\n<body>` to the pipeline.
+fn publish<'p>(
+    pipe: &'p mut redis::Pipeline,
+    names: &Names,
+    head: String,
+    body: &[u8],
+) -> &'p mut redis::Pipeline {
+    let message = [head.as_bytes(), b"\n", body].concat();
+    pipe.cmd("PUBLISH")
+        .arg(&names.channel)
+        .arg(message)
+        .ignore()
+}
+
 /// Delivers what arrives on the bus; when the bus is lost, reaches it again and resyncs.
-async fn receive_loop(mut link: Link, pubsub: PubSub, hub: Hub) {
+async fn receive_loop(mut link: Link, pubsub: PubSub, receiver: Receiver) {
     let mut pubsub = pubsub;
     loop {
         let mut messages = pubsub.into_on_message();
         while let Some(message) = messages.next().await {
-            receive(&hub, message.get_payload_bytes());
+            receiver.receive(message.get_payload_bytes());
         }
         tracing::warn!("lost the bus (Redis); reaching it again");
         let mut wait = Duration::from_millis(100);
@@ -175,7 +350,7 @@ async fn receive_loop(mut link: Link, pubsub: PubSub, hub: Hub) {
             epoch,
             "the bus is back; clients reconnect for fresh snapshots"
         );
-        hub.resync(epoch);
+        receiver.hub.resync(epoch);
     }
 }
 
@@ -186,33 +361,112 @@ async fn reconnect(link: &mut Link) -> Result<(PubSub, u64), redis::RedisError> 
     Ok((pubsub, epoch))
 }
 
-/// Handles one message from the bus: `E <seq> <topic>\n<event>` or `S <session id>`.
-fn receive(hub: &Hub, payload: &[u8]) {
-    match payload.split_first() {
-        Some((b'E', rest)) => match parse_event(rest) {
-            Some((seq, topic, frame)) => {
-                hub.deliver(topic, seq, frame);
-            }
-            None => tracing::error!("unreadable event on the bus"),
-        },
-        Some((b'S', rest)) => match std::str::from_utf8(rest) {
-            Ok(session_id) => hub.end_local_session(session_id.trim_start()),
-            Err(_) => tracing::error!("unreadable session on the bus"),
-        },
-        _ => tracing::error!("unknown message on the bus"),
+impl Receiver {
+    /// Handles one message from the bus (see the module's list).
+    fn receive(&self, payload: &[u8]) {
+        let Some((&kind, rest)) = payload.split_first() else {
+            return tracing::error!("empty message on the bus");
+        };
+        let handled = match kind {
+            b'E' => parse_event(rest).map(|(seq, topic, frame)| {
+                self.hub.deliver(topic, seq, frame);
+            }),
+            b'J' => self.snapshot(rest),
+            b'S' => std::str::from_utf8(rest)
+                .ok()
+                .map(|session| self.hub.end_local_session(session.trim_start())),
+            b'Q' => self.request(rest),
+            b'A' => self.answer(rest),
+            _ => None,
+        };
+        if handled.is_none() {
+            tracing::error!(kind = %char::from(kind), "unreadable message on the bus");
+        }
     }
+
+    /// ` <seq> <topic> <node> <connection>\n<state>`: for a connection of this node.
+    fn snapshot(&self, rest: &[u8]) -> Option<()> {
+        let (head, body) = split_head(rest)?;
+        let mut fields = head.split_whitespace();
+        let (seq, topic) = (fields.next()?.parse::<u64>().ok()?, fields.next()?);
+        let (node, connection) = (fields.next()?.parse::<u64>().ok()?, fields.next()?);
+        if node != self.node {
+            return Some(());
+        }
+        let frame = with_seq(body, seq)?;
+        self.hub
+            .deliver_snapshot(topic, connection.parse().ok()?, frame);
+        Some(())
+    }
+
+    /// ` <game> <node> <request>\n<command>`: for this node if it drives the game.
+    fn request(&self, rest: &[u8]) -> Option<()> {
+        let (head, body) = split_head(rest)?;
+        let mut fields = head.split_whitespace();
+        let game = fields.next()?;
+        let node = fields.next()?.parse().ok()?;
+        let request = fields.next()?.parse().ok()?;
+        let driver = self
+            .shared
+            .driven
+            .lock()
+            .expect("bus lock")
+            .get(game)
+            .cloned();
+        if let Some(driver) = driver {
+            let request = Request {
+                node,
+                request,
+                body: body.to_vec(),
+            };
+            if driver.try_send(request).is_err() {
+                tracing::warn!(game, "the round game's driver is not taking commands");
+            }
+        }
+        Some(())
+    }
+
+    /// ` <node> <request>\n<answer>`: for a request of this node.
+    fn answer(&self, rest: &[u8]) -> Option<()> {
+        let (head, body) = split_head(rest)?;
+        let mut fields = head.split_whitespace();
+        let node: u64 = fields.next()?.parse().ok()?;
+        let request: u64 = fields.next()?.parse().ok()?;
+        if node == self.node {
+            let waiting = self
+                .shared
+                .waiting
+                .lock()
+                .expect("bus lock")
+                .remove(&request);
+            if let Some(waiting) = waiting {
+                let _ = waiting.send(body.to_vec());
+            }
+        }
+        Some(())
+    }
+}
+
+/// A message's first line (as text) and the rest.
+fn split_head(rest: &[u8]) -> Option<(&str, &[u8])> {
+    let newline = rest.iter().position(|b| *b == b'\n')?;
+    let head = std::str::from_utf8(&rest[..newline]).ok()?;
+    Some((head, &rest[newline + 1..]))
+}
+
+/// The event or state, encoded again with its `seq`.
+fn with_seq(body: &[u8], seq: u64) -> Option<hub::Frame> {
+    let mut event: serde_json::Value = serde_json::from_slice(body).ok()?;
+    *event.get_mut("seq")? = serde_json::Value::from(seq);
+    Some(hub::Frame::from(serde_json::to_vec(&event).ok()?))
 }
 
 /// ` <seq> <topic>\n<event JSON with seq 0>` -> (seq, topic, the event encoded with its seq).
 fn parse_event(rest: &[u8]) -> Option<(u64, &str, hub::Frame)> {
-    let newline = rest.iter().position(|b| *b == b'\n')?;
-    let head = std::str::from_utf8(&rest[..newline]).ok()?;
+    let (head, body) = split_head(rest)?;
     let (seq, topic) = head.trim_start().split_once(' ')?;
     let seq: u64 = seq.parse().ok()?;
-    let mut event: serde_json::Value = serde_json::from_slice(&rest[newline + 1..]).ok()?;
-    *event.get_mut("seq")? = serde_json::Value::from(seq);
-    let frame = serde_json::to_vec(&event).ok()?;
-    Some((seq, topic, hub::Frame::from(frame)))
+    Some((seq, topic, with_seq(body, seq)?))
 }
 
 #[cfg(test)]

@@ -16,8 +16,9 @@ use crate::hub::Hub;
 use crate::ledger::rounds::{BetOutcome, Payout};
 use crate::recent::CrashHistory;
 use crate::rounds::book::BookBet;
-use crate::rounds::driver::{Phase, Plays, Reply, Round, RoundGame, RoundHandle, RoundTiming};
+use crate::rounds::driver::{Answer, Phase, Plays, Reply, Round, RoundGame, RoundTiming};
 use crate::rounds::recent_outcomes;
+use crate::rounds::seat::Seat;
 use crate::rounds::{CashOutAck, RoundError, RoundsError};
 use protocol::chain::ChainHash;
 use protocol::crash::{crash_point_x100, elapsed_ms_for, multiplier_x100_at, payout_cents};
@@ -49,24 +50,17 @@ pub struct CashOut {
     reply: Reply<CashOutAck>,
 }
 
-/// Handle to the crash game. Cheap to clone.
-pub type Crash = RoundHandle<CrashGame>;
+/// Where the crash game's commands go. Cheap to clone.
+pub type Crash = Seat<CrashGame>;
 
-impl RoundHandle<CrashGame> {
+impl Seat<CrashGame> {
     /// Cashes out at the multiplier of `received`, the server's receive time.
     pub async fn cash_out(
         &self,
         player: PlayerId,
         received: Instant,
     ) -> Result<CashOutAck, RoundError> {
-        let (reply, answer) = oneshot::channel();
-        let command = CashOut {
-            player,
-            received,
-            reply,
-        };
-        self.command(command).await?;
-        answer.await.map_err(|_| RoundError::Unavailable)?
+        self.game_command(player, received).await
     }
 }
 
@@ -318,6 +312,19 @@ impl RoundGame for CrashGame {
                 multiplier_x100,
             })
         });
+    }
+
+    fn remote_command(
+        player: PlayerId,
+        received: Instant,
+    ) -> Option<(CashOut, Answer<CashOutAck>)> {
+        let (reply, answer) = oneshot::channel();
+        let cash_out = CashOut {
+            player,
+            received,
+            reply,
+        };
+        Some((cash_out, answer))
     }
 
     fn command(&mut self, round: &Round<Self>, cash_out: CashOut, plays: &mut Plays) {

@@ -40,6 +40,52 @@ pub enum Outgoing {
         /// The session's id.
         session_id: String,
     },
+    /// A topic's state for one connection (on any node), encoded with `seq` 0: it takes its
+    /// place in the topic's stream (the seq of the last event before it).
+    Snapshot {
+        /// Its topic.
+        topic: String,
+        /// The node of the connection.
+        node: u64,
+        /// The connection ([`Outbox::id`]).
+        connection: u64,
+        /// The encoded state.
+        frame: Frame,
+    },
+    /// A command for the node that drives a round game.
+    Request {
+        /// The game's name.
+        game: &'static str,
+        /// Where the answer goes.
+        node: u64,
+        /// The request's number at that node.
+        request: u64,
+        /// The command, JSON.
+        body: Vec<u8>,
+    },
+    /// The answer to a [`Outgoing::Request`].
+    Reply {
+        /// The node that asked.
+        node: u64,
+        /// The request's number at that node.
+        request: u64,
+        /// The answer, JSON.
+        body: Vec<u8>,
+    },
+}
+
+/// Where a topic's state goes when a connection joins.
+#[derive(Clone)]
+pub enum JoinTarget {
+    /// A connection of this node.
+    Local(Outbox),
+    /// A connection of another node (it is subscribed there already).
+    Remote {
+        /// The node.
+        node: u64,
+        /// The connection.
+        connection: u64,
+    },
 }
 
 /// One encoded JSON text frame, shared by every connection it is sent to.
@@ -98,8 +144,8 @@ pub struct Hub {
     inner: Arc<Mutex<Inner>>,
     next_connection_id: Arc<AtomicU64>,
     epoch: Arc<AtomicU64>,
-    /// The bus between nodes, when there is one.
-    bus: Arc<OnceLock<mpsc::Sender<Outgoing>>>,
+    /// The bus between nodes, when there is one, and this node's id on it.
+    bus: Arc<OnceLock<(mpsc::Sender<Outgoing>, u64)>>,
 }
 
 impl Default for Hub {
@@ -126,9 +172,23 @@ impl Hub {
         self.epoch.load(Ordering::Relaxed)
     }
 
-    /// Routes the topics that cross nodes through the bus from now on.
-    pub fn attach_bus(&self, bus: mpsc::Sender<Outgoing>) {
-        let _ = self.bus.set(bus);
+    /// Routes the topics that cross nodes through the bus from now on; `node` is this node's
+    /// id on it.
+    pub fn attach_bus(&self, bus: mpsc::Sender<Outgoing>, node: u64) {
+        let _ = self.bus.set((bus, node));
+    }
+
+    /// Hands a message to the bus (false without a bus, or when its queue is full).
+    pub fn send_on_bus(&self, message: Outgoing) -> bool {
+        match self.bus.get() {
+            Some((bus, _)) => bus.try_send(message).is_ok(),
+            None => false,
+        }
+    }
+
+    /// This node's id on the bus.
+    pub fn node(&self) -> Option<u64> {
+        self.bus.get().map(|(_, node)| *node)
     }
 
     /// Starts over with the bus's sequence numbers under `epoch` (the bus was lost and found
@@ -222,7 +282,7 @@ impl Hub {
     /// Closes every connection of a session (logout): this node's at once, and with a bus, the
     /// other nodes' too.
     pub fn end_session(&self, session_id: &str) {
-        if let Some(bus) = self.bus.get() {
+        if let Some((bus, _)) = self.bus.get() {
             let ended = Outgoing::SessionEnded {
                 session_id: session_id.to_owned(),
             };
@@ -255,7 +315,7 @@ impl Hub {
     /// With a bus, an event of a topic that crosses nodes is handed to it instead (encoded once
     /// with seq 0), and delivered here when it comes back with its seq; this returns 0.
     pub fn publish(&self, topic: &str, event: impl FnOnce(String, u64, i64) -> ServerMsg) -> usize {
-        if let Some(bus) = self.bus.get().filter(|_| crosses_nodes(topic)) {
+        if let Some((bus, _)) = self.bus.get().filter(|_| crosses_nodes(topic)) {
             let frame = encode(&event(topic.to_owned(), 0, now_ms()));
             let outgoing = Outgoing::Event {
                 topic: topic.to_owned(),
@@ -283,6 +343,58 @@ impl Hub {
         };
         state.seq = seq;
         fan_out(topic, state, frame)
+    }
+
+    /// Sends a topic's state to a joining connection, then its events. Without a bus this is
+    /// [`Hub::subscribe_with`] for a local connection. With one, the state (built for seq 0)
+    /// goes through the bus, which gives it its place in the topic's stream and brings it to
+    /// the connection's node ([`Hub::deliver_snapshot`]); a local connection is subscribed at
+    /// once, so it misses no event after the state.
+    pub fn join(
+        &self,
+        topic: &str,
+        target: &JoinTarget,
+        snapshot: impl FnOnce(String, u64, i64) -> ServerMsg,
+    ) {
+        let Some((bus, node)) = self.bus.get().filter(|_| crosses_nodes(topic)) else {
+            if let JoinTarget::Local(outbox) = target {
+                self.subscribe_with(topic, outbox, snapshot);
+            }
+            return;
+        };
+        let (node, connection) = match target {
+            JoinTarget::Local(outbox) => {
+                self.subscribe(topic, outbox, None);
+                (*node, outbox.id())
+            }
+            JoinTarget::Remote { node, connection } => (*node, *connection),
+        };
+        let frame = encode(&snapshot(topic.to_owned(), 0, now_ms()));
+        let message = Outgoing::Snapshot {
+            topic: topic.to_owned(),
+            node,
+            connection,
+            frame,
+        };
+        if bus.try_send(message).is_err() {
+            tracing::error!(
+                topic,
+                "the bus is not taking messages; a joiner gets no state"
+            );
+        }
+    }
+
+    /// Delivers a state that came back from the bus to the connection it is for, if it is
+    /// still subscribed to the topic here.
+    pub fn deliver_snapshot(&self, topic: &str, connection: u64, frame: Frame) {
+        let inner = self.inner.lock().expect("hub lock");
+        if let Some(outbox) = inner
+            .topics
+            .get(topic)
+            .and_then(|state| state.subscribers.get(&connection))
+        {
+            outbox.push(frame);
+        }
     }
 
     /// Subscribers of a topic right now.
@@ -315,11 +427,11 @@ pub fn new_epoch() -> u64 {
     rand::random::<u64>() >> 11
 }
 
-/// Topics whose events may come from any node: the dice feed (any node's ledger writer settles
-/// bets) and each player's topic (a player's tabs may be on several nodes). Round games' topics
-/// are published by their round driver (one per game in a cluster, see docs/architecture.md).
-pub fn crosses_nodes(topic: &str) -> bool {
-    topic == DICE_FEED_TOPIC || topic.starts_with("player:")
+/// Topics whose events reach every node through the bus, when there is one: all of them. The
+/// dice feed's events come from any node's ledger writer, a player's tabs may be on several
+/// nodes, and a round game's events come from the one node that drives it.
+pub fn crosses_nodes(_topic: &str) -> bool {
+    true
 }
 
 /// Shared topics keep their sequence numbers when nobody listens, so a returning client can

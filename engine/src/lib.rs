@@ -33,6 +33,7 @@ pub mod testing;
 pub mod wheel;
 
 use rounds::driver::{RoundGame, RoundHandle};
+use rounds::seat::Seat;
 use std::sync::Arc;
 
 /// Everything the real-time domain needs, shared by cheap clones.
@@ -113,23 +114,11 @@ impl Engine {
             .await?;
         let feed = recent::RecentFeed::new(stored, protocol::limits::FEED_BETS_SHOWN);
         let ledger = ledger::Ledger::start(&store, hub.clone(), feed.clone()).await?;
-        rounds::recover(store.pool(), &ledger).await?;
         let accounts = accounts::Accounts::new(store.pool().clone(), ledger.clone(), hub.clone());
         let parts = (&store, &ledger, &hub);
-        let (crash, crash_history) = match config.crash {
-            Some(timing) => {
-                let game = crash::CrashGame::new(store.pool(), hub.clone(), timing).await?;
-                let history = game.history();
-                (Some(start_round_game(parts, game).await?), Some(history))
-            }
-            None => (None, None),
-        };
-        let wheel = match config.wheel {
-            Some(timing) => {
-                let game = wheel::WheelGame::new(store.pool(), hub.clone(), timing).await?;
-                Some(start_round_game(parts, game).await?)
-            }
-            None => None,
+        let (crash, crash_history, wheel) = match store.backend() {
+            store::Backend::Postgres(_) => leased_games(&config, parts, bus.clone()).await?,
+            store::Backend::Sqlite(_) => owned_games(&config, parts).await?,
         };
         let inner = Inner {
             store,
@@ -217,17 +206,86 @@ impl Engine {
     }
 }
 
-/// Starts a round game's driver on the engine's database, ledger and hub.
+/// The round games this engine runs, their seats and the crash history kept in memory.
+type Games = (
+    Option<crash::Crash>,
+    Option<recent::CrashHistory>,
+    Option<wheel::Wheel>,
+);
+
+/// On PostgreSQL other nodes may share the database: each game is driven by the node holding
+/// its lease, which recovers the game's open rounds when it takes over. The crash history is
+/// read from the database (another node may be driving).
+async fn leased_games(
+    config: &EngineConfig,
+    parts: (&store::Store, &ledger::Ledger, &hub::Hub),
+    bus: Option<bus::Bus>,
+) -> Result<Games, StartError> {
+    let (store, ledger, hub) = parts;
+    let runs = |game| match game {
+        protocol::Game::Crash => config.crash.is_some(),
+        protocol::Game::Wheel => config.wheel.is_some(),
+    };
+    for game in protocol::Game::ALL.into_iter().filter(|game| !runs(*game)) {
+        rounds::seat::recover_if_undriven(store, ledger, game).await?;
+    }
+    let crash = config.crash.map(|timing| {
+        let (pool, hub) = (store.pool().clone(), hub.clone());
+        let new_game = move || {
+            let (pool, hub) = (pool.clone(), hub.clone());
+            async move { crash::CrashGame::new(&pool, hub, timing).await }
+        };
+        rounds::seat::drive_under_lease(parts, bus.clone(), new_game)
+    });
+    let wheel = config.wheel.map(|timing| {
+        let (pool, hub) = (store.pool().clone(), hub.clone());
+        let new_game = move || {
+            let (pool, hub) = (pool.clone(), hub.clone());
+            async move { wheel::WheelGame::new(&pool, hub, timing).await }
+        };
+        rounds::seat::drive_under_lease(parts, bus.clone(), new_game)
+    });
+    Ok((crash, None, wheel))
+}
+
+/// On SQLite this node owns the database: it recovers every open round and drives every game.
+async fn owned_games(
+    config: &EngineConfig,
+    parts: (&store::Store, &ledger::Ledger, &hub::Hub),
+) -> Result<Games, StartError> {
+    let (store, ledger, hub) = parts;
+    rounds::recover(store.pool(), ledger).await?;
+    let (crash, crash_history) = match config.crash {
+        Some(timing) => {
+            let game = crash::CrashGame::new(store.pool(), hub.clone(), timing).await?;
+            let history = game.history();
+            (Some(start_round_game(parts, game).await?), Some(history))
+        }
+        None => (None, None),
+    };
+    let wheel = match config.wheel {
+        Some(timing) => {
+            let game = wheel::WheelGame::new(store.pool(), hub.clone(), timing).await?;
+            Some(start_round_game(parts, game).await?)
+        }
+        None => None,
+    };
+    Ok((crash, crash_history, wheel))
+}
+
+/// Starts a round game's driver on the engine's database, ledger and hub (one node).
 async fn start_round_game<G: RoundGame>(
     (store, ledger, hub): (&store::Store, &ledger::Ledger, &hub::Hub),
     game: G,
-) -> Result<RoundHandle<G>, rounds::RoundsError> {
-    RoundHandle::start(store.pool().clone(), ledger.clone(), hub.clone(), game).await
+) -> Result<Seat<G>, rounds::RoundsError> {
+    let handle =
+        RoundHandle::start(store.pool().clone(), ledger.clone(), hub.clone(), game).await?;
+    Ok(Seat::local(handle, hub.clone()))
 }
 
 /// Joins a connection to one round game; returns its topic.
-async fn join<G: RoundGame>(game: &RoundHandle<G>, outbox: &hub::Outbox) -> &'static str {
+async fn join<G: RoundGame>(game: &Seat<G>, outbox: &hub::Outbox) -> &'static str {
     // The game sends its state and subscribes the connection between its own events.
-    game.join(outbox.clone()).await;
+    game.join(outbox).await;
     G::TOPIC
 }

@@ -66,3 +66,9 @@ pub const BUS_QUEUE_MESSAGES_MAX: usize = 65_536;
 pub const BUS_PIPELINE_MESSAGES_MAX: usize = 512;
 /// The longest wait between two attempts to reach Redis again (2 s); the first is 100 ms.
 pub const BUS_RECONNECT_WAIT_MAX_MS: u64 = 2_000;
+/// How long a node waits for the node that drives a round game to answer a command sent over
+/// the bus (5 s); then the command fails as unavailable (retry with the same key).
+pub const ROUND_REMOTE_TIMEOUT_MS: u64 = 5_000;
+/// How often a node that does not drive a round game tries to take its lease (1 s), and how
+/// often the driver checks it still holds it.
+pub const ROUND_LEASE_CHECK_MS: u64 = 1_000;

@@ -9,11 +9,15 @@
 //! - [`chain`]: hash chains that fix every round's outcome in advance, and what `/fair` publishes.
 //! - [`recovery`]: the rule applied at start-up to rounds a previous run left open, and the
 //!   invariant that no finished round holds an open bet.
+//! - [`lease`] and [`seat`]: with several nodes on one PostgreSQL database, one node drives each
+//!   game (the lease holder) and the others send it their players' commands over the bus.
 
 pub mod book;
 pub mod chain;
 pub mod driver;
+pub mod lease;
 pub mod recovery;
+pub mod seat;
 
 pub use chain::{
     create_chain, create_chain_from, published_chains, recent_outcomes, resume_chain,
@@ -77,9 +81,17 @@ pub enum RoundError {
     /// Too many retries are waiting for bets being placed; try again shortly.
     #[error("too many retries are waiting; try again shortly")]
     Busy,
-    /// The game is not running (shutting down).
-    #[error("the game is not available")]
+    /// The game is not running (shutting down, or no node drives it right now).
+    #[error("the game is not available; try again")]
     Unavailable,
+    /// Refused by the node that drives the game (another node), with its code and reason.
+    #[error("{message}")]
+    Remote {
+        /// The wire error code.
+        code: ErrorCode,
+        /// The reason.
+        message: String,
+    },
 }
 
 impl RoundError {
@@ -97,6 +109,7 @@ impl RoundError {
             RoundError::RoundLimit { .. } => ErrorCode::RoundLimit,
             RoundError::Ledger(ledger) => ledger.code(),
             RoundError::Unavailable => ErrorCode::Internal,
+            RoundError::Remote { code, .. } => *code,
         }
     }
 }

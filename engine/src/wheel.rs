@@ -6,8 +6,9 @@
 use crate::hub::Hub;
 use crate::ledger::rounds::{BetOutcome, Payout};
 use crate::rounds::book::BookBet;
-use crate::rounds::driver::{Phase, Plays, Round, RoundGame, RoundHandle, RoundTiming};
+use crate::rounds::driver::{Answer, Phase, Plays, Round, RoundGame, RoundTiming};
 use crate::rounds::recent_outcomes;
+use crate::rounds::seat::Seat;
 use crate::rounds::{RoundError, RoundsError};
 use protocol::chain::ChainHash;
 use protocol::limits::{WHEEL_HISTORY_ROUNDS, WHEEL_ROUND_STAKES_CENTS_MAX};
@@ -28,7 +29,7 @@ pub const WHEEL_BETTING_MS: u64 = 15_000;
 pub const WHEEL_SPIN_MS: u64 = 5_000;
 
 /// Handle to the wheel. Cheap to clone.
-pub type Wheel = RoundHandle<WheelGame>;
+pub type Wheel = Seat<WheelGame>;
 
 /// The latest wheel slots, newest first.
 pub async fn recent_slots(pool: &AnyPool) -> Result<Vec<u32>, sqlx::Error> {
@@ -160,6 +161,13 @@ impl RoundGame for WheelGame {
     }
 
     fn wake(&mut self, _: &Round<Self>, _: Instant, _: &mut Plays) {}
+
+    fn remote_command(
+        _player: protocol::PlayerId,
+        _received: tokio::time::Instant,
+    ) -> Option<(Infallible, Answer<crate::rounds::CashOutAck>)> {
+        None
+    }
 
     fn command(&mut self, _: &Round<Self>, command: Infallible, _: &mut Plays) {
         match command {}

@@ -93,3 +93,72 @@ async fn a_logout_on_one_node_closes_the_sessions_tabs_on_the_other() {
     assert!(response.status().is_success(), "{}", response.status());
     assert_eq!(on_b.closed().await, Some(4001));
 }
+
+/// The next `crash_bet` event for the player `name`.
+async fn bet_event(ws: &mut common::Ws, name: &str) -> serde_json::Value {
+    ws.until(|f| f["type"] == "crash_bet" && f["bet"]["username"] == name)
+        .await
+}
+
+/// The first crash round in its betting window that both connections see; returns its id.
+async fn shared_betting_round(
+    first: &mut common::Ws,
+    second: &mut common::Ws,
+) -> serde_json::Value {
+    let betting = |f: &serde_json::Value| {
+        (f["type"] == "crash_round" || f["type"] == "crash_state")
+            && f["round"]["phase"] == "betting"
+    };
+    loop {
+        let round = first.until(betting).await["round"]["id"].clone();
+        let seen = second.until(|f| betting(f) && f["round"]["id"] == round);
+        if tokio::time::timeout(std::time::Duration::from_secs(5), seen)
+            .await
+            .is_ok()
+        {
+            return round;
+        }
+    }
+}
+
+#[tokio::test]
+async fn players_on_both_nodes_bet_in_one_crash_round_and_see_the_same_stream() {
+    let (a, b) = two_nodes().await;
+    let (alice, bob) = (a.register("alice").await, b.register("bob").await);
+    let mut on_a = a.ws(Some(&alice)).await;
+    let mut on_b = b.ws(Some(&bob)).await;
+    let round = shared_betting_round(&mut on_a, &mut on_b).await;
+    let bet = |idem: &str| serde_json::json!({"type": "crash_bet", "idem": idem, "amount": 1_000, "auto_cashout_x100": null});
+    let from_a = on_a.call(bet("a-crash")).await;
+    let from_b = on_b.call(bet("b-crash")).await;
+    assert_eq!(from_a["type"], "ack", "{from_a}");
+    assert_eq!(from_b["type"], "ack", "{from_b}");
+    assert_eq!(from_a["result"]["round"], round);
+    assert_eq!(from_b["result"]["round"], round);
+    // Each node's client sees both bets, as the same events with the same seq.
+    let (bob_on_a, bob_on_b) = (
+        bet_event(&mut on_a, "bob").await,
+        bet_event(&mut on_b, "bob").await,
+    );
+    assert_eq!(bob_on_a["seq"], bob_on_b["seq"]);
+    let alice_on_b = bet_event(&mut on_b, "alice").await;
+    assert_eq!(alice_on_b["round"], round);
+    // A cash-out from either node gets a real answer (paid, or the round crashed first).
+    on_b.until(|f| f["type"] == "crash_round" && f["round"]["phase"] == "running")
+        .await;
+    let cashed = on_b
+        .call(serde_json::json!({"type": "crash_cash_out"}))
+        .await;
+    assert!(
+        cashed["type"] == "ack" || cashed["code"] == "round_crashed",
+        "{cashed}"
+    );
+    // The round ends at the same point on both nodes.
+    let crashed =
+        |f: &serde_json::Value| f["type"] == "crash_round" && f["round"]["phase"] == "crashed";
+    let (end_a, end_b) = (on_a.until(crashed).await, on_b.until(crashed).await);
+    assert_eq!(end_a["round"]["id"], round);
+    assert_eq!(end_a["round"]["crash_x100"], end_b["round"]["crash_x100"]);
+    assert_eq!(end_a["seq"], end_b["seq"]);
+    a.assert_rounds_settled().await;
+}

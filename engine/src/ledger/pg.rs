@@ -12,15 +12,15 @@
 //! Ids come from each table's sequence, drawn in blocks ahead of need ([`Sequences`]): sequences
 //! never hand the same id to two nodes, and never roll back.
 
-use super::command::Op;
+use super::command::{Op, Request};
 use super::idempotency::KeyKind;
 use super::work::{NextIds, OpenBet, PlayerState, HOUSE, IN_PLAY, TREASURY};
 use super::writer::{
     apply, known_keys_pg, player_state, Applied, Start, ID_TABLES, PLAYER_STATE_SQL,
 };
 use crate::store::{Store, WriterConnection};
-use protocol::ids::{AccountId, RoundBetId};
-use protocol::PlayerId;
+use protocol::ids::{AccountId, RoundBetId, RoundId};
+use protocol::{Cents, PlayerId};
 use sqlx::{Connection, PgConnection, Row};
 use std::collections::{HashMap, HashSet};
 
@@ -210,6 +210,50 @@ async fn lock_players(
         .iter()
         .map(|row| (PlayerId(row.get("user_id")), player_state(row)))
         .collect())
+}
+
+/// Replaces what `open_bets` holds for the rounds the batch settles with their open bets as the
+/// database has them (a failure leaves them as they were: the batch's settlement statements
+/// still change only bets that are open).
+pub async fn refresh_open_bets(
+    conn: &mut PgConnection,
+    open_bets: &mut HashMap<RoundBetId, OpenBet>,
+    batch: &[Request],
+) {
+    let mut rounds: Vec<i64> = batch
+        .iter()
+        .filter_map(|request| match &request.op {
+            Op::Settle { round, .. } => Some(round.0),
+            _ => None,
+        })
+        .collect();
+    if rounds.is_empty() {
+        return;
+    }
+    rounds.sort_unstable();
+    rounds.dedup();
+    let stored: Result<Vec<(i64, i64, i64, i64)>, sqlx::Error> = sqlx::query_as(
+        "SELECT id, user_id, round_id, amount FROM round_bets WHERE status = 'open' AND round_id = ANY($1)",
+    )
+    .bind(&rounds)
+    .fetch_all(&mut *conn)
+    .await;
+    match stored {
+        Ok(stored) => {
+            open_bets.retain(|_, bet| rounds.binary_search(&bet.round.0).is_err());
+            open_bets.extend(stored.into_iter().map(|(id, player, round, amount)| {
+                let bet = OpenBet {
+                    player: PlayerId(player),
+                    round: RoundId(round),
+                    stake: Cents(amount),
+                };
+                (RoundBetId(id), bet)
+            }));
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the open bets of the rounds a batch settles")
+        }
+    }
 }
 
 /// The system accounts' balances as committed (they move by deltas, so no lock is needed).

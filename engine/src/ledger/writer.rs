@@ -145,6 +145,14 @@ impl Writer {
     /// Applies a batch to a working copy, commits its rows in one transaction, and only then
     /// adopts the copy, answers and publishes.
     async fn process(&mut self, requests: Vec<Request>) {
+        if let Db::Postgres {
+            conn: Some(conn), ..
+        } = &mut self.db
+        {
+            // Another node may have driven these rounds (before a takeover): their open bets
+            // are read from the database, not remembered.
+            pg::refresh_open_bets(conn, &mut self.open_bets, &requests).await;
+        }
         let touched = self.touched(&requests);
         let keys = batch_keys(&requests);
         let mut batch = Batch {

@@ -15,7 +15,7 @@
 use super::book::{self, BetCommand, BookBet};
 use super::chain::{self, Chain};
 use super::{CashOutAck, RoundBetAck, RoundError, RoundsError};
-use crate::hub::{Hub, Outbox};
+use crate::hub::{Hub, JoinTarget, Outbox};
 use crate::ledger::rounds::{BetOutcome, Payout, RoundEnd, Settlement};
 use crate::ledger::{Ledger, LedgerError};
 use crate::limits::{ROUND_QUEUE_COMMANDS_MAX, ROUND_SETTLE_ATTEMPTS_MAX};
@@ -31,6 +31,8 @@ use tokio::time::Instant;
 
 /// Where an answer to a command goes.
 pub type Reply<T> = oneshot::Sender<Result<T, RoundError>>;
+/// Where an answer to a command comes from.
+pub type Answer<T> = oneshot::Receiver<Result<T, RoundError>>;
 
 /// What a round game supplies to the driver: everything that differs between round games.
 pub trait RoundGame: Sized + Send + 'static {
@@ -38,8 +40,9 @@ pub trait RoundGame: Sized + Send + 'static {
     const GAME: Game;
     /// The topic of the game's events.
     const TOPIC: &'static str;
-    /// What a bet chooses beyond its stake (crash: an auto cash-out; wheel: a segment).
-    type Choice: Clone + Send + Sync + 'static;
+    /// What a bet chooses beyond its stake (crash: an auto cash-out; wheel: a segment); it
+    /// crosses nodes as JSON.
+    type Choice: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static;
     /// The game's own commands (crash: cash out).
     type Command: Send + 'static;
 
@@ -66,6 +69,13 @@ pub trait RoundGame: Sized + Send + 'static {
     fn wake(&mut self, round: &Round<Self>, now: Instant, plays: &mut Plays);
     /// Handles one of the game's own commands.
     fn command(&mut self, round: &Round<Self>, command: Self::Command, plays: &mut Plays);
+    /// The game's own command for a player's request that came from another node, received
+    /// at `received` (crash: a cash-out), with where its answer comes; `None` when the game has
+    /// no such command.
+    fn remote_command(
+        player: PlayerId,
+        received: Instant,
+    ) -> Option<(Self::Command, Answer<CashOutAck>)>;
     /// How an open bet settles at the round's end.
     fn settle_at_end(&self, round: &Round<Self>, bet: &BookBet<Self::Choice>) -> BetOutcome;
     /// The round ended and settled (`payouts`: what its end paid); reveal it, keep history.
@@ -116,7 +126,7 @@ pub use round::{Phase, Round};
 use bets::Done;
 
 enum Command<G: RoundGame> {
-    Join(Outbox),
+    Join(JoinTarget),
     Bet(BetCommand<G::Choice>),
     Game(G::Command),
 }
@@ -142,6 +152,17 @@ impl<G: RoundGame> RoundHandle<G> {
         hub: Hub,
         game: G,
     ) -> Result<RoundHandle<G>, RoundsError> {
+        Ok(RoundHandle::start_task(pool, ledger, hub, game).await?.0)
+    }
+
+    /// Starts the game's task and returns it too (a leased driver stops it when the lease is
+    /// lost).
+    pub async fn start_task(
+        pool: AnyPool,
+        ledger: Ledger,
+        hub: Hub,
+        game: G,
+    ) -> Result<(RoundHandle<G>, tokio::task::JoinHandle<()>), RoundsError> {
         let first_chain = game.timing().first_chain;
         let (chain, next_number) = chain::resume_chain(&pool, G::GAME, first_chain).await?;
         let (commands, queue) = mpsc::channel(ROUND_QUEUE_COMMANDS_MAX);
@@ -156,13 +177,22 @@ impl<G: RoundGame> RoundHandle<G> {
             in_flight: FuturesUnordered::new(),
             lookups: FuturesUnordered::new(),
         };
-        tokio::spawn(driver.run());
-        Ok(RoundHandle { commands })
+        let task = tokio::spawn(driver.run());
+        Ok((RoundHandle { commands }, task))
     }
 
     /// Sends the game's state to a connection and subscribes it to the game's events.
     pub async fn join(&self, outbox: Outbox) {
-        let _ = self.commands.send(Command::Join(outbox)).await;
+        let _ = self
+            .commands
+            .send(Command::Join(JoinTarget::Local(outbox)))
+            .await;
+    }
+
+    /// Sends the game's state to a connection of another node (subscribed there already).
+    pub async fn join_remote(&self, node: u64, connection: u64) {
+        let target = JoinTarget::Remote { node, connection };
+        let _ = self.commands.send(Command::Join(target)).await;
     }
 
     /// Places a bet in the current round's betting window (or answers a retry).

@@ -80,9 +80,31 @@ async fn repair_finished_rounds(pool: &AnyPool, ledger: &Ledger) -> Result<usize
 /// Applies the recovery rule to every round left open by a previous run, then checks that no
 /// finished round holds an open bet (repairing any it finds).
 pub async fn recover(pool: &AnyPool, ledger: &Ledger) -> Result<Recovery, RoundsError> {
-    let open_rounds = sqlx::query("SELECT id, game, number, phase FROM rounds WHERE phase IN ('betting', 'running') ORDER BY id")
-        .fetch_all(pool)
-        .await?;
+    recover_game(pool, ledger, None).await
+}
+
+/// [`recover`] for one game's rounds only (`None`: every game's): what a node does when it
+/// takes over driving the game, while other nodes may drive the other games.
+pub async fn recover_game(
+    pool: &AnyPool,
+    ledger: &Ledger,
+    game: Option<protocol::Game>,
+) -> Result<Recovery, RoundsError> {
+    const OPEN: &str =
+        "SELECT id, game, number, phase FROM rounds WHERE phase IN ('betting', 'running')";
+    let open_rounds = match game {
+        Some(game) => {
+            sqlx::query(&format!("{OPEN} AND game = $1 ORDER BY id"))
+                .bind(game.as_str())
+                .fetch_all(pool)
+                .await?
+        }
+        None => {
+            sqlx::query(&format!("{OPEN} ORDER BY id"))
+                .fetch_all(pool)
+                .await?
+        }
+    };
     let mut recovery = Recovery::default();
     for round in open_rounds {
         let id = RoundId(round.get("id"));

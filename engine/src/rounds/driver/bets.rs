@@ -33,14 +33,13 @@ pub(super) enum Done {
 impl<G: RoundGame> Driver<G> {
     pub(super) fn handle(&mut self, round: &mut Round<G>, command: Command<G>) {
         match command {
-            Command::Join(outbox) => {
-                // Snapshot and subscription happen here, between this task's own publications,
-                // so the joiner neither misses nor repeats an event.
+            Command::Join(target) => {
+                // The state is taken here, between this task's own publications, so the joiner
+                // neither misses nor repeats an event.
                 let game = &self.game;
-                self.hub
-                    .subscribe_with(G::TOPIC, &outbox, |topic, seq, at_ms| {
-                        game.state(round, topic, seq, at_ms)
-                    });
+                self.hub.join(G::TOPIC, &target, |topic, seq, at_ms| {
+                    game.state(round, topic, seq, at_ms)
+                });
             }
             Command::Bet(command) => self.bet(round, command),
             Command::Game(command) => {
