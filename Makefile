@@ -14,6 +14,8 @@ export LEPTOS_SITE_ROOT ?= target/site
 
 ARGS ?=
 
+
+.PHONY: cluster
 .PHONY: run test tools test-tools tools-postgres tools-redis tools-nginx lint unit e2e release size bench bench-postgres bench-idle bench-fanout bench-bets bench-http bench-interactive bench-smoke clean-data
 
 run: tools release
@@ -56,10 +58,12 @@ size:
 		echo "Find what added weight (a new dependency in app/ or protocol/?) or raise the budget in the Makefile with a reason."; \
 		exit 1; fi
 
-e2e: test-tools
-	@echo "==> end-to-end tests in Debian's Chromium (Playwright)"
+e2e: test-tools tools-postgres tools-redis tools-nginx
+	@echo "==> end-to-end tests in Debian's Chromium (Playwright): one node, then a cluster (two nodes behind nginx)"
 	cd end2end && npx playwright test
 	@cd end2end && node summary.js
+	cd end2end && npx playwright test -c playwright.cluster.config.ts
+	@cd end2end && node summary.js test-results/cluster-results.json
 
 bench:
 	@echo "==> ledger benchmark (durable dice bets through the engine)"
@@ -150,6 +154,13 @@ end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
 	@echo "==> installing Playwright (uses Debian's Chromium; downloads no browser)"
 	cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 	touch $@
+
+# The scaled-out topology on this machine: a private PostgreSQL and Redis, two nodes and nginx
+# (deploy/nginx.conf) in front of them at http://127.0.0.1:$(CLUSTER_PORT); Ctrl-C stops it all.
+CLUSTER_PORT ?= 8080
+
+cluster: tools tools-postgres tools-redis tools-nginx release
+	tools/with-postgres.sh --durable tools/with-redis.sh tools/cluster.sh ./target/release/zerolag $(CLUSTER_PORT)
 
 # PostgreSQL for the tests of the scaled-out mode (Debian's package; the tests run a private
 # server of their own in a temporary directory, never the package's). `make run` never needs it.

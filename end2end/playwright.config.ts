@@ -1,33 +1,14 @@
 import { defineConfig } from "@playwright/test";
+import { sharedConfig } from "./playwright.shared";
 
 // The release server on its own port with a fresh database for every run.
 const PORT = 3107;
 const DATA = "../target/e2e-data";
 
 export default defineConfig({
+  ...sharedConfig(PORT, "results.json"),
   testDir: "./tests",
   timeout: 60_000,
-  expect: { timeout: 15_000 },
-  fullyParallel: false,
-  workers: 1,
-  retries: 0,
-  reporter: [["list"], ["json", { outputFile: "test-results/results.json" }]],
-  use: {
-    baseURL: `http://127.0.0.1:${PORT}`,
-    trace: "retain-on-failure",
-    launchOptions: {
-      executablePath: "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    },
-  },
   webServer: {
     command: `rm -rf ${DATA} && ZEROLAG_CRASH_BETTING_MS=2500 ZEROLAG_WHEEL_BETTING_MS=3000 ZEROLAG_WHEEL_SPIN_MS=1500 ../target/release/zerolag --addr 127.0.0.1:${PORT} --data-dir ${DATA} --site-root ../target/site --log warn`,
     url: `http://127.0.0.1:${PORT}/healthz`,

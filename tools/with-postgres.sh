@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a command beside a private PostgreSQL server: a fresh cluster in a temporary directory on
 # a free port, started here and stopped when the command ends, whatever its outcome. The command
-# finds it at $ZEROLAG_TEST_POSTGRES (its maintenance database; tests create their own).
+# finds it at $ZEROLAG_TEST_POSTGRES (its maintenance database; tests create their own), and
+# can stop and start it with $ZEROLAG_TEST_POSTGRES_CONTROL stop|start.
 #
 #   tools/with-postgres.sh cargo test -p engine
 #   tools/with-postgres.sh --durable CMD   # fsync on, as in production (benchmarks)
@@ -58,5 +59,18 @@ if [ -z "$started" ]; then
 	exit 1
 fi
 
+# Tests stop and start the server through this script (`stop` or `start`; the data stays).
+cat >"$dir/control" <<SCRIPT
+#!/usr/bin/env bash
+case "\$1" in
+	stop) ${as_postgres[*]} "$pgbin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null ;;
+	start) ${as_postgres[*]} "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -o \
+		"-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=500 $settings" start >/dev/null ;;
+	*) echo "usage: \$0 stop|start" >&2; exit 2 ;;
+esac
+SCRIPT
+chmod +x "$dir/control"
+
 export ZEROLAG_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres"
+export ZEROLAG_TEST_POSTGRES_CONTROL="$dir/control"
 "$@"

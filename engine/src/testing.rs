@@ -68,3 +68,28 @@ pub fn restart_redis() {
         .expect("the restart script runs");
     assert!(status.success(), "Redis came back");
 }
+
+/// The variable naming a script that stops and starts the test PostgreSQL server
+/// (`tools/with-postgres.sh`): `stop` or `start` as its argument.
+pub const POSTGRES_CONTROL_ENV: &str = "ZEROLAG_TEST_POSTGRES_CONTROL";
+
+/// Stops the test PostgreSQL server (its data stays; [`start_postgres`] brings it back).
+pub fn stop_postgres() {
+    postgres_control("stop");
+}
+
+/// Starts the test PostgreSQL server again after [`stop_postgres`].
+pub fn start_postgres() {
+    postgres_control("start");
+}
+
+fn postgres_control(action: &str) {
+    let script = std::env::var(POSTGRES_CONTROL_ENV).unwrap_or_else(|_| {
+        panic!("{POSTGRES_CONTROL_ENV} is not set: run through tools/with-postgres.sh")
+    });
+    let status = std::process::Command::new(script)
+        .arg(action)
+        .status()
+        .expect("the control script runs");
+    assert!(status.success(), "PostgreSQL {action}");
+}
