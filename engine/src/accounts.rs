@@ -9,6 +9,7 @@ mod password;
 mod sessions;
 mod throttle;
 
+use crate::bus::Bus;
 use crate::hub::Hub;
 use crate::ledger::Ledger;
 use crate::store::now_ms;
@@ -98,13 +99,13 @@ fn check_password(password: &str) -> Result<(), AuthError> {
 
 impl Accounts {
     /// Accounts over `pool`; wallets are opened through `ledger`; logouts close connections
-    /// through `hub`.
-    pub fn new(pool: AnyPool, ledger: Ledger, hub: Hub) -> Accounts {
+    /// through `hub`; with a `bus`, login throttles are shared by every node.
+    pub fn new(pool: AnyPool, ledger: Ledger, hub: Hub, bus: Option<Bus>) -> Accounts {
         Accounts {
             pool,
             ledger,
             hub,
-            throttle: Arc::new(throttle::LoginThrottle::new()),
+            throttle: Arc::new(throttle::LoginThrottle::new(bus)),
         }
     }
 
@@ -117,7 +118,7 @@ impl Accounts {
     ) -> Result<(Session, SessionToken), AuthError> {
         let username = parse_username(username)?;
         check_password(password)?;
-        self.throttle.check_registration(ip)?;
+        self.throttle.check_registration(ip).await?;
         let hash = password::hash(password.to_owned()).await?;
         let inserted = sqlx::query(
             "INSERT INTO users (username, username_key, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -150,7 +151,7 @@ impl Accounts {
         ip: IpAddr,
     ) -> Result<(Session, SessionToken), AuthError> {
         let key = username.to_ascii_lowercase();
-        self.throttle.check_login(&key, ip)?;
+        self.throttle.check_login(&key, ip).await?;
         let found = if parse_username(username).is_ok() && password.len() <= PASSWORD_BYTES_MAX {
             sqlx::query("SELECT id, username, password_hash FROM users WHERE username_key = $1")
                 .bind(&key)

@@ -47,6 +47,8 @@ struct Names {
     epoch: String,
     /// Each topic's last `seq` is kept under `<prefix>:seq:<topic>`.
     seq: String,
+    /// Shared throttles' buckets: `<prefix>:throttle:<name>`.
+    throttle: String,
 }
 
 impl Names {
@@ -55,6 +57,7 @@ impl Names {
             channel: format!("{prefix}:events"),
             epoch: format!("{prefix}:epoch"),
             seq: format!("{prefix}:seq:"),
+            throttle: format!("{prefix}:throttle:"),
         }
     }
 }
@@ -69,6 +72,21 @@ const PUBLISH_LUA: &str = "local seq = redis.call('INCR', KEYS[1]) \
 /// the topic's current seq (that of the last event before it).
 const SNAPSHOT_LUA: &str = "local seq = redis.call('GET', KEYS[1]) or '0' \
      redis.call('PUBLISH', ARGV[1], 'J ' .. seq .. ' ' .. ARGV[2] .. '\\n' .. ARGV[3]) \
+     return 0";
+
+/// One take from a token bucket shared by every node (the generic cell rate algorithm, the one
+/// `governor` uses on each node): `KEYS[1]` holds the time the bucket is next full of credit
+/// for one more; `ARGV` are the refill period (ms) and the burst. Answers 0 when the take is
+/// allowed, otherwise the milliseconds until it would be. Redis's clock, so nodes' clocks do not
+/// matter.
+const THROTTLE_LUA: &str = "local period = tonumber(ARGV[1]) local burst = tonumber(ARGV[2]) \
+     local time = redis.call('TIME') local now = time[1] * 1000 + math.floor(time[2] / 1000) \
+     local tat = tonumber(redis.call('GET', KEYS[1])) or now \
+     if tat < now then tat = now end \
+     local from = tat - period * (burst - 1) \
+     if now < from then return from - now end \
+     tat = tat + period \
+     redis.call('SET', KEYS[1], tat, 'PX', tat - now + period) \
      return 0";
 
 /// A command for a round game's driver that arrived over the bus: answer it with
@@ -94,6 +112,7 @@ struct Shared {
 #[derive(Clone)]
 pub struct Bus {
     commands: ConnectionManager,
+    names: Names,
     hub: Hub,
     node: u64,
     shared: Arc<Shared>,
@@ -116,7 +135,7 @@ impl Bus {
         let link = Link {
             client,
             commands: commands.clone(),
-            names,
+            names: names.clone(),
         };
         let receiver = Receiver {
             hub: hub.clone(),
@@ -127,10 +146,30 @@ impl Bus {
         hub.attach_bus(outgoing, node);
         Ok(Bus {
             commands,
+            names,
             hub,
             node,
             shared,
         })
+    }
+
+    /// Takes one from the token bucket `name` shared by every node (`burst` at most, one more
+    /// every `refill_ms`): `None` when allowed, otherwise how long until it would be.
+    pub async fn throttle(
+        &self,
+        name: &str,
+        burst: u32,
+        refill_ms: u64,
+    ) -> Result<Option<Duration>, redis::RedisError> {
+        let wait_ms: u64 = redis::cmd("EVAL")
+            .arg(THROTTLE_LUA)
+            .arg(1)
+            .arg(format!("{}{name}", self.names.throttle))
+            .arg(refill_ms)
+            .arg(burst)
+            .query_async(&mut self.commands.clone())
+            .await?;
+        Ok((wait_ms > 0).then(|| Duration::from_millis(wait_ms)))
     }
 
     /// This node's id on the bus (random per process).

@@ -114,7 +114,12 @@ impl Engine {
             .await?;
         let feed = recent::RecentFeed::new(stored, protocol::limits::FEED_BETS_SHOWN);
         let ledger = ledger::Ledger::start(&store, hub.clone(), feed.clone()).await?;
-        let accounts = accounts::Accounts::new(store.pool().clone(), ledger.clone(), hub.clone());
+        let accounts = accounts::Accounts::new(
+            store.pool().clone(),
+            ledger.clone(),
+            hub.clone(),
+            bus.clone(),
+        );
         let parts = (&store, &ledger, &hub);
         let (crash, crash_history, wheel) = match store.backend() {
             store::Backend::Postgres(_) => leased_games(&config, parts, bus.clone()).await?,

@@ -162,3 +162,17 @@ async fn players_on_both_nodes_bet_in_one_crash_round_and_see_the_same_stream() 
     assert_eq!(end_a["seq"], end_b["seq"]);
     a.assert_rounds_settled().await;
 }
+
+#[tokio::test]
+async fn wrong_passwords_spread_over_the_nodes_are_counted_together() {
+    let (a, b) = two_nodes().await;
+    a.register("heidi").await;
+    // The burst per (account, address) is 5: alternating nodes gains an attacker nothing.
+    let mut statuses = Vec::new();
+    for attempt in 0..7 {
+        let node = if attempt % 2 == 0 { &a } else { &b };
+        statuses.push(node.auth("login", "heidi", "guess-guess").await.0);
+    }
+    assert_eq!(&statuses[..5], &[401; 5]);
+    assert_eq!(&statuses[5..], &[429, 429]);
+}
