@@ -15,7 +15,7 @@ export LEPTOS_SITE_ROOT ?= target/site
 ARGS ?=
 
 
-.PHONY: cluster
+.PHONY: cluster bench-fanout-cluster
 .PHONY: run test tools test-tools tools-postgres tools-redis tools-nginx lint unit e2e release size bench bench-postgres bench-idle bench-fanout bench-bets bench-http bench-interactive bench-smoke clean-data
 
 run: tools release
@@ -91,6 +91,12 @@ BENCH_ROUNDS ?= 2
 bench-fanout: release bench/peers/node_modules/.installed
 	cargo build --release -p bench --locked
 	bench/fanout.sh $(BENCH_CLIENTS) $(BENCH_SECONDS) $(BENCH_ROUNDS)
+
+# The same ticks to clients of a node that does not drive the game (through Redis), next to one
+# that does (in-process); docs/benchmarks.md.
+bench-fanout-cluster: release tools-postgres tools-redis
+	cargo build --release -p bench --locked
+	tools/with-postgres.sh tools/with-redis.sh bench/fanout-cluster.sh $(BENCH_CLIENTS) $(BENCH_SECONDS) $(BENCH_ROUNDS)
 
 # Dice bets over real WebSockets at a fixed rate (BENCH_RATE a second, BENCH_PLAYERS players,
 # BENCH_SECONDS); the server pinned to core 0, the players to core 1.

@@ -493,7 +493,8 @@ fn split_head(rest: &[u8]) -> Option<(&str, &[u8])> {
     Some((head, &rest[newline + 1..]))
 }
 
-/// The event or state, encoded again with its `seq`.
+/// The event or state, encoded again with its `seq` (its fields keep their order: the same
+/// bytes a single node would send).
 fn with_seq(body: &[u8], seq: u64) -> Option<hub::Frame> {
     let mut event: serde_json::Value = serde_json::from_slice(body).ok()?;
     *event.get_mut("seq")? = serde_json::Value::from(seq);
@@ -518,6 +519,7 @@ mod tests {
             parse_event(b" 42 player:7\n{\"type\":\"balance\",\"topic\":\"player:7\",\"seq\":0}")
                 .unwrap();
         assert_eq!((seq, topic), (42, "player:7"));
+        assert!(frame.starts_with(br#"{"type":"balance","topic":"player:7","seq":42"#));
         let event: serde_json::Value = serde_json::from_slice(&frame).unwrap();
         assert_eq!(event["seq"], 42);
         assert_eq!(event["type"], "balance");
