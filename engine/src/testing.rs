@@ -12,17 +12,8 @@ pub const POSTGRES_ENV: &str = "ZEROLAG_TEST_POSTGRES";
 /// when no test server is configured: a test meant for PostgreSQL must never pass without it.
 pub async fn postgres_database() -> String {
     static CREATED: AtomicU32 = AtomicU32::new(0);
-    let admin = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
-        panic!(
-            "this test needs PostgreSQL: run it through `make unit`, or prefix the command with \
-             tools/with-postgres.sh, which starts a private server and sets {POSTGRES_ENV}"
-        )
-    });
-    let name = format!(
-        "zerolag_test_{}_{}",
-        std::process::id(),
-        CREATED.fetch_add(1, Ordering::Relaxed)
-    );
+    let admin = service_url(POSTGRES_ENV, "PostgreSQL", "tools/with-postgres.sh");
+    let name = unique_name("zerolag_test", &CREATED);
     let mut conn = PgConnection::connect(&admin)
         .await
         .unwrap_or_else(|error| panic!("cannot reach the test PostgreSQL at {admin}: {error}"));
@@ -44,17 +35,8 @@ pub const REDIS_RESTART_ENV: &str = "ZEROLAG_TEST_REDIS_RESTART";
 /// test server is configured.
 pub fn redis() -> (String, String) {
     static CLUSTERS: AtomicU32 = AtomicU32::new(0);
-    let url = std::env::var(REDIS_ENV).unwrap_or_else(|_| {
-        panic!(
-            "this test needs Redis: run it through `make unit`, or prefix the command with \
-             tools/with-redis.sh, which starts a private server and sets {REDIS_ENV}"
-        )
-    });
-    let prefix = format!(
-        "zerolag-test-{}-{}",
-        std::process::id(),
-        CLUSTERS.fetch_add(1, Ordering::Relaxed)
-    );
+    let url = service_url(REDIS_ENV, "Redis", "tools/with-redis.sh");
+    let prefix = unique_name("zerolag-test", &CLUSTERS).replace('_', "-");
     (url, prefix)
 }
 
@@ -92,4 +74,21 @@ fn postgres_control(action: &str) {
         .status()
         .expect("the control script runs");
     assert!(status.success(), "PostgreSQL {action}");
+}
+
+/// The test service named by the variable `env`; panics with what to do when it is not set: a
+/// test meant for a service must never pass without it.
+fn service_url(env: &str, service: &str, script: &str) -> String {
+    std::env::var(env).unwrap_or_else(|_| {
+        panic!(
+            "this test needs {service}: run it through `make unit`, or prefix the command with \
+             {script}, which starts a private server and sets {env}"
+        )
+    })
+}
+
+/// `<prefix>_<process>_<n>`, a name no other test of any running process uses.
+fn unique_name(prefix: &str, counter: &AtomicU32) -> String {
+    let n = counter.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}_{}_{n}", std::process::id())
 }
