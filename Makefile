@@ -5,6 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 
 CARGO_LEPTOS_VERSION := 0.3.10
+TANSU_VERSION := 0.6.0
 WASM_BINDGEN_VERSION := 0.2.130
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
@@ -16,13 +17,13 @@ ARGS ?=
 
 
 .PHONY: cluster bench-fanout-cluster
-.PHONY: run test tools test-tools tools-postgres tools-redis tools-nginx lint unit e2e release size bench bench-postgres bench-idle bench-fanout bench-bets bench-http bench-interactive bench-smoke clean-data
+.PHONY: run test tools test-tools tools-postgres tools-redis tools-nginx tools-kafka lint unit e2e release size bench bench-postgres bench-idle bench-fanout bench-bets bench-http bench-interactive bench-smoke clean-data
 
 run: tools release
 	@echo "==> Zerolag starting at http://127.0.0.1:3000 (data in ./data; Ctrl-C stops it)"
 	./target/release/zerolag $(ARGS)
 
-test: tools test-tools tools-postgres tools-redis tools-nginx lint unit release size e2e bench-smoke
+test: tools test-tools tools-postgres tools-redis tools-nginx tools-kafka lint unit release size e2e bench-smoke
 
 lint:
 	@echo "==> formatting and lints (clippy -D warnings; functions over 70 lines are refused)"
@@ -30,8 +31,8 @@ lint:
 	cargo clippy --locked -p protocol -p engine -p zerolag -p app -p bench --all-targets -- -D warnings
 	cargo clippy --locked -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
-unit: tools-postgres tools-redis tools-nginx
-	@echo "==> unit, property and integration tests (real server on port 0, fresh databases; SQLite, and a private PostgreSQL and Redis)"
+unit: tools-postgres tools-redis tools-nginx tools-kafka
+	@echo "==> unit, property and integration tests (real server on port 0, fresh databases; SQLite, and a private PostgreSQL, Redis and Kafka-compatible broker)"
 	tools/with-postgres.sh tools/with-redis.sh cargo test -p protocol -p engine -p app -p zerolag --locked
 
 release:
@@ -58,7 +59,7 @@ size:
 		echo "Find what added weight (a new dependency in app/ or protocol/?) or raise the budget in the Makefile with a reason."; \
 		exit 1; fi
 
-e2e: test-tools tools-postgres tools-redis tools-nginx
+e2e: test-tools tools-postgres tools-redis tools-nginx tools-kafka
 	@echo "==> end-to-end tests in Debian's Chromium (Playwright): one node, then a cluster (two nodes behind nginx)"
 	cd end2end && npx playwright test
 	@cd end2end && node summary.js
@@ -165,7 +166,7 @@ end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
 # (deploy/nginx.conf) in front of them at http://127.0.0.1:$(CLUSTER_PORT); Ctrl-C stops it all.
 CLUSTER_PORT ?= 8080
 
-cluster: tools tools-postgres tools-redis tools-nginx release
+cluster: tools tools-postgres tools-redis tools-nginx tools-kafka release
 	tools/with-postgres.sh --durable tools/with-redis.sh tools/cluster.sh ./target/release/zerolag $(CLUSTER_PORT)
 
 # PostgreSQL for the tests of the scaled-out mode (Debian's package; the tests run a private
@@ -191,6 +192,13 @@ tools-nginx:
 		echo "==> installing nginx from Debian (for the load balancer's tests)"; \
 		$(SUDO) apt-get update -qq; \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light; fi
+
+# A Kafka-compatible broker for the export's tests and `make cluster`: tansu (crates.io), with
+# in-memory storage; each test starts its own on a free port. `make run` never needs it.
+tools-kafka:
+	@if ! tansu --version 2>/dev/null | grep -qx "tansu $(TANSU_VERSION)"; then \
+		echo "==> installing tansu $(TANSU_VERSION), a Kafka-compatible broker, for the export's tests (once; about 10 minutes on 2 cores)"; \
+		cargo install tansu --version $(TANSU_VERSION) --features dynostore --locked; fi
 
 clean-data:
 	rm -rf data

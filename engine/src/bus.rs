@@ -16,7 +16,7 @@
 //! Logouts also cross: ending a session closes its connections on every node.
 //!
 //! Round games are driven by one node each (the holder of the game's lease,
-//! `rounds/lease.rs`); the others send it their players' round commands over the bus
+//! `lease.rs`); the others send it their players' round commands over the bus
 //! ([`Bus::call`], answered with [`Bus::reply`]) and get each joining connection's state from it
 //! in the topic's stream ([`Hub::join`]).
 //!

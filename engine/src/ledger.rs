@@ -29,7 +29,7 @@ mod pg;
 mod reads;
 mod results;
 pub mod rounds;
-mod rows;
+pub(crate) mod rows;
 mod wallet;
 mod work;
 mod writer;
@@ -67,9 +67,16 @@ impl Ledger {
     /// dropped. A panic in it stops the process: money could not move any more, and a
     /// supervisor restarting the server (which recovers from the database) beats a server that
     /// answers every command with `unavailable` while looking healthy.
-    pub async fn start(store: &Store, hub: Hub, feed: RecentFeed) -> Result<Ledger, sqlx::Error> {
+    /// With `export`, every batch also writes the events it commits into the export outbox
+    /// (`crate::export`), in the same transaction.
+    pub async fn start(
+        store: &Store,
+        hub: Hub,
+        feed: RecentFeed,
+        export: bool,
+    ) -> Result<Ledger, sqlx::Error> {
         let (requests, queue) = mpsc::channel(LEDGER_QUEUE_COMMANDS_MAX);
-        let writer = writer::Writer::open(store, hub, feed).await?;
+        let writer = writer::Writer::open(store, hub, feed, export).await?;
         std::thread::Builder::new()
             .name("ledger-writer".into())
             .spawn(move || {

@@ -1,6 +1,7 @@
 //! Zerolag's real-time domain, with its storage and event bus. No HTTP, no UI.
 //!
-//! - [`store`]: the SQLite database (WAL, `synchronous=FULL`) and its migrations.
+//! - [`store`]: the database (embedded SQLite, or PostgreSQL for several nodes) and its
+//!   migrations.
 //! - [`ledger`]: the double-entry wallet ledger behind one writer with group commit; dice bets
 //!   and seed changes go through it so that money, nonces and seeds move together.
 //! - [`accounts`]: registration, login (Argon2id, throttled) and server-side sessions.
@@ -10,6 +11,8 @@
 //! - [`crash`]: the crash game on the driver: auto cash-outs, ticks, cash-outs, bankroll rule.
 //! - [`wheel`]: the wheel on the driver: segments, a shared spin every ~20 s.
 //! - [`hub`]: topics -> subscribers; events are encoded once and the same bytes fanned out.
+//! - [`bus`]: events between nodes through Redis; [`lease`]: jobs one node does at a time.
+//! - [`export`]: the transactional outbox and its relay to Kafka.
 //! - [`limits`]: engine limits as named constants.
 //!
 //! Data path: the server turns a client frame into a call on [`Engine`] (e.g.
@@ -21,8 +24,10 @@
 pub mod accounts;
 pub mod bus;
 pub mod crash;
+pub mod export;
 pub mod history;
 pub mod hub;
+pub mod lease;
 pub mod ledger;
 pub mod limits;
 pub mod recent;
@@ -46,6 +51,7 @@ struct Inner {
     store: store::Store,
     hub: hub::Hub,
     bus: Option<bus::Bus>,
+    export: Option<export::Export>,
     ledger: ledger::Ledger,
     feed: recent::RecentFeed,
     accounts: accounts::Accounts,
@@ -69,6 +75,9 @@ pub enum StartError {
     /// The bus between nodes (Redis) could not be reached.
     #[error("cannot reach Redis: {0}")]
     Bus(#[from] redis::RedisError),
+    /// The Kafka client refused the export's configuration.
+    #[error("cannot start the export to Kafka: {0}")]
+    Export(#[from] rdkafka::error::KafkaError),
 }
 
 /// What to start.
@@ -80,6 +89,8 @@ pub struct EngineConfig {
     pub redis_url: Option<String>,
     /// What every name this platform uses in Redis starts with.
     pub redis_prefix: String,
+    /// Export committed events to Kafka (`None`: no export, no outbox rows).
+    pub export: Option<export::ExportConfig>,
     /// Run the crash game with this timing (`None`: no crash, e.g. for tools).
     pub crash: Option<rounds::driver::RoundTiming>,
     /// Run the wheel with this timing (`None`: no wheel).
@@ -94,6 +105,7 @@ impl Engine {
             database_url: database_url.to_owned(),
             redis_url: None,
             redis_prefix: String::new(),
+            export: None,
             crash: None,
             wheel: None,
         })
@@ -113,7 +125,12 @@ impl Engine {
             .stored_feed()
             .await?;
         let feed = recent::RecentFeed::new(stored, protocol::limits::FEED_BETS_SHOWN);
-        let ledger = ledger::Ledger::start(&store, hub.clone(), feed.clone()).await?;
+        let exporting = config.export.is_some();
+        let ledger = ledger::Ledger::start(&store, hub.clone(), feed.clone(), exporting).await?;
+        let export = match config.export.clone() {
+            Some(export) => Some(export::Export::start(&store, export)?),
+            None => None,
+        };
         let accounts = accounts::Accounts::new(
             store.pool().clone(),
             ledger.clone(),
@@ -129,6 +146,7 @@ impl Engine {
             store,
             hub,
             bus,
+            export,
             ledger,
             feed,
             accounts,
@@ -159,6 +177,11 @@ impl Engine {
     /// The bus between nodes, when Redis is configured.
     pub fn bus(&self) -> Option<&bus::Bus> {
         self.inner.bus.as_ref()
+    }
+
+    /// The export to Kafka, when configured.
+    pub fn export(&self) -> Option<&export::Export> {
+        self.inner.export.as_ref()
     }
 
     /// The wallet ledger.

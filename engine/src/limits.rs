@@ -69,6 +69,18 @@ pub const BUS_RECONNECT_WAIT_MAX_MS: u64 = 2_000;
 /// How long a node waits for the node that drives a round game to answer a command sent over
 /// the bus (5 s); then the command fails as unavailable (retry with the same key).
 pub const ROUND_REMOTE_TIMEOUT_MS: u64 = 5_000;
-/// How often a node that does not drive a round game tries to take its lease (1 s), and how
-/// often the driver checks it still holds it.
-pub const ROUND_LEASE_CHECK_MS: u64 = 1_000;
+/// How often a node that does not do a one-node job (drive a round game, relay the export)
+/// tries to take its lease (1 s), and how often the holder checks it still holds it.
+pub const LEASE_CHECK_MS: u64 = 1_000;
+
+/// Outbox rows the export relay reads and sends to Kafka in one step.
+pub const EXPORT_BATCH_ROWS_MAX: i64 = 1_000;
+/// How long the export relay waits before it looks at an empty outbox again (100 ms): the most
+/// an event waits in the outbox while the broker is up.
+pub const EXPORT_POLL_MS: u64 = 100;
+/// How long the export relay waits after the broker or the database failed it (1 s).
+pub const EXPORT_RETRY_WAIT_MS: u64 = 1_000;
+/// How often the number of events waiting in the outbox is counted for the metric (1 s).
+pub const EXPORT_PENDING_REFRESH_MS: u64 = 1_000;
+/// How long the export relay waits for the broker to answer a request to create its topics (5 s).
+pub const EXPORT_ADMIN_TIMEOUT_MS: u64 = 5_000;

@@ -9,13 +9,12 @@
 //! - [`chain`]: hash chains that fix every round's outcome in advance, and what `/fair` publishes.
 //! - [`recovery`]: the rule applied at start-up to rounds a previous run left open, and the
 //!   invariant that no finished round holds an open bet.
-//! - [`lease`] and [`seat`]: with several nodes on one PostgreSQL database, one node drives each
+//! - [`seat`] (with [`crate::lease`]): with several nodes on one PostgreSQL database, one node drives each
 //!   game (the lease holder) and the others send it their players' commands over the bus.
 
 pub mod book;
 pub mod chain;
 pub mod driver;
-pub mod lease;
 pub mod recovery;
 pub mod seat;
 

@@ -6,21 +6,9 @@ mod common;
 use engine::ledger::{DiceReceipt, LedgerError};
 use engine::Engine;
 use protocol::limits::SIGNUP_GRANT_CENTS;
-use protocol::{dice, fair, Cents, PlayerId};
-use std::net::IpAddr;
+use protocol::{dice, fair, Cents};
 
-const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
-
-use common::{database, fresh_engine, Db};
-
-async fn player(engine: &Engine, name: &str) -> PlayerId {
-    let (session, _) = engine
-        .accounts()
-        .register(name, "password1", IP)
-        .await
-        .unwrap();
-    session.player.id
-}
+use common::{database, fresh_engine, player, Db, IP};
 
 async fn assert_ledger_balanced(engine: &Engine) {
     let history = engine.history();

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{database, Db};
+use common::{database, player, Db};
 use engine::ledger::rounds::{
     BetOutcome, Game, RoundBetReceipt, RoundBetRequest, RoundEnd, Settlement,
 };
@@ -13,20 +13,6 @@ use protocol::ids::RoundId;
 use protocol::limits::SIGNUP_GRANT_CENTS;
 use protocol::{Cents, PlayerId};
 use sqlx::Row;
-use std::net::{IpAddr, Ipv4Addr};
-
-const IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-
-async fn player(engine: &Engine, name: &str) -> PlayerId {
-    engine
-        .accounts()
-        .register(name, "password1", IP)
-        .await
-        .unwrap()
-        .0
-        .player
-        .id
-}
 
 async fn open_round(engine: &Engine) -> RoundId {
     let chain = engine::rounds::create_chain(engine.store().pool(), Game::Crash, 10)

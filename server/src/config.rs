@@ -32,6 +32,21 @@ pub struct Config {
     #[arg(long, env = "ZEROLAG_REDIS_PREFIX", default_value = "zerolag")]
     pub redis_prefix: String,
 
+    /// Export every committed ledger transaction, bet and round event to Kafka at these brokers
+    /// (`host:port[,host:port...]`; docs/export.md). Set it on every node of a cluster.
+    #[arg(long, env = "ZEROLAG_KAFKA_BROKERS")]
+    pub kafka_brokers: Option<String>,
+
+    /// What the exported topics' names start with: `zerolag.` gives `zerolag.ledger`,
+    /// `zerolag.bets` and `zerolag.rounds`.
+    #[arg(long, env = "ZEROLAG_KAFKA_TOPIC_PREFIX", default_value = "zerolag.")]
+    pub kafka_topic_prefix: String,
+
+    /// This node's name, in its logs and in its Kafka client id (`zerolag-<node-id>`; without
+    /// it, `zerolag`).
+    #[arg(long, env = "ZEROLAG_NODE_ID")]
+    pub node_id: Option<String>,
+
     /// Log filter, e.g. `info` or `zerolag=debug,engine=debug`.
     #[arg(long, env = "ZEROLAG_LOG", default_value = "info")]
     pub log: String,
@@ -105,6 +120,19 @@ impl Config {
             pause_ms: self.wheel_spin_ms,
             first_chain: self.wheel_first_chain,
         }
+    }
+
+    /// The export to Kafka, when brokers are configured.
+    pub fn export(&self) -> Option<engine::export::ExportConfig> {
+        let brokers = self.kafka_brokers.clone()?;
+        Some(engine::export::ExportConfig {
+            brokers,
+            topic_prefix: self.kafka_topic_prefix.clone(),
+            client_id: match &self.node_id {
+                Some(node) => format!("zerolag-{node}"),
+                None => "zerolag".to_owned(),
+            },
+        })
     }
 
     /// The database URL in effect.

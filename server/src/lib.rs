@@ -7,7 +7,7 @@
 //! - [`auth`]: `/auth/register`, `/auth/login`, `/auth/logout` and the session cookie;
 //!   [`client_ip`]: the client's address, also behind a trusted load balancer.
 //! - [`fairness`]: `/api/chains` and `/api/rounds/{game}`, the fairness data as JSON.
-//! - [`health`]: `/healthz` and `/readyz`.
+//! - [`health`]: `/healthz` and `/readyz`; [`metrics`]: `/metrics` (Prometheus).
 //! - [`gateway`]: the `/ws` WebSocket edge: decode, validate, limit, run, reply, fan out.
 //!
 //! Requests flow: axum router -> (origin check) -> auth handlers, the gateway, Leptos SSR
@@ -24,6 +24,7 @@ pub mod gateway;
 pub mod health;
 pub mod limits;
 pub mod listener;
+pub mod metrics;
 pub mod origin;
 pub mod state;
 
@@ -113,10 +114,12 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
             format!("cannot create data directory {}", config.data_dir.display())
         })?;
     }
+    metrics::install();
     let engine_config = engine::EngineConfig {
         database_url: config.database_url(),
         redis_url: config.redis_url.clone(),
         redis_prefix: config.redis_prefix.clone(),
+        export: config.export(),
         crash: Some(config.crash_timing()),
         wheel: Some(config.wheel_timing()),
     };
@@ -184,6 +187,7 @@ fn router(state: state::AppState) -> Router {
         .nest_service(&format!("/{}", leptos.site_pkg_dir), pkg)
         .route("/ws", get(gateway::upgrade))
         .merge(health::routes())
+        .merge(metrics::routes())
         .merge(auth::routes())
         .merge(fairness::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), {

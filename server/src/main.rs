@@ -17,7 +17,13 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(EnvFilter::try_new(&config.log)?)
         .init();
     let running = zerolag::start(&config).await?;
-    tracing::info!(database = %config.database_url(), "Zerolag serving at http://{}", running.addr);
+    tracing::info!(
+        node = config.node_id.as_deref().unwrap_or("-"),
+        database = %config.database_url(),
+        kafka = config.kafka_brokers.as_deref().unwrap_or("off"),
+        "Zerolag serving at http://{}",
+        running.addr
+    );
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}

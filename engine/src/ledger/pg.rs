@@ -38,6 +38,8 @@ pub struct Context<'a> {
     pub keys: &'a HashMap<String, KeyKind>,
     /// Round bets whose stakes are held.
     pub open_bets: &'a HashMap<RoundBetId, OpenBet>,
+    /// Whether batches write their events into the export outbox.
+    pub export: bool,
 }
 
 /// Commits a batch; returns what it produced and the players it read, or `None` when it
@@ -114,6 +116,7 @@ async fn attempt_batch(
             known: known.clone(),
             open_bets: context.open_bets,
             unavailable: &unavailable,
+            export: context.export,
         };
         let applied = apply(start, commands.to_vec());
         if !applied.next.short() {

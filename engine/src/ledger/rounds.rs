@@ -340,6 +340,8 @@ impl Work<'_> {
         self.post(tx, &entries);
         self.rows.round_bets_settled.push(RoundBetSettled {
             id: settlement.bet,
+            round: open.round,
+            player: open.player,
             status,
             multiplier_x100: multiplier.map(|m| m as i64),
             payout,

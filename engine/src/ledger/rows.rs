@@ -21,7 +21,7 @@ pub enum TxKind {
 }
 
 impl TxKind {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             TxKind::Grant => "grant",
             TxKind::BetHold => "bet_hold",
@@ -73,6 +73,8 @@ pub struct RoundBetRow {
 
 pub struct RoundBetSettled {
     pub id: RoundBetId,
+    pub round: RoundId,
+    pub player: PlayerId,
     pub status: &'static str,
     pub multiplier_x100: Option<i64>,
     pub payout: i64,
@@ -128,6 +130,8 @@ pub struct Rows {
     pub audit: Vec<(String, String, i64)>,
     /// Final balance of every account the batch touched.
     pub balances: HashMap<AccountId, i64>,
+    /// Events to export ([`Rows::fill_outbox`], when the node exports to Kafka).
+    pub outbox: Vec<OutboxRow>,
 }
 
 impl Rows {
@@ -211,8 +215,10 @@ impl Rows {
     }
 }
 
+mod outbox;
 mod statements;
 
+pub use outbox::{OutboxRow, TOPIC_BETS, TOPIC_LEDGER, TOPIC_ROUNDS};
 use statements::Statements;
 
 #[cfg(test)]

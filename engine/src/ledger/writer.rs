@@ -47,6 +47,8 @@ pub struct Writer {
     next: NextIds,
     /// Round bets whose stakes are held, by bet.
     open_bets: HashMap<RoundBetId, OpenBet>,
+    /// Whether batches write their events into the export outbox.
+    export: bool,
     /// The public dice feed: what it may still carry, and its latest bets.
     feed: work::Feed,
 }
@@ -92,10 +94,17 @@ pub(super) struct Start<'a> {
     pub known: HashMap<String, KnownKey>,
     pub open_bets: &'a HashMap<RoundBetId, OpenBet>,
     pub unavailable: &'a HashSet<PlayerId>,
+    /// Whether the batch writes its events into the export outbox.
+    pub export: bool,
 }
 
 impl Writer {
-    pub async fn open(store: &Store, hub: Hub, recent: RecentFeed) -> Result<Writer, sqlx::Error> {
+    pub async fn open(
+        store: &Store,
+        hub: Hub,
+        recent: RecentFeed,
+        export: bool,
+    ) -> Result<Writer, sqlx::Error> {
         let (db, system, next, open_bets) = match store.writer_connection().await? {
             WriterConnection::Sqlite(mut conn) => {
                 let system = system_balances_sqlite(&mut conn).await?;
@@ -122,6 +131,7 @@ impl Writer {
             system,
             next,
             open_bets,
+            export,
             feed: work::Feed {
                 budget: work::feed_budget(),
                 recent,
@@ -247,6 +257,7 @@ impl Writer {
             known,
             open_bets: &self.open_bets,
             unavailable: &unavailable,
+            export: self.export,
         };
         let applied = apply(start, std::mem::take(&mut batch.commands));
         if !applied.rows.is_empty() {
@@ -278,6 +289,7 @@ impl Writer {
             touched,
             keys,
             open_bets: &self.open_bets,
+            export: self.export,
         };
         let (applied, players) =
             pg::process(conn, store, sequences, &mut self.next, &context, commands).await?;
@@ -313,6 +325,7 @@ impl Writer {
 
 /// Applies a batch's commands, in order, to a working copy of `start`.
 pub(super) fn apply(start: Start<'_>, commands: Vec<(PlayerId, Op)>) -> Applied {
+    let export = start.export;
     let mut work = Work::new(
         start.players,
         start.system,
@@ -335,12 +348,15 @@ pub(super) fn apply(start: Start<'_>, commands: Vec<(PlayerId, Op)>) -> Applied 
         players,
         system,
         next,
-        rows,
+        mut rows,
         events,
         opened_bets,
         settled_bets,
         ..
     } = work;
+    if export {
+        rows.fill_outbox();
+    }
     Applied {
         players,
         system,

@@ -7,10 +7,10 @@
 //! then drives the game until the lease is lost; meanwhile another node waits to take over.
 
 use super::driver::{RoundGame, RoundHandle};
-use super::lease::Lease;
 use super::{recovery, CashOutAck, RoundBetAck, RoundError, RoundsError};
 use crate::bus::{Bus, Request};
 use crate::hub::{Hub, Outbox};
+use crate::lease::{Job, Lease};
 use crate::ledger::Ledger;
 use crate::limits::ROUND_QUEUE_COMMANDS_MAX;
 use crate::store::{now_ms, Store};
@@ -198,7 +198,7 @@ where
     let driving = seat.clone();
     tokio::spawn(async move {
         loop {
-            let lease = Lease::acquire(&store, G::GAME).await;
+            let lease = Lease::acquire(&store, Job::RoundDriver(G::GAME)).await;
             match start_driver(&store, &ledger, &hub, &new_game).await {
                 Ok((handle, task)) => driving.drive(handle, task, lease).await,
                 Err(error) => {
@@ -220,7 +220,7 @@ pub async fn recover_if_undriven(
     ledger: &Ledger,
     game: protocol::Game,
 ) -> Result<(), RoundsError> {
-    if let Some(lease) = super::lease::try_acquire(store, game).await? {
+    if let Some(lease) = crate::lease::try_acquire(store, Job::RoundDriver(game)).await? {
         recovery::recover_game(store.pool(), ledger, Some(game)).await?;
         drop(lease);
     }

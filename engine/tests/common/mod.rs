@@ -31,6 +31,19 @@ pub async fn fresh_engine(db: Db) -> (Engine, Option<tempfile::TempDir>) {
     (Engine::start(&url).await.unwrap(), dir)
 }
 
+/// The address tests register and log in from.
+pub const IP: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+/// Registers `name` and returns the new player.
+pub async fn player(engine: &Engine, name: &str) -> protocol::PlayerId {
+    let (session, _) = engine
+        .accounts()
+        .register(name, "password1", IP)
+        .await
+        .unwrap();
+    session.player.id
+}
+
 /// Runs each named `async fn(Db)` as two tests, `sqlite::NAME` and `postgres::NAME`.
 #[macro_export]
 macro_rules! on_each_database {

@@ -30,6 +30,7 @@ struct Setup {
     chain: Option<([u8; 32], usize)>,
     wheel_chain: Option<([u8; 32], usize)>,
     trusted_proxies: Vec<std::net::IpAddr>,
+    export: Option<engine::export::ExportConfig>,
 }
 
 pub struct TestApp {
@@ -75,6 +76,15 @@ impl TestApp {
         .await
     }
 
+    /// Exporting to Kafka as `export` says (`--kafka-brokers`, `--kafka-topic-prefix`).
+    pub async fn spawn_exporting(export: engine::export::ExportConfig) -> TestApp {
+        let setup = Setup {
+            export: Some(export),
+            ..Setup::default()
+        };
+        TestApp::spawn_with(setup).await
+    }
+
     /// Behind load balancers at `proxies` (`--trusted-proxy`).
     pub async fn spawn_trusting(proxies: Vec<std::net::IpAddr>) -> TestApp {
         let setup = Setup {
@@ -102,6 +112,7 @@ impl TestApp {
             chain,
             wheel_chain,
             trusted_proxies,
+            export,
         } = setup;
         let dir = tempfile::tempdir().unwrap();
         let config = Config {
@@ -110,6 +121,9 @@ impl TestApp {
             database_url,
             redis_url: redis.as_ref().map(|(url, _)| url.clone()),
             trusted_proxies,
+            kafka_brokers: export.as_ref().map(|export| export.brokers.clone()),
+            kafka_topic_prefix: export.map_or_else(String::new, |export| export.topic_prefix),
+            node_id: None,
             redis_prefix: redis.map_or_else(|| "zerolag".to_owned(), |(_, prefix)| prefix),
             log: "warn".into(),
             allowed_origins: vec![],

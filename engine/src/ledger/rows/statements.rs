@@ -23,6 +23,27 @@ impl Rows {
         self.push_rounds(s);
         self.push_money(s);
         self.push_outcomes(s);
+        self.push_outbox(s);
+    }
+
+    /// Exported events, after everything they describe. PostgreSQL draws each id here, after
+    /// the batch locked its players, so one player's events get ids in commit order.
+    fn push_outbox<'a, DB: Database>(&'a self, s: &mut Statements<'a, DB>)
+    where
+        i64: Encode<'a, DB> + Type<DB>,
+        &'a str: Encode<'a, DB> + Type<DB>,
+    {
+        for chunk in self.outbox.chunks(SQL_BIND_PARAMS_MAX / 4) {
+            s.q()
+                .push("INSERT INTO export_outbox (topic, msg_key, payload, created_at) ");
+            s.q().push_values(chunk, |mut b, row| {
+                b.push_bind(row.topic)
+                    .push_bind(row.key.as_str())
+                    .push_bind(row.payload.as_str())
+                    .push_bind(row.at_ms);
+            });
+            s.end(None);
+        }
     }
 
     /// New wallets and seed changes.
