@@ -15,6 +15,8 @@ client_core=1
 # The pages' crash history call; its path carries a hash that changes between builds.
 server_fn=$(grep -ao '/api/get_crash_history[0-9]*' "$root"/target/site/pkg/zerolag*.wasm | head -1)
 
+# The load generator opens thousands of connections from four addresses: lift the per-address cap.
+export ZEROLAG_WS_CONNECTIONS_PER_IP=1000000
 data=$(mktemp -d)
 taskset -c 0 "$root/target/release/zerolag" --addr "$addr" --data-dir "$data" --log warn &
 server=$!

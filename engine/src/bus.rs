@@ -34,6 +34,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 mod receive;
+mod slots;
 
 use receive::{receive_loop, Link, Receiver};
 
@@ -49,6 +50,8 @@ struct Names {
     seq: String,
     /// Shared throttles' buckets: `<prefix>:throttle:<name>`.
     throttle: String,
+    /// Slots counted across the cluster: `<prefix>:slots:<name>` (`bus/slots.rs`).
+    slots: String,
 }
 
 impl Names {
@@ -58,6 +61,7 @@ impl Names {
             epoch: format!("{prefix}:epoch"),
             seq: format!("{prefix}:seq:"),
             throttle: format!("{prefix}:throttle:"),
+            slots: format!("{prefix}:slots:"),
         }
     }
 }

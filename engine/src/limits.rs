@@ -69,6 +69,11 @@ pub const BUS_RECONNECT_WAIT_MAX_MS: u64 = 2_000;
 /// How long a node waits for the node that drives a round game to answer a command sent over
 /// the bus (5 s); then the command fails as unavailable (retry with the same key).
 pub const ROUND_REMOTE_TIMEOUT_MS: u64 = 5_000;
+/// How long a slot counted across the cluster (one WebSocket connection of a client address)
+/// lasts unless its node renews it (60 s): a node that dies frees its slots this long after.
+pub const SLOT_TTL_MS: u64 = 60_000;
+/// How often a node renews the slots its connections hold (20 s).
+pub const SLOT_RENEW_MS: u64 = 20_000;
 /// How often a node that does not do a one-node job (drive a round game, relay the export)
 /// tries to take its lease (1 s), and how often the holder checks it still holds it.
 pub const LEASE_CHECK_MS: u64 = 1_000;

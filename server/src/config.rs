@@ -69,6 +69,11 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
+    /// Open WebSocket connections one client address may hold at once (on all nodes together
+    /// when they share Redis); more are refused with 429.
+    #[arg(long, env = "ZEROLAG_WS_CONNECTIONS_PER_IP", default_value_t = crate::limits::WS_CONNECTIONS_PER_IP_MAX)]
+    pub ws_connections_per_ip: usize,
+
     /// Mark session cookies `Secure` (set this when served over https).
     #[arg(long, env = "ZEROLAG_SECURE_COOKIES")]
     pub secure_cookies: bool,

@@ -17,10 +17,12 @@
 //! When the node drains, the reader stops reading, waits for the commands it already read to be
 //! answered, and closes the connection with 1012 (connect again); new upgrades get 503.
 
+pub mod admission;
 mod commands;
 mod registration;
 mod writer;
 
+use crate::client_ip::ClientIp;
 use crate::limits::{
     WS_COMMANDS_BURST, WS_COMMANDS_IN_FLIGHT_MAX, WS_COMMANDS_PER_SECOND, WS_CONNECTIONS_MAX,
     WS_FRAME_BYTES_HARD_MAX, WS_IDLE_TIMEOUT_MS, WS_READ_BUFFER_BYTES, WS_WRITE_BUFFER_BYTES,
@@ -59,6 +61,7 @@ pub struct Resume {
 /// `GET /ws`
 pub async fn upgrade(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     jar: CookieJar,
     Query(resume): Query<Resume>,
@@ -74,16 +77,26 @@ pub async fn upgrade(
     if state.connections.load(Ordering::Relaxed) >= WS_CONNECTIONS_MAX {
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
     }
+    let Some(admitted) = state.admission.admit(ip).await else {
+        let refusal = "too many connections from this address";
+        return (StatusCode::TOO_MANY_REQUESTS, refusal).into_response();
+    };
     // Registered before the upgrade is answered: from here on, a logout closes this connection.
     let registration = registration::register(&state, &jar).await;
     ws.max_message_size(WS_FRAME_BYTES_HARD_MAX)
         .max_frame_size(WS_FRAME_BYTES_HARD_MAX)
         .read_buffer_size(WS_READ_BUFFER_BYTES)
         .write_buffer_size(WS_WRITE_BUFFER_BYTES)
-        .on_upgrade(move |socket| serve(socket, state, registration, resume))
+        .on_upgrade(move |socket| serve(socket, state, registration, resume, admitted))
 }
 
-async fn serve(socket: WebSocket, state: AppState, registration: Registration, resume: Resume) {
+async fn serve(
+    socket: WebSocket,
+    state: AppState,
+    registration: Registration,
+    resume: Resume,
+    admitted: admission::Admitted,
+) {
     state.connections.fetch_add(1, Ordering::Relaxed);
     let Registration {
         outbox,
@@ -151,6 +164,7 @@ async fn serve(socket: WebSocket, state: AppState, registration: Registration, r
     hub.disconnect(&outbox, &topics, None);
     drop(link);
     state.connections.fetch_sub(1, Ordering::Relaxed);
+    drop(admitted);
 }
 
 /// The `req` of a frame that is not decoded, so a refusal can still name the command.

@@ -149,6 +149,10 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         connections: Arc::default(),
         draining: CancellationToken::new(),
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+        admission: gateway::admission::Admission::new(
+            config.ws_connections_per_ip,
+            engine.bus().cloned(),
+        ),
     };
     let (draining, connections) = (state.draining.clone(), state.connections.clone());
     let router = router(state);

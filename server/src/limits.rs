@@ -25,6 +25,10 @@ pub const WS_PING_INTERVAL_MS: u64 = 20_000;
 pub const WS_IDLE_TIMEOUT_MS: u64 = 60_000;
 /// Open WebSocket connections the server accepts at once.
 pub const WS_CONNECTIONS_MAX: usize = 50_000;
+/// Open WebSocket connections one client address may hold at once, on all nodes together when
+/// they share Redis (the default of `--ws-connections-per-ip`): enough for a household or an
+/// office behind one address with several tabs and devices each.
+pub const WS_CONNECTIONS_PER_IP_MAX: usize = 64;
 /// Largest form body accepted by the auth endpoints (4 KiB).
 pub const AUTH_FORM_BYTES_MAX: usize = 4 * 1024;
 /// Largest request body of any other endpoint (64 KiB).

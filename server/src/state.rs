@@ -26,6 +26,8 @@ pub struct AppState {
     pub connections: Arc<AtomicUsize>,
     /// Cancelled when the node starts draining (`Running::drain`).
     pub draining: CancellationToken,
+    /// How many connections each client address may hold.
+    pub admission: Arc<crate::gateway::admission::Admission>,
     /// Load balancers whose `X-Forwarded-For` names the client (`client_ip`).
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }

@@ -31,6 +31,8 @@ struct Setup {
     wheel_chain: Option<([u8; 32], usize)>,
     trusted_proxies: Vec<std::net::IpAddr>,
     export: Option<engine::export::ExportConfig>,
+    /// `--ws-connections-per-ip` (the default when `None`).
+    ws_per_ip: Option<usize>,
 }
 
 pub struct TestApp {
@@ -76,6 +78,21 @@ impl TestApp {
         .await
     }
 
+    /// Letting each client address hold at most `max` WebSocket connections; a node of a
+    /// cluster when `cluster` gives its database, Redis URL and prefix.
+    pub async fn spawn_limiting_connections(
+        max: usize,
+        cluster: Option<(&str, &str, &str)>,
+    ) -> TestApp {
+        let setup = Setup {
+            ws_per_ip: Some(max),
+            database_url: cluster.map(|(database, _, _)| database.to_owned()),
+            redis: cluster.map(|(_, redis, prefix)| (redis.to_owned(), prefix.to_owned())),
+            ..Setup::default()
+        };
+        TestApp::spawn_with(setup).await
+    }
+
     /// Exporting to Kafka as `export` says (`--kafka-brokers`, `--kafka-topic-prefix`).
     pub async fn spawn_exporting(export: engine::export::ExportConfig) -> TestApp {
         let setup = Setup {
@@ -113,6 +130,7 @@ impl TestApp {
             wheel_chain,
             trusted_proxies,
             export,
+            ws_per_ip,
         } = setup;
         let dir = tempfile::tempdir().unwrap();
         let config = Config {
@@ -124,6 +142,7 @@ impl TestApp {
             kafka_brokers: export.as_ref().map(|export| export.brokers.clone()),
             kafka_topic_prefix: export.map_or_else(String::new, |export| export.topic_prefix),
             node_id: None,
+            ws_connections_per_ip: ws_per_ip.unwrap_or(zerolag::limits::WS_CONNECTIONS_PER_IP_MAX),
             redis_prefix: redis.map_or_else(|| "zerolag".to_owned(), |(_, prefix)| prefix),
             log: "warn".into(),
             allowed_origins: vec![],
