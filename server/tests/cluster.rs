@@ -176,3 +176,36 @@ async fn wrong_passwords_spread_over_the_nodes_are_counted_together() {
     assert_eq!(&statuses[..5], &[401; 5]);
     assert_eq!(&statuses[5..], &[429, 429]);
 }
+
+#[tokio::test]
+async fn a_client_that_reconnects_to_the_other_node_resumes_its_feed_without_gaps_or_repeats() {
+    let (a, b) = two_nodes().await;
+    let token = a.register("dave").await;
+    let mut player = a.ws(Some(&token)).await;
+    let mut watcher = a.ws(None).await;
+    let epoch = watcher.welcome["epoch"].as_u64().unwrap();
+    let mut bets = Vec::new();
+    for i in 0..3 {
+        let ack = player.call(dice_bet(&format!("r{i}"), 100, 5_000)).await;
+        bets.push(ack["result"]["bet"]["id"].clone());
+    }
+    let first = watcher.until(|f| f["type"] == "dice_feed").await;
+    let seen = first["seq"].as_u64().unwrap();
+    drop(watcher);
+
+    // On node b, from the seq seen on node a: the two missed events with their seqs, then live.
+    let mut resumed = b
+        .ws_at(&format!("/ws?epoch={epoch}&dice={seen}"), None, None)
+        .await
+        .unwrap();
+    assert_eq!(resumed.welcome["epoch"].as_u64(), Some(epoch));
+    for (n, expected) in bets[1..].iter().enumerate() {
+        let event = resumed.until(|f| f["type"] == "dice_feed").await;
+        assert_eq!(&event["bet"]["id"], expected);
+        assert_eq!(event["seq"].as_u64(), Some(seen + 1 + n as u64));
+    }
+    let live = player.call(dice_bet("r-live", 100, 5_000)).await;
+    let event = resumed.until(|f| f["type"] == "dice_feed").await;
+    assert_eq!(event["bet"]["id"], live["result"]["bet"]["id"]);
+    assert_eq!(event["seq"].as_u64(), Some(seen + 3));
+}
