@@ -54,6 +54,10 @@ enum Command {
         /// spread over them (more than one needs PostgreSQL).
         #[arg(long, default_value_t = 1)]
         nodes: usize,
+        /// Export every committed event to Kafka at these brokers while betting (the outbox
+        /// is written with each batch and relayed meanwhile).
+        #[arg(long)]
+        kafka_brokers: Option<String>,
     },
     /// Server memory per idle WebSocket connection (against a running server).
     Idle {
@@ -92,12 +96,14 @@ async fn main() -> anyhow::Result<()> {
             dir,
             database_url,
             nodes,
+            kafka_brokers,
         } => {
             let run = LedgerRun {
                 players,
                 concurrency,
                 bets,
                 nodes: nodes.max(1),
+                kafka_brokers,
             };
             ledger(run, dir, database_url).await
         }
@@ -118,6 +124,7 @@ struct LedgerRun {
     concurrency: usize,
     bets: usize,
     nodes: usize,
+    kafka_brokers: Option<String>,
 }
 
 async fn ledger(
@@ -130,6 +137,7 @@ async fn ledger(
         concurrency,
         bets,
         nodes,
+        kafka_brokers,
     } = run;
     let temp = tempfile::tempdir()?;
     let dir = dir.unwrap_or_else(|| temp.path().to_path_buf());
@@ -142,8 +150,18 @@ async fn ledger(
         }
     };
     let mut engines = Vec::with_capacity(nodes);
+    let export = kafka_brokers.map(|brokers| engine::export::ExportConfig {
+        brokers,
+        topic_prefix: "zerolag-bench.".to_owned(),
+        client_id: "zerolag-bench".to_owned(),
+    });
     for _ in 0..nodes {
-        engines.push(Engine::start(&url).await?);
+        let config = engine::EngineConfig {
+            database_url: url.clone(),
+            export: export.clone(),
+            ..engine::EngineConfig::default()
+        };
+        engines.push(Engine::start_with(config).await?);
     }
     let engine = engines[0].clone();
     let ids = register_players(&engine, players).await?;
@@ -192,7 +210,26 @@ async fn ledger(
         ms(latency.value_at_quantile(0.999)),
         ms(latency.max()),
     );
+    if let Some(export) = engine.export() {
+        report_export(export).await;
+    }
     Ok(())
+}
+
+/// How far the export's relay was behind when the bets ended, and how long it took to catch up.
+async fn report_export(export: &engine::export::Export) {
+    let ended = Instant::now();
+    // The outbox is counted once a second: wait for a count taken after the last bet.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let behind = export.pending().unwrap_or(0);
+    while export.pending() != Some(0) && ended.elapsed().as_secs() < 300 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    println!(
+        "export: {behind} events waiting in the outbox when the bets ended; {} sent by this node; outbox empty {:.1} s after the last bet",
+        export.sent(),
+        ended.elapsed().as_secs_f64()
+    );
 }
 
 /// Registers `players` players through the real account path.
