@@ -149,20 +149,7 @@ async fn ledger(
             (url, "SQLite WAL synchronous=FULL")
         }
     };
-    let mut engines = Vec::with_capacity(nodes);
-    let export = kafka_brokers.map(|brokers| engine::export::ExportConfig {
-        brokers,
-        topic_prefix: "zerolag-bench.".to_owned(),
-        client_id: "zerolag-bench".to_owned(),
-    });
-    for _ in 0..nodes {
-        let config = engine::EngineConfig {
-            database_url: url.clone(),
-            export: export.clone(),
-            ..engine::EngineConfig::default()
-        };
-        engines.push(Engine::start_with(config).await?);
-    }
+    let engines = start_engines(&url, nodes, kafka_brokers).await?;
     let engine = engines[0].clone();
     let ids = register_players(&engine, players).await?;
     println!("ledger benchmark: {bets} bets, {players} players, {concurrency} in flight, {nodes} node(s), {database}");
@@ -214,6 +201,29 @@ async fn ledger(
         report_export(export).await;
     }
     Ok(())
+}
+
+/// `nodes` engines on the database at `url`, exporting to `kafka_brokers` when given.
+async fn start_engines(
+    url: &str,
+    nodes: usize,
+    kafka_brokers: Option<String>,
+) -> anyhow::Result<Vec<Engine>> {
+    let export = kafka_brokers.map(|brokers| engine::export::ExportConfig {
+        brokers,
+        topic_prefix: "zerolag-bench.".to_owned(),
+        client_id: "zerolag-bench".to_owned(),
+    });
+    let mut engines = Vec::with_capacity(nodes);
+    for _ in 0..nodes {
+        let config = engine::EngineConfig {
+            database_url: url.to_owned(),
+            export: export.clone(),
+            ..engine::EngineConfig::default()
+        };
+        engines.push(Engine::start_with(config).await?);
+    }
+    Ok(engines)
 }
 
 /// How far the export's relay was behind when the bets ended, and how long it took to catch up.

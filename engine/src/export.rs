@@ -4,11 +4,13 @@
 //! A transactional outbox: the ledger writer adds each event to the `export_outbox` table in
 //! the same transaction as what it describes (`ledger/rows/outbox.rs`), so an event exists if
 //! and only if its bet, settlement or round was committed, and a bet never waits for the broker.
-//! The relay here reads the outbox in id order, sends each row with an idempotent producer
-//! (librdkafka through `rdkafka`: no duplicates from its own retries, order kept per
-//! partition), and deletes a row once the broker has acknowledged it. Delivery is at least
-//! once: a relay that stops between the acknowledgement and the delete sends the row again
-//! after a restart, with the same `event_id`, which consumers de-duplicate by.
+//! A batch's events share one row, a line each. The relay here reads the outbox in id order,
+//! sends each event with an idempotent producer (librdkafka through `rdkafka`: no duplicates
+//! from its own retries, order kept per partition), and deletes a row once the broker has
+//! acknowledged all its events. Delivery is at least once: a relay that stops between the
+//! acknowledgement and the delete sends the row's events again after a restart, with the same
+//! `event_id`s (row id x [`EXPORT_EVENTS_PER_ROW_MAX`] + line), which consumers
+//! de-duplicate by.
 //!
 //! While the broker is down, messages wait in the producer without a deadline and the outbox
 //! grows; bets go on. `zerolag_export_outbox_pending` says how many events wait. With several
@@ -17,16 +19,17 @@
 use crate::lease::{Job, Lease};
 use crate::ledger::rows::{TOPIC_BETS, TOPIC_LEDGER, TOPIC_ROUNDS};
 use crate::limits::{
-    EXPORT_ADMIN_TIMEOUT_MS, EXPORT_BATCH_ROWS_MAX, EXPORT_PENDING_REFRESH_MS, EXPORT_POLL_MS,
-    EXPORT_RETRY_WAIT_MS,
+    EXPORT_ADMIN_TIMEOUT_MS, EXPORT_BATCH_EVENTS_MAX, EXPORT_BATCH_ROWS_MAX,
+    EXPORT_EVENTS_PER_ROW_MAX, EXPORT_PENDING_REFRESH_MS, EXPORT_POLL_MS, EXPORT_RETRY_WAIT_MS,
 };
 use crate::store::{Backend, Store};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -126,9 +129,11 @@ async fn count_pending(pool: sqlx::AnyPool, status: Arc<Status>) {
     let mut every = tokio::time::interval(Duration::from_millis(EXPORT_PENDING_REFRESH_MS));
     loop {
         every.tick().await;
-        let count = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM export_outbox")
-            .fetch_one(&pool)
-            .await;
+        let count = sqlx::query_scalar::<_, i64>(
+            "SELECT CAST(COALESCE(SUM(event_count), 0) AS BIGINT) FROM export_outbox",
+        )
+        .fetch_one(&pool)
+        .await;
         match count {
             Ok(count) => {
                 status.pending.store(count, Ordering::Relaxed);
@@ -139,8 +144,8 @@ async fn count_pending(pool: sqlx::AnyPool, status: Arc<Status>) {
     }
 }
 
-/// One outbox row as read: id, topic (without prefix), key, payload.
-type OutboxRow = (i64, String, String, String);
+/// One outbox row as read: its id and its events, a line each (`ledger/rows/outbox.rs`).
+type OutboxRow = (i64, String);
 
 struct Relay {
     store: Store,
@@ -201,10 +206,15 @@ impl Relay {
                 tracing::warn!(%error, "cannot delete sent events from the export outbox");
                 tokio::time::sleep(retry).await;
             }
+            let messages: usize = rows
+                .iter()
+                .filter(|(id, _)| sent.contains(id))
+                .map(|(_, events)| events.lines().count())
+                .sum();
             self.status
                 .sent
-                .fetch_add(sent.len() as u64, Ordering::Relaxed);
-            metrics::counter!("zerolag_export_messages_total").increment(sent.len() as u64);
+                .fetch_add(messages as u64, Ordering::Relaxed);
+            metrics::counter!("zerolag_export_messages_total").increment(messages as u64);
             if sent.len() < rows.len() {
                 tokio::time::sleep(retry).await;
             }
@@ -233,48 +243,100 @@ impl Relay {
         Ok(())
     }
 
+    /// The next rows in id order: as many whole rows as fit in [`EXPORT_BATCH_EVENTS_MAX`]
+    /// events (at least one).
     async fn read(&self) -> Result<Vec<OutboxRow>, sqlx::Error> {
-        sqlx::query_as("SELECT id, topic, msg_key, payload FROM export_outbox ORDER BY id LIMIT $1")
-            .bind(EXPORT_BATCH_ROWS_MAX)
-            .fetch_all(self.store.pool())
+        let pool = self.store.pool();
+        let sizes: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, event_count FROM export_outbox ORDER BY id LIMIT $1")
+                .bind(EXPORT_BATCH_ROWS_MAX)
+                .fetch_all(pool)
+                .await?;
+        let mut budget = EXPORT_BATCH_EVENTS_MAX;
+        let mut last = None;
+        for (id, count) in sizes {
+            if last.is_some() && count > budget {
+                break;
+            }
+            budget -= count;
+            last = Some(id);
+        }
+        let Some(last) = last else {
+            return Ok(Vec::new());
+        };
+        // Rows up to `last` that commit meanwhile (PostgreSQL: a lower id still in flight) are
+        // read too: they are whole and in order, and the next step would take them anyway.
+        sqlx::query_as("SELECT id, events FROM export_outbox WHERE id <= $1 ORDER BY id")
+            .bind(last)
+            .fetch_all(pool)
             .await
     }
 
-    /// Sends every row (the producer pipelines them) and returns the ids the broker
-    /// acknowledged.
+    /// Sends every event of the rows (the producer pipelines them) and returns the ids of the
+    /// rows whose events the broker all acknowledged.
     async fn send(&self, rows: &[OutboxRow]) -> Vec<i64> {
-        let mut deliveries = Vec::with_capacity(rows.len());
-        for (id, topic, key, payload) in rows {
-            let topic = format!("{}{topic}", self.config.topic_prefix);
-            let event_id = id.to_string();
-            let message = with_event_id(*id, payload);
-            let headers = OwnedHeaders::new().insert(Header {
-                key: EVENT_ID_HEADER,
-                value: Some(&event_id),
-            });
-            let record = FutureRecord::to(&topic)
-                .key(key)
-                .payload(&message)
-                .headers(headers);
-            match self.producer.send_result(record) {
-                Ok(delivery) => deliveries.push((*id, delivery)),
-                Err((error, _)) => {
-                    tracing::warn!(%error, "the Kafka producer refused an event; sent later");
-                    break;
+        let mut deliveries = Vec::new();
+        // The row whose events the producer stopped taking (its queue full): not all sent.
+        let mut cut = None;
+        'rows: for (row, events) in rows {
+            for (line, event) in events.lines().enumerate() {
+                let event_id = row * EXPORT_EVENTS_PER_ROW_MAX + line as i64;
+                match self.send_event(event_id, event) {
+                    Some(Ok(delivery)) => deliveries.push((*row, event_id, delivery)),
+                    Some(Err(error)) => {
+                        tracing::warn!(%error, "the Kafka producer refused an event; sent later");
+                        cut = Some(*row);
+                        break 'rows;
+                    }
+                    None => {
+                        tracing::error!(
+                            row,
+                            line,
+                            "a malformed event in the export outbox; skipped"
+                        )
+                    }
                 }
             }
         }
-        let mut sent = Vec::with_capacity(deliveries.len());
-        for (id, delivery) in deliveries {
+        let mut failed: HashSet<i64> = cut.into_iter().collect();
+        let mut sent: Vec<i64> = Vec::new();
+        for (row, event_id, delivery) in deliveries {
+            if sent.last() != Some(&row) {
+                sent.push(row);
+            }
             match delivery.await {
-                Ok(Ok(_)) => sent.push(id),
+                Ok(Ok(_)) => continue,
                 Ok(Err((error, _))) => {
-                    tracing::warn!(%error, event_id = id, "Kafka did not take an event; sent again")
+                    tracing::warn!(%error, event_id, "Kafka did not take an event; sent again")
                 }
-                Err(_) => tracing::warn!(event_id = id, "a Kafka delivery was cancelled"),
+                Err(_) => tracing::warn!(event_id, "a Kafka delivery was cancelled"),
             }
+            failed.insert(row);
         }
+        sent.retain(|row| !failed.contains(row));
         sent
+    }
+
+    /// Hands one outbox line to the producer: `None` when the line is malformed.
+    fn send_event(&self, event_id: i64, line: &str) -> Option<Result<DeliveryFuture, KafkaError>> {
+        let mut fields = line.splitn(3, '\t');
+        let (topic, key, payload) = (fields.next()?, fields.next()?, fields.next()?);
+        let topic = format!("{}{topic}", self.config.topic_prefix);
+        let id_text = event_id.to_string();
+        let message = with_event_id(event_id, payload);
+        let headers = OwnedHeaders::new().insert(Header {
+            key: EVENT_ID_HEADER,
+            value: Some(&id_text),
+        });
+        let record = FutureRecord::to(&topic)
+            .key(key)
+            .payload(&message)
+            .headers(headers);
+        Some(
+            self.producer
+                .send_result(record)
+                .map_err(|(error, _)| error),
+        )
     }
 
     async fn delete(&self, ids: &[i64]) -> Result<(), sqlx::Error> {

@@ -78,8 +78,14 @@ pub const SLOT_RENEW_MS: u64 = 20_000;
 /// tries to take its lease (1 s), and how often the holder checks it still holds it.
 pub const LEASE_CHECK_MS: u64 = 1_000;
 
-/// Outbox rows the export relay reads and sends to Kafka in one step.
-pub const EXPORT_BATCH_ROWS_MAX: i64 = 1_000;
+/// Events one outbox row holds (a batch with more fills several rows). An event's id is its
+/// row's id times this, plus its place in the row.
+pub const EXPORT_EVENTS_PER_ROW_MAX: i64 = 16_384;
+/// Outbox rows the export relay looks at in one step.
+pub const EXPORT_BATCH_ROWS_MAX: i64 = 256;
+/// Events the export relay sends in one step, from as many whole rows as fit (at least one);
+/// the Kafka producer's queue holds 100,000.
+pub const EXPORT_BATCH_EVENTS_MAX: i64 = 65_536;
 /// How long the export relay waits before it looks at an empty outbox again (100 ms): the most
 /// an event waits in the outbox while the broker is up.
 pub const EXPORT_POLL_MS: u64 = 100;

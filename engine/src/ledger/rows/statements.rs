@@ -33,13 +33,12 @@ impl Rows {
         i64: Encode<'a, DB> + Type<DB>,
         &'a str: Encode<'a, DB> + Type<DB>,
     {
-        for chunk in self.outbox.chunks(SQL_BIND_PARAMS_MAX / 4) {
+        for chunk in self.outbox.chunks(SQL_BIND_PARAMS_MAX / 3) {
             s.q()
-                .push("INSERT INTO export_outbox (topic, msg_key, payload, created_at) ");
+                .push("INSERT INTO export_outbox (events, event_count, created_at) ");
             s.q().push_values(chunk, |mut b, row| {
-                b.push_bind(row.topic)
-                    .push_bind(row.key.as_str())
-                    .push_bind(row.payload.as_str())
+                b.push_bind(row.events.as_str())
+                    .push_bind(row.count)
                     .push_bind(row.at_ms);
             });
             s.end(None);
