@@ -172,6 +172,16 @@ pub async fn get_recent_bets() -> Result<Vec<FeedBet>, AppError> {
     Ok(ssr::engine()?.recent_feed())
 }
 
+/// A chat room's latest messages, oldest first.
+#[server]
+pub async fn get_chat_history(room: String) -> Result<Vec<protocol::chat::ChatMessage>, AppError> {
+    ssr::engine()?
+        .chat()
+        .history(&room)
+        .await
+        .map_err(ssr::internal)
+}
+
 /// The latest crash points, newest first.
 #[server]
 pub async fn get_crash_history() -> Result<Vec<protocol::crash::CrashHistoryItem>, AppError> {

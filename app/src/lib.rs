@@ -3,7 +3,7 @@
 //! - [`api`]: server functions (reads: who am I, history, recent bets) and their error type.
 //! - [`live`]: the client's one WebSocket per tab: connection state, live balance, seed, feed,
 //!   and request/reply with retries of idempotent commands after a reconnect.
-//! - Shared components: [`header`]; [`feed`], the public dice feed; [`signed_in`], the one gate
+//! - Shared components: [`header`]; [`chat`], a chat room's panel; [`feed`], the public dice feed; [`signed_in`], the one gate
 //!   in front of what needs a signed-in player; [`bet_form`], the bet controls every game uses;
 //!   [`round_game`], the page of a shared round game (crash, wheel) and its bets table.
 //! - [`pages`]: one module per route.
@@ -14,6 +14,7 @@
 
 pub mod api;
 pub mod bet_form;
+pub mod chat;
 pub mod feed;
 pub mod header;
 pub mod live;

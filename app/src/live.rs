@@ -36,6 +36,11 @@ use protocol::wire::{AckResult, ErrorCode, PlayerView, SeedView};
 use protocol::ServerMsg;
 use protocol::{Cents, ClientMsg};
 
+/// Chat messages a tab keeps: a room's page shows at most its latest 100.
+#[cfg(feature = "hydrate")]
+const CHAT_KEPT_MESSAGES: usize =
+    protocol::limits::CHAT_HISTORY_MESSAGES * protocol::chat::ROOMS.len();
+
 /// Where the connection stands; the header shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnState {
@@ -82,6 +87,11 @@ pub struct Live {
     pub crash_tick: RwSignal<Option<CrashTickSeen>>,
     /// The wheel as last reported.
     pub wheel: RwSignal<Option<WheelLive>>,
+    /// Chat messages of every room received since the page loaded, oldest first (the latest
+    /// few hundred).
+    pub chat: RwSignal<Vec<protocol::chat::ChatMessage>>,
+    /// How many times the server has welcomed this tab: more than once after a reconnect.
+    pub welcomes: RwSignal<u32>,
     #[cfg(feature = "hydrate")]
     conn: StoredValue<connection::Conn, LocalStorage>,
 }
@@ -98,6 +108,8 @@ pub fn provide() -> Live {
         crash: RwSignal::new(None),
         crash_tick: RwSignal::new(None),
         wheel: RwSignal::new(None),
+        chat: RwSignal::new(Vec::new()),
+        welcomes: RwSignal::new(0),
         #[cfg(feature = "hydrate")]
         conn: StoredValue::new_local(connection::Conn::default()),
     };
@@ -156,6 +168,7 @@ impl Live {
                 self.conn.update_value(|conn| conn.feed.welcomed(epoch));
                 player::welcome(*self, player, balance, seed);
                 self.state.set(ConnState::Live);
+                self.welcomes.update(|n| *n += 1);
             }
             ServerMsg::Ack { req, result } => {
                 player::acknowledged(*self, &result);
@@ -167,6 +180,14 @@ impl Live {
             ServerMsg::Balance { balance, .. } => self.balance.set(Some(balance)),
             ServerMsg::Crash(event) => crash::apply(*self, event),
             ServerMsg::Wheel(event) => wheel::apply(*self, event),
+            ServerMsg::Chat(protocol::chat::Event::ChatMessage { message, .. }) => {
+                self.chat.update(|chat| {
+                    chat.push(message);
+                    let kept = CHAT_KEPT_MESSAGES;
+                    let extra = chat.len().saturating_sub(kept);
+                    chat.drain(..extra);
+                });
+            }
             ServerMsg::Dice(protocol::dice::Event::Feed { bet, seq, .. }) => {
                 self.conn.update_value(|conn| conn.feed.seen(seq));
                 self.feed.update(|feed| feed::record(feed, bet));

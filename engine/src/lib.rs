@@ -10,6 +10,7 @@
 //!   per game), the book of a round's bets, hash chains, and the start-up recovery rule.
 //! - [`crash`]: the crash game on the driver: auto cash-outs, ticks, cash-outs, bankroll rule.
 //! - [`wheel`]: the wheel on the driver: segments, a shared spin every ~20 s.
+//! - [`chat`]: chat rooms, their messages and their moderation.
 //! - [`hub`]: topics -> subscribers; events are encoded once and the same bytes fanned out.
 //! - [`bus`]: events between nodes through Redis; [`lease`]: jobs one node does at a time.
 //! - [`export`]: the transactional outbox and its relay to Kafka.
@@ -23,6 +24,7 @@
 
 pub mod accounts;
 pub mod bus;
+pub mod chat;
 pub mod crash;
 pub mod export;
 pub mod history;
@@ -55,6 +57,7 @@ struct Inner {
     ledger: ledger::Ledger,
     feed: recent::RecentFeed,
     accounts: accounts::Accounts,
+    chat: chat::Chat,
     crash: Option<crash::Crash>,
     crash_history: Option<recent::CrashHistory>,
     wheel: Option<wheel::Wheel>,
@@ -137,6 +140,7 @@ impl Engine {
             hub.clone(),
             bus.clone(),
         );
+        let chat = chat::Chat::new(store.pool().clone(), hub.clone(), bus.clone());
         let parts = (&store, &ledger, &hub);
         let (crash, crash_history, wheel) = match store.backend() {
             store::Backend::Postgres(_) => leased_games(&config, parts, bus.clone()).await?,
@@ -150,6 +154,7 @@ impl Engine {
             ledger,
             feed,
             accounts,
+            chat,
             crash,
             crash_history,
             wheel,
@@ -192,6 +197,11 @@ impl Engine {
     /// Accounts and sessions.
     pub fn accounts(&self) -> &accounts::Accounts {
         &self.inner.accounts
+    }
+
+    /// Chat rooms.
+    pub fn chat(&self) -> &chat::Chat {
+        &self.inner.chat
     }
 
     /// The crash game, when running.

@@ -9,6 +9,7 @@
 //! - [`crash`]: the crash curve, crash points and cash-out payouts.
 //! - [`wheel`]: the wheel's segments, layout and outcome.
 //! - [`dice`]: the dice game's rules: chance, payout multiplier, payout, and `verify`.
+//! - [`chat`]: chat rooms, messages and moderation commands.
 //! - [`records`]: history rows the pages show (bets, transactions).
 //! - [`wire`]: the WebSocket messages ([`ClientMsg`], [`ServerMsg`]) and error codes.
 //!
@@ -19,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod chain;
+pub mod chat;
 pub mod crash;
 pub mod dice;
 pub mod fair;

@@ -58,3 +58,16 @@ pub const CRASH_HISTORY_ROUNDS: usize = 50;
 pub const WHEEL_HISTORY_ROUNDS: usize = 30;
 /// Total stakes one wheel round accepts: 100,000.00 credits.
 pub const WHEEL_ROUND_STAKES_CENTS_MAX: Cents = Cents(10_000_000);
+
+/// Longest chat message, in characters (after trimming; an empty message is refused).
+pub const CHAT_MESSAGE_CHARS_MAX: usize = 280;
+/// Chat messages a room shows with the page, the latest ones.
+pub const CHAT_HISTORY_MESSAGES: usize = 100;
+/// Chat messages one player may send in a burst; then one more per [`CHAT_REFILL_MS`].
+pub const CHAT_BURST_MESSAGES: u32 = 5;
+/// See [`CHAT_BURST_MESSAGES`] (2 s).
+pub const CHAT_REFILL_MS: u64 = 2_000;
+/// Longest chat mute a moderator may give, in minutes (30 days).
+pub const CHAT_MUTE_MINUTES_MAX: u32 = 43_200;
+/// Longest reason a moderator gives for a mute or a ban, in characters.
+pub const CHAT_REASON_CHARS_MAX: usize = 200;

@@ -11,7 +11,7 @@
 
 use crate::ids::PlayerId;
 use crate::money::Cents;
-use crate::{crash, dice, wheel};
+use crate::{chat, crash, dice, wheel};
 
 mod codes;
 mod rounds;
@@ -54,6 +54,14 @@ pub enum ClientMsg {
     CrashCashOut(crash::CashOutCommand),
     /// Bet on a wheel segment.
     WheelBet(wheel::BetCommand),
+    /// Post a chat message.
+    ChatSend(chat::SendCommand),
+    /// Moderators: mute a player in chat for a time.
+    ChatMute(chat::MuteCommand),
+    /// Moderators: ban a player from chat until lifted.
+    ChatBan(chat::BanCommand),
+    /// Moderators: lift a player's mute or ban.
+    ChatLift(chat::LiftCommand),
 }
 
 impl ClientMsg {
@@ -70,6 +78,10 @@ impl ClientMsg {
             ClientMsg::CrashBet(command) => command.req,
             ClientMsg::CrashCashOut(command) => command.req,
             ClientMsg::WheelBet(command) => command.req,
+            ClientMsg::ChatSend(command) => command.req,
+            ClientMsg::ChatMute(command) => command.req,
+            ClientMsg::ChatBan(command) => command.req,
+            ClientMsg::ChatLift(command) => command.req,
         }
     }
 }
@@ -128,6 +140,9 @@ pub enum ServerMsg {
     /// The wheel's events.
     #[serde(untagged)]
     Wheel(wheel::Event),
+    /// Chat's events.
+    #[serde(untagged)]
+    Chat(chat::Event),
 }
 
 /// Results carried by an `ack`.
@@ -151,6 +166,10 @@ pub enum AckResult {
     WheelBet(RoundBetAck),
     /// Answer to `ping`.
     Pong,
+    /// The chat message stored and sent to its room.
+    ChatMessage(chat::ChatMessage),
+    /// A moderation command's outcome: where the player stands now.
+    ChatStanding(chat::Standing),
 }
 
 /// A player as shown to themselves.
@@ -237,6 +256,26 @@ mod tests {
                 idem: "k".into(),
                 amount: Cents(1),
                 segment: Segment::Grey,
+            }),
+            ClientMsg::ChatSend(chat::SendCommand {
+                req: 1,
+                room: "global".into(),
+                body: "hi".into(),
+            }),
+            ClientMsg::ChatMute(chat::MuteCommand {
+                req: 1,
+                username: "u".into(),
+                minutes: 5,
+                reason: "r".into(),
+            }),
+            ClientMsg::ChatBan(chat::BanCommand {
+                req: 1,
+                username: "u".into(),
+                reason: "r".into(),
+            }),
+            ClientMsg::ChatLift(chat::LiftCommand {
+                req: 1,
+                username: "u".into(),
             }),
         ];
         let tags: Vec<String> = one_of_each

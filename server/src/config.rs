@@ -1,7 +1,7 @@
 //! Deployment configuration: flags with environment-variable fallbacks. Hard limits are not
 //! configuration; they live in `limits.rs`.
 
-use clap::Parser;
+use clap::{Parser, Subcommand, ValueEnum};
 use engine::rounds::driver::RoundTiming;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,6 +10,10 @@ use std::path::PathBuf;
 #[derive(Parser, Debug, Clone)]
 #[command(version, about)]
 pub struct Config {
+    /// An administration command instead of serving (e.g. `admin grant alice moderator`).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on.
     #[arg(long, env = "ZEROLAG_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
@@ -106,6 +110,49 @@ pub struct Config {
     /// Directory of the built site (JS, WASM, CSS, static assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+}
+
+/// Commands besides serving.
+#[derive(Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Administration of the database the flags name.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+/// What `zerolag admin` does.
+#[derive(Subcommand, Debug, Clone)]
+pub enum AdminAction {
+    /// Gives a player a role: `moderator` and `admin` may mute and ban in chat.
+    Grant {
+        /// The player's username.
+        username: String,
+        /// The role.
+        role: GrantedRole,
+    },
+}
+
+/// Roles `zerolag admin grant` gives.
+#[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum GrantedRole {
+    /// Takes a moderator's or an admin's role away.
+    Player,
+    /// Moderates chat.
+    Moderator,
+    /// Moderates chat (and, later, the operator console).
+    Admin,
+}
+
+impl From<GrantedRole> for engine::chat::Role {
+    fn from(role: GrantedRole) -> Self {
+        match role {
+            GrantedRole::Player => engine::chat::Role::Player,
+            GrantedRole::Moderator => engine::chat::Role::Moderator,
+            GrantedRole::Admin => engine::chat::Role::Admin,
+        }
+    }
 }
 
 impl Config {

@@ -106,6 +106,8 @@ async fn serve(
     } = registration;
     let hub = state.engine.hub().clone();
     let mut topics = vec![hub::DICE_FEED_TOPIC.to_owned()];
+    // Every chat room's new messages (a page shows the rooms it has).
+    topics.extend(protocol::chat::ROOMS.map(protocol::chat::topic));
     if let Some(session) = &session {
         topics.push(hub::player_topic(session.player.id));
     }

@@ -107,6 +107,26 @@ impl Running {
     }
 }
 
+/// Runs `zerolag admin ...` on the database `config` names (migrating it first, as a start
+/// would), and prints what it did.
+pub async fn admin(config: &Config, action: &config::AdminAction) -> anyhow::Result<()> {
+    let config::AdminAction::Grant { username, role } = action;
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let store = engine::store::Store::open(&config.database_url())
+        .await
+        .context("cannot open the database")?;
+    engine::chat::grant_role(store.pool(), username, (*role).into())
+        .await
+        .with_context(|| format!("cannot grant {username} the role {role:?}"))?;
+    println!(
+        "{username} is now {}",
+        <&str>::from(engine::chat::Role::from(*role))
+    );
+    Ok(())
+}
+
 /// Opens the database, builds the router and starts serving on `config.addr`.
 pub async fn start(config: &Config) -> anyhow::Result<Running> {
     if config.database_url.is_none() {

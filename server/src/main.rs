@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
+use zerolag::config::Command;
 use zerolag::Config;
 
 /// The server allocates and frees many small buffers per request and per frame (HTML
@@ -16,6 +17,9 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&config.log)?)
         .init();
+    if let Some(Command::Admin { action }) = &config.command {
+        return zerolag::admin(&config, action).await;
+    }
     let running = zerolag::start(&config).await?;
     tracing::info!(
         node = config.node_id.as_deref().unwrap_or("-"),

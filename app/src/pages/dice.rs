@@ -3,6 +3,7 @@
 //! applies; the server still checks everything.
 
 use crate::bet_form::{BetForm, BetMessage, BetSlip, DecimalField};
+use crate::chat::ChatPanel;
 use crate::feed::DiceFeed;
 use crate::live::Live;
 use crate::signed_in::SignedIn;
@@ -27,6 +28,7 @@ pub fn DicePage() -> impl IntoView {
             <DiceTable/> <SeedPanel/>
         </SignedIn>
         <DiceFeed/>
+        <ChatPanel room="dice"/>
     }
 }
 

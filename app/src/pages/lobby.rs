@@ -1,5 +1,6 @@
 //! The lobby: what there is to play and the live feed.
 
+use crate::chat::ChatPanel;
 use crate::feed::DiceFeed;
 use leptos::prelude::*;
 
@@ -26,5 +27,6 @@ pub fn Lobby() -> impl IntoView {
             </a>
         </section>
         <DiceFeed/>
+        <ChatPanel room="global"/>
     }
 }

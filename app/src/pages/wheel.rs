@@ -21,7 +21,9 @@ pub fn WheelPage() -> impl IntoView {
     let live = expect_context::<Live>();
     view! {
         <RoundGamePage title="Wheel" sign_in_for="to play the wheel." stage=WheelStage controls=WheelControls
-            game=live.wheel bet_headings=["Player", "Bet", "On", "Payout"] bets_testid="wheel-bets" bet_row/>
+            game=live.wheel bet_headings=["Player", "Bet", "On", "Payout"] bets_testid="wheel-bets" bet_row>
+            <crate::chat::ChatPanel room="wheel"/>
+        </RoundGamePage>
     }
 }
 

@@ -44,6 +44,19 @@ pub enum ErrorCode {
     InvalidAutoCashout,
     /// Too many commands too fast.
     RateLimited,
+    /// Chat: no room of that name.
+    UnknownRoom,
+    /// Chat: the message is empty or longer than 280 characters; a moderation reason is empty
+    /// or too long; a mute's length is out of range.
+    InvalidMessage,
+    /// Chat: the player is muted (the message says until when and why).
+    Muted,
+    /// Chat: the player is banned from chat (the message says why).
+    Banned,
+    /// The player's role does not allow the command (moderation needs `moderator` or `admin`).
+    Forbidden,
+    /// No player of that username.
+    UnknownPlayer,
     /// The frame is larger than the limit.
     TooLarge,
     /// Something failed on the server; nothing was changed.

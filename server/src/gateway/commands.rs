@@ -3,6 +3,7 @@
 //! changes nothing.
 
 use engine::accounts::Session;
+use engine::chat::ChatError;
 use engine::hub::Outbox;
 use engine::ledger::{LedgerError, SeedChange};
 use engine::rounds::RoundError;
@@ -59,6 +60,10 @@ fn ledger_refusal(error: LedgerError) -> Refusal {
 }
 
 fn round_refusal(error: RoundError) -> Refusal {
+    (error.code(), error.to_string())
+}
+
+fn chat_refusal(error: ChatError) -> Refusal {
     (error.code(), error.to_string())
 }
 
@@ -122,6 +127,32 @@ impl Context {
                 let wheel = self.engine.wheel().ok_or_else(not_running)?;
                 let ack = wheel.bet(player, bet.idem, bet.amount, bet.segment).await;
                 ack.map(AckResult::WheelBet).map_err(round_refusal)
+            }
+            ClientMsg::ChatSend(send) => {
+                let sent = self.engine.chat().send(&player, &send.room, &send.body);
+                sent.await.map(AckResult::ChatMessage).map_err(chat_refusal)
+            }
+            ClientMsg::ChatMute(mute) => {
+                let chat = self.engine.chat();
+                let done = chat.mute(player.id, &mute.username, mute.minutes, &mute.reason);
+                done.await
+                    .map(AckResult::ChatStanding)
+                    .map_err(chat_refusal)
+            }
+            ClientMsg::ChatBan(ban) => {
+                let done = self
+                    .engine
+                    .chat()
+                    .ban(player.id, &ban.username, &ban.reason);
+                done.await
+                    .map(AckResult::ChatStanding)
+                    .map_err(chat_refusal)
+            }
+            ClientMsg::ChatLift(lift) => {
+                let done = self.engine.chat().lift(player.id, &lift.username);
+                done.await
+                    .map(AckResult::ChatStanding)
+                    .map_err(chat_refusal)
             }
         }
     }

@@ -134,6 +134,7 @@ impl TestApp {
         } = setup;
         let dir = tempfile::tempdir().unwrap();
         let config = Config {
+            command: None,
             addr: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().to_path_buf(),
             database_url,
