@@ -180,7 +180,7 @@ impl Live {
             ServerMsg::Balance { balance, .. } => self.balance.set(Some(balance)),
             ServerMsg::Crash(event) => crash::apply(*self, event),
             ServerMsg::Wheel(event) => wheel::apply(*self, event),
-            ServerMsg::Chat(protocol::chat::Event::ChatMessage { message, .. }) => {
+            ServerMsg::ChatMessage { message, .. } => {
                 self.chat.update(|chat| {
                     chat.push(message);
                     let kept = CHAT_KEPT_MESSAGES;

@@ -155,12 +155,12 @@ impl Chat {
         let event = message.clone();
         self.hub
             .publish(&chat::topic(room), move |topic, seq, at_ms| {
-                ServerMsg::Chat(chat::Event::ChatMessage {
+                ServerMsg::ChatMessage {
                     topic,
                     seq,
                     at_ms,
                     message: event,
-                })
+                }
             });
         Ok(message)
     }

@@ -88,20 +88,3 @@ pub struct Standing {
     /// Banned until lifted.
     pub banned: bool,
 }
-
-/// Chat's events.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Event {
-    /// A new message in a room.
-    ChatMessage {
-        /// `chat:<room>`.
-        topic: String,
-        /// The topic's sequence number.
-        seq: u64,
-        /// Publish time (Unix milliseconds).
-        at_ms: i64,
-        /// The message.
-        message: ChatMessage,
-    },
-}

@@ -131,6 +131,19 @@ pub enum ServerMsg {
         /// Balance after the change.
         balance: Cents,
     },
+    /// A new message in a chat room (topic `chat:<room>`). A variant of its own, not an
+    /// untagged event enum like the games': each untagged variant makes every frame's decoding
+    /// in the browser larger and slower.
+    ChatMessage {
+        /// `chat:<room>`.
+        topic: String,
+        /// Position in that stream.
+        seq: u64,
+        /// Publish time (Unix milliseconds).
+        at_ms: i64,
+        /// The message.
+        message: chat::ChatMessage,
+    },
     /// The dice game's events.
     #[serde(untagged)]
     Dice(dice::Event),
@@ -140,9 +153,6 @@ pub enum ServerMsg {
     /// The wheel's events.
     #[serde(untagged)]
     Wheel(wheel::Event),
-    /// Chat's events.
-    #[serde(untagged)]
-    Chat(chat::Event),
 }
 
 /// Results carried by an `ack`.
