@@ -206,10 +206,19 @@ impl CrashGame {
         received: Instant,
     ) -> Result<u64, RoundError> {
         let bet = round.book.get(player).ok_or(RoundError::NoBet)?;
+        use crate::rounds::book::BetState;
         match bet.state {
-            crate::rounds::book::BetState::Open => {}
-            crate::rounds::book::BetState::Placing => return Err(RoundError::NoBet),
-            _ => return Err(RoundError::AlreadyCashedOut),
+            BetState::Open => {}
+            BetState::Placing => return Err(RoundError::NoBet),
+            // Settled as lost: the round crashed before this cash-out (it only settles lost
+            // bets then), which the player is told as such.
+            BetState::Settled {
+                outcome: BetOutcome::Lost,
+                ..
+            } => return Err(RoundError::RoundCrashed),
+            BetState::Settling | BetState::Settled { .. } => {
+                return Err(RoundError::AlreadyCashedOut)
+            }
         }
         let (Some(started), Some(crash_at)) = (round.running_at, crash_instant(round)) else {
             return Err(RoundError::NoBet);
