@@ -6,6 +6,7 @@ use crate::live::Live;
 use leptos::prelude::*;
 use protocol::chat::ChatMessage;
 use protocol::limits::{CHAT_HISTORY_MESSAGES, CHAT_MESSAGE_CHARS_MAX};
+use protocol::presence::VisitCommand;
 use protocol::ClientMsg;
 
 /// The chat of `room` (one of `protocol::chat::ROOMS`).
@@ -40,8 +41,36 @@ pub fn ChatPanel(
                     }
                 })}
             </Suspense>
+            {(room != protocol::chat::ROOMS[0]).then(|| view! { <Visit room/> })}
             <ChatForm room/>
         </section>
+    }
+}
+
+/// Tells the server this tab shows `room`'s game page (for the presence counts) whenever the
+/// connection is welcomed, and that it left when the page goes; shows how many are here.
+#[component]
+fn Visit(room: &'static str) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let visit = move |room: Option<&'static str>| {
+        let room = room.map(str::to_owned);
+        let command = move |req| ClientMsg::Presence(VisitCommand { req, room });
+        live.request(command, false, |_| {});
+    };
+    Effect::new(move |_| {
+        if live.welcomes.get() > 0 {
+            visit(Some(room));
+        }
+    });
+    on_cleanup(move || {
+        if live.state.get_untracked() == crate::live::ConnState::Live {
+            visit(None);
+        }
+    });
+    view! {
+        <p class="muted" data-testid="here">
+            {move || live.presence.get().map(|counts| format!("{} here", counts.get(room)))}
+        </p>
     }
 }
 

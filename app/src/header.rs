@@ -28,6 +28,11 @@ pub fn Header() -> impl IntoView {
                     live.round_trip_ms.get().filter(|_| live.is_live()).map(|ms| format!("{ms} ms"))
                 }}
             </span>
+            <span class="online" data-testid="online">
+                {move || {
+                    live.presence.get().filter(|_| live.is_live()).map(|c| format!("{} online", c.global))
+                }}
+            </span>
             <div class="account">
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {

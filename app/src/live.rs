@@ -92,6 +92,8 @@ pub struct Live {
     pub chat: RwSignal<Vec<protocol::chat::ChatMessage>>,
     /// How many times the server has welcomed this tab: more than once after a reconnect.
     pub welcomes: RwSignal<u32>,
+    /// How many people are online, once the server has said.
+    pub presence: RwSignal<Option<protocol::presence::Counts>>,
     #[cfg(feature = "hydrate")]
     conn: StoredValue<connection::Conn, LocalStorage>,
 }
@@ -110,6 +112,7 @@ pub fn provide() -> Live {
         wheel: RwSignal::new(None),
         chat: RwSignal::new(Vec::new()),
         welcomes: RwSignal::new(0),
+        presence: RwSignal::new(None),
         #[cfg(feature = "hydrate")]
         conn: StoredValue::new_local(connection::Conn::default()),
     };
@@ -180,6 +183,7 @@ impl Live {
             ServerMsg::Balance { balance, .. } => self.balance.set(Some(balance)),
             ServerMsg::Crash(event) => crash::apply(*self, event),
             ServerMsg::Wheel(event) => wheel::apply(*self, event),
+            ServerMsg::Presence { counts, .. } => self.presence.set(Some(counts)),
             ServerMsg::ChatMessage { message, .. } => {
                 self.chat.update(|chat| {
                     chat.push(message);

@@ -35,6 +35,13 @@ test("two players chat in the lobby, and a message is shown as text", async ({ b
   await alicePage.reload();
   await expect(alicePage.getByRole("region", { name: "Chat" }).getByText(text)).toBeVisible();
 
+  // Presence: the header counts everyone online (both players at least), and a game page says
+  // how many are on it, this tab included.
+  await expect(bobPage.getByTestId("online")).toHaveText(/^([2-9]|\d{2,}) online$/);
+  await bobPage.goto("/wheel");
+  await waitLive(bobPage);
+  await expect(bobPage.getByTestId("here")).toHaveText(/^[1-9]\d* here$/);
+
   // A visitor reads the room but is asked to log in to write.
   const visitor = await browser.newPage();
   await visitor.goto("/");

@@ -1,8 +1,8 @@
 //! The bus between nodes: Redis, when the operator runs several nodes (`--redis-url`).
 //!
-//! The events of topics that may come from any node ([`hub::crosses_nodes`]: the dice feed and
-//! each player's topic) go through Redis once. The producing node's hub encodes the event once
-//! (with `seq` 0) and hands it here; one Lua script gives the topic its next `seq` (`INCR`) and
+//! The events of topics that may come from any node ([`hub::crosses_nodes`]: every topic but
+//! `presence`, whose counts each node reads from Redis itself) go through Redis once. The
+//! producing node's hub encodes the event once (with `seq` 0) and hands it here; one Lua script gives the topic its next `seq` (`INCR`) and
 //! publishes the event with it, in one step, so every node receives every topic's events in
 //! `seq` order, whichever node produced them. Each node sets the `seq` into the event, encodes
 //! it once more, and fans the same bytes out to its own sockets ([`Hub::deliver`]). So a client

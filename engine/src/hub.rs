@@ -430,8 +430,8 @@ pub fn new_epoch() -> u64 {
 /// Topics whose events reach every node through the bus, when there is one: all of them. The
 /// dice feed's events come from any node's ledger writer, a player's tabs may be on several
 /// nodes, and a round game's events come from the one node that drives it.
-pub fn crosses_nodes(_topic: &str) -> bool {
-    true
+pub fn crosses_nodes(topic: &str) -> bool {
+    topic != protocol::presence::PRESENCE_TOPIC
 }
 
 /// Shared topics keep their sequence numbers when nobody listens, so a returning client can

@@ -11,6 +11,7 @@
 //! - [`crash`]: the crash game on the driver: auto cash-outs, ticks, cash-outs, bankroll rule.
 //! - [`wheel`]: the wheel on the driver: segments, a shared spin every ~20 s.
 //! - [`chat`]: chat rooms, their messages and their moderation.
+//! - [`presence`]: how many people are online, across the nodes.
 //! - [`hub`]: topics -> subscribers; events are encoded once and the same bytes fanned out.
 //! - [`bus`]: events between nodes through Redis; [`lease`]: jobs one node does at a time.
 //! - [`export`]: the transactional outbox and its relay to Kafka.
@@ -32,6 +33,7 @@ pub mod hub;
 pub mod lease;
 pub mod ledger;
 pub mod limits;
+pub mod presence;
 pub mod recent;
 pub mod rounds;
 pub mod store;
@@ -58,6 +60,7 @@ struct Inner {
     feed: recent::RecentFeed,
     accounts: accounts::Accounts,
     chat: chat::Chat,
+    presence: presence::Presence,
     crash: Option<crash::Crash>,
     crash_history: Option<recent::CrashHistory>,
     wheel: Option<wheel::Wheel>,
@@ -141,6 +144,7 @@ impl Engine {
             bus.clone(),
         );
         let chat = chat::Chat::new(store.pool().clone(), hub.clone(), bus.clone());
+        let presence = presence::Presence::start(hub.clone(), bus.clone());
         let parts = (&store, &ledger, &hub);
         let (crash, crash_history, wheel) = match store.backend() {
             store::Backend::Postgres(_) => leased_games(&config, parts, bus.clone()).await?,
@@ -155,6 +159,7 @@ impl Engine {
             feed,
             accounts,
             chat,
+            presence,
             crash,
             crash_history,
             wheel,
@@ -202,6 +207,11 @@ impl Engine {
     /// Chat rooms.
     pub fn chat(&self) -> &chat::Chat {
         &self.inner.chat
+    }
+
+    /// Who is online.
+    pub fn presence(&self) -> &presence::Presence {
+        &self.inner.presence
     }
 
     /// The crash game, when running.

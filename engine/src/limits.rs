@@ -74,6 +74,13 @@ pub const ROUND_REMOTE_TIMEOUT_MS: u64 = 5_000;
 pub const SLOT_TTL_MS: u64 = 60_000;
 /// How often a node renews the slots its connections hold (20 s).
 pub const SLOT_RENEW_MS: u64 = 20_000;
+/// How often a node looks whether the presence counts changed, and sends them if so (1 s).
+pub const PRESENCE_REFRESH_MS: u64 = 1_000;
+/// How often a node renews its people's presence in Redis (3 s).
+pub const PRESENCE_RENEW_MS: u64 = 3_000;
+/// How long a person's presence lasts in Redis unless renewed (10 s): a person whose last tab
+/// closed leaves the counts within this.
+pub const PRESENCE_TTL_MS: u64 = 10_000;
 /// How often a node that does not do a one-node job (drive a round game, relay the export)
 /// tries to take its lease (1 s), and how often the holder checks it still holds it.
 pub const LEASE_CHECK_MS: u64 = 1_000;

@@ -10,6 +10,7 @@
 //! - [`wheel`]: the wheel's segments, layout and outcome.
 //! - [`dice`]: the dice game's rules: chance, payout multiplier, payout, and `verify`.
 //! - [`chat`]: chat rooms, messages and moderation commands.
+//! - [`presence`]: how many people are online.
 //! - [`records`]: history rows the pages show (bets, transactions).
 //! - [`wire`]: the WebSocket messages ([`ClientMsg`], [`ServerMsg`]) and error codes.
 //!
@@ -28,6 +29,7 @@ pub mod game;
 pub mod ids;
 pub mod limits;
 pub mod money;
+pub mod presence;
 pub mod records;
 pub mod wheel;
 pub mod wire;

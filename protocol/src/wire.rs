@@ -11,7 +11,7 @@
 
 use crate::ids::PlayerId;
 use crate::money::Cents;
-use crate::{chat, crash, dice, wheel};
+use crate::{chat, crash, dice, presence, wheel};
 
 mod codes;
 mod rounds;
@@ -62,6 +62,8 @@ pub enum ClientMsg {
     ChatBan(chat::BanCommand),
     /// Moderators: lift a player's mute or ban.
     ChatLift(chat::LiftCommand),
+    /// Say which game's page this connection shows (presence counts).
+    Presence(presence::VisitCommand),
 }
 
 impl ClientMsg {
@@ -82,6 +84,7 @@ impl ClientMsg {
             ClientMsg::ChatMute(command) => command.req,
             ClientMsg::ChatBan(command) => command.req,
             ClientMsg::ChatLift(command) => command.req,
+            ClientMsg::Presence(command) => command.req,
         }
     }
 }
@@ -144,6 +147,17 @@ pub enum ServerMsg {
         /// The message.
         message: chat::ChatMessage,
     },
+    /// How many people are online (topic `presence`): at connect, then when the counts change.
+    Presence {
+        /// `presence`.
+        topic: String,
+        /// Position in this node's stream of counts.
+        seq: u64,
+        /// Publish time (Unix milliseconds).
+        at_ms: i64,
+        /// The counts.
+        counts: presence::Counts,
+    },
     /// The dice game's events.
     #[serde(untagged)]
     Dice(dice::Event),
@@ -180,6 +194,8 @@ pub enum AckResult {
     ChatMessage(chat::ChatMessage),
     /// A moderation command's outcome: where the player stands now.
     ChatStanding(chat::Standing),
+    /// Answer to `presence`.
+    Presence,
 }
 
 /// A player as shown to themselves.
@@ -286,6 +302,10 @@ mod tests {
             ClientMsg::ChatLift(chat::LiftCommand {
                 req: 1,
                 username: "u".into(),
+            }),
+            ClientMsg::Presence(presence::VisitCommand {
+                req: 1,
+                room: Some("dice".into()),
             }),
         ];
         let tags: Vec<String> = one_of_each

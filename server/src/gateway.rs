@@ -90,6 +90,35 @@ pub async fn upgrade(
         .on_upgrade(move |socket| serve(socket, state, registration, resume, admitted))
 }
 
+/// The `welcome` frame: the player's balance and seed pair read now (after the subscriptions).
+async fn welcome(
+    state: &AppState,
+    session: Option<&engine::accounts::Session>,
+    epoch: u64,
+) -> hub::Frame {
+    let (player, balance, seed) = match session {
+        Some(session) => match state.engine.ledger().snapshot(session.player.id).await {
+            Ok(snapshot) => (
+                Some(session.player.clone()),
+                Some(snapshot.balance),
+                Some(snapshot.seed),
+            ),
+            Err(error) => {
+                tracing::error!(%error, "snapshot for welcome failed");
+                (Some(session.player.clone()), None, None)
+            }
+        },
+        None => (None, None, None),
+    };
+    hub::encode(&ServerMsg::Welcome {
+        version: PROTOCOL_VERSION,
+        epoch,
+        player,
+        balance,
+        seed,
+    })
+}
+
 async fn serve(
     socket: WebSocket,
     state: AppState,
@@ -124,30 +153,16 @@ async fn serve(
         };
         hub.subscribe(topic, &outbox, after);
     }
-    let (player, balance, seed) = match &session {
-        Some(session) => match state.engine.ledger().snapshot(session.player.id).await {
-            Ok(snapshot) => (
-                Some(session.player.clone()),
-                Some(snapshot.balance),
-                Some(snapshot.seed),
-            ),
-            Err(error) => {
-                tracing::error!(%error, "snapshot for welcome failed");
-                (Some(session.player.clone()), None, None)
-            }
-        },
-        None => (None, None, None),
-    };
-    let welcome = hub::encode(&ServerMsg::Welcome {
-        version: PROTOCOL_VERSION,
-        epoch,
-        player,
-        balance,
-        seed,
-    });
+    let welcome = welcome(&state, session.as_ref(), epoch).await;
     let (mut sink, stream) = socket.split();
     // A failed write means the peer is gone; the read loop then ends at once.
     let _ = writer::send_frame(&mut sink, welcome).await;
+    let person = match &session {
+        Some(session) => engine::presence::Person::Player(session.player.id),
+        None => engine::presence::Person::Visitor(outbox.id()),
+    };
+    state.engine.presence().arrive(&outbox, person);
+    topics.push(protocol::presence::PRESENCE_TOPIC.to_owned());
     let joined = state.engine.join_round_games(&outbox).await;
     topics.extend(joined.into_iter().map(str::to_owned));
 
@@ -163,6 +178,7 @@ async fn serve(
     if let Ok((sink, inbox)) = writer.await {
         writer::finish(sink, end, inbox.close_reason()).await;
     }
+    state.engine.presence().leave(outbox.id());
     hub.disconnect(&outbox, &topics, None);
     drop(link);
     state.connections.fetch_sub(1, Ordering::Relaxed);

@@ -1,6 +1,7 @@
-//! Chat over the WebSocket against the real server: a message reaches every connection (a
-//! visitor's too) with its author's name, refusals carry their codes, a moderator's mute is
-//! explained to the muted player, and on two nodes a message reaches the other node's clients.
+//! Chat and presence over the WebSocket against the real server: a message reaches every
+//! connection (a visitor's too) with its author's name, refusals carry their codes, a
+//! moderator's mute is explained to the muted player, on two nodes a message reaches the other
+//! node's clients; presence counts a player's tabs once and follows the game pages shown.
 
 mod common;
 
@@ -120,4 +121,40 @@ async fn the_admin_command_grants_a_role_that_lets_a_player_moderate() {
     let mut ws = app.ws(Some(&token)).await;
     let ban = json!({"type": "chat_ban", "username": "olga", "reason": "testing myself"});
     assert_eq!(ws.call(ban).await["result"]["banned"], true);
+}
+
+#[tokio::test]
+async fn presence_counts_a_players_tabs_once_and_follows_the_pages_they_show() {
+    let app = TestApp::spawn().await;
+    let token = app.register("pia").await;
+    let mut tab1 = app.ws(Some(&token)).await;
+    let mut tab2 = app.ws(Some(&token)).await;
+    let mut visitor = app.ws(None).await;
+    let counts = |f: &Value, room: &str| f["counts"][room].as_u64();
+    let first = visitor.until(|f| f["type"] == "presence").await;
+    assert_eq!(first["topic"], "presence");
+    visitor
+        .until(|f| f["type"] == "presence" && counts(f, "global") == Some(2))
+        .await;
+
+    let ack = tab1
+        .call(json!({"type": "presence", "room": "crash"}))
+        .await;
+    assert_eq!(ack["result"]["kind"], "presence", "{ack}");
+    tab2.call(json!({"type": "presence", "room": "crash"}))
+        .await;
+    visitor
+        .until(|f| f["type"] == "presence" && counts(f, "crash") == Some(1))
+        .await;
+    let refused = visitor
+        .call(json!({"type": "presence", "room": "lounge"}))
+        .await;
+    assert_eq!(refused["code"], "unknown_room");
+
+    drop(tab1);
+    drop(tab2);
+    let left = visitor
+        .until(|f| f["type"] == "presence" && counts(f, "global") == Some(1))
+        .await;
+    assert_eq!(counts(&left, "crash"), Some(0));
 }

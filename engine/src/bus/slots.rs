@@ -29,6 +29,12 @@ const RENEW_LUA: &str = "local time = redis.call('TIME') \
      redis.call('PEXPIRE', KEYS[1], ARGV[1]) \
      return 0";
 
+/// Counts the members of `KEYS[1]` that have not lapsed.
+const COUNT_LUA: &str = "local time = redis.call('TIME') \
+     local now = time[1] * 1000 + math.floor(time[2] / 1000) \
+     redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) \
+     return redis.call('ZCARD', KEYS[1])";
+
 impl Bus {
     fn slot_key(&self, name: &str) -> String {
         format!("{}{name}", self.names.slots)
@@ -66,20 +72,49 @@ impl Bus {
         held: &[(String, Vec<u64>)],
         ttl_ms: u64,
     ) -> Result<(), redis::RedisError> {
+        let held: Vec<(String, Vec<String>)> = held
+            .iter()
+            .map(|(name, holders)| {
+                let members = holders.iter().map(|h| self.slot_member(*h)).collect();
+                (name.clone(), members)
+            })
+            .collect();
+        self.renew_members(&held, ttl_ms).await
+    }
+
+    /// Adds or renews members named by the caller, `(name, members)` each, for `ttl_ms` more,
+    /// in one round trip. Several nodes may hold the same member: it counts once.
+    pub async fn renew_members(
+        &self,
+        held: &[(String, Vec<String>)],
+        ttl_ms: u64,
+    ) -> Result<(), redis::RedisError> {
         let mut pipe = redis::pipe();
-        for (name, holders) in held {
+        for (name, members) in held.iter().filter(|(_, members)| !members.is_empty()) {
             let command = pipe
                 .cmd("EVAL")
                 .arg(RENEW_LUA)
                 .arg(1)
                 .arg(self.slot_key(name))
                 .arg(ttl_ms);
-            for holder in holders {
-                command.arg(self.slot_member(*holder));
+            for member in members {
+                command.arg(member);
             }
             command.ignore();
         }
         pipe.query_async::<()>(&mut self.commands.clone()).await
+    }
+
+    /// How many members each name holds now (lapsed ones dropped), in one round trip.
+    pub async fn count_slots(&self, names: &[String]) -> Result<Vec<u64>, redis::RedisError> {
+        let mut pipe = redis::pipe();
+        for name in names {
+            pipe.cmd("EVAL")
+                .arg(COUNT_LUA)
+                .arg(1)
+                .arg(self.slot_key(name));
+        }
+        pipe.query_async(&mut self.commands.clone()).await
     }
 
     /// Gives `holder`'s slot of `name` back.

@@ -92,8 +92,10 @@ impl Context {
     }
 
     async fn execute(&self, command: ClientMsg, received: Instant) -> Result<AckResult, Refusal> {
-        if let ClientMsg::Ping { .. } = command {
-            return Ok(AckResult::Pong);
+        match &command {
+            ClientMsg::Ping { .. } => return Ok(AckResult::Pong),
+            ClientMsg::Presence(visit) => return self.visit(visit.room.as_deref()),
+            _ => {}
         }
         let Some(session) = &self.session else {
             return Err((ErrorCode::Unauthorized, "log in to do that".into()));
@@ -105,6 +107,7 @@ impl Context {
             }
             ClientMsg::RotateSeed { .. } => seed_ack(ledger.rotate_seed(player.id).await),
             ClientMsg::Ping { .. } => Ok(AckResult::Pong),
+            ClientMsg::Presence(visit) => self.visit(visit.room.as_deref()),
             ClientMsg::DiceBet(bet) => {
                 let receipt = ledger.dice_bet(player.id, &bet.idem, bet.amount, bet.target);
                 let receipt = receipt.await.map_err(ledger_refusal)?;
@@ -154,6 +157,22 @@ impl Context {
                     .map(AckResult::ChatStanding)
                     .map_err(chat_refusal)
             }
+        }
+    }
+}
+
+impl Context {
+    /// `presence`: the page this connection shows now (visitors too).
+    fn visit(&self, room: Option<&str>) -> Result<AckResult, Refusal> {
+        if self.engine.presence().visit(self.outbox.id(), room) {
+            Ok(AckResult::Presence)
+        } else {
+            let room = room.unwrap_or_default();
+            let known = "\"dice\", \"crash\", \"wheel\" or null";
+            Err((
+                ErrorCode::UnknownRoom,
+                format!("no game page \"{room}\": use {known}"),
+            ))
         }
     }
 }
