@@ -182,6 +182,34 @@ pub async fn get_chat_history(room: String) -> Result<Vec<protocol::chat::ChatMe
         .map_err(ssr::internal)
 }
 
+/// The public profile of `username`, or `None` if nobody is called so.
+#[server]
+pub async fn get_profile(username: String) -> Result<Option<protocol::records::Profile>, AppError> {
+    engine::profiles::profile(ssr::engine()?.store().pool(), &username)
+        .await
+        .map_err(ssr::internal)
+}
+
+/// Whether the signed-in player hides their statistics on their profile.
+#[server]
+pub async fn get_stats_hidden() -> Result<bool, AppError> {
+    let session = ssr::require_session::<GetStatsHidden>().await?;
+    engine::profiles::stats_hidden(ssr::engine()?.store().pool(), session.player.id)
+        .await
+        .map_err(ssr::internal)
+}
+
+/// Hides or shows the signed-in player's statistics on their profile; returns the new setting.
+#[server]
+pub async fn set_stats_hidden(hidden: bool) -> Result<bool, AppError> {
+    let session = ssr::require_session::<SetStatsHidden>().await?;
+    let pool = ssr::engine()?.store().pool().clone();
+    engine::profiles::set_stats_hidden(&pool, session.player.id, hidden)
+        .await
+        .map_err(ssr::internal)?;
+    Ok(hidden)
+}
+
 /// The latest crash points, newest first.
 #[server]
 pub async fn get_crash_history() -> Result<Vec<protocol::crash::CrashHistoryItem>, AppError> {

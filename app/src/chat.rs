@@ -139,7 +139,7 @@ fn merged(loaded: &[ChatMessage], live: &[ChatMessage], room: &str) -> Vec<ChatM
 fn message_row(message: ChatMessage) -> impl IntoView {
     view! {
         <li>
-            <span class="author">{message.username}</span>
+            <a class="author" href=format!("/u/{}", message.username)>{message.username.clone()}</a>
             " "
             <span class="body">{message.body}</span>
         </li>

@@ -59,7 +59,7 @@ fn feed_row(bet: FeedBet) -> impl IntoView {
     let won = bet.payout.0 > 0;
     view! {
         <tr class:won=won>
-            <td>{bet.username}</td>
+            <td><a href=format!("/u/{}", bet.username)>{bet.username.clone()}</a></td>
             <td>{bet.amount.to_string()}</td>
             <td>{format_hundredths(bet.target)}</td>
             <td>{format_hundredths(bet.roll)}</td>

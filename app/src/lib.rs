@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/wheel") view=pages::wheel::WheelPage ssr=SsrMode::Async/>
                     <Route path=path!("/me") view=pages::me::MePage ssr=SsrMode::Async/>
                     <Route path=path!("/fair") view=pages::fair::FairPage ssr=SsrMode::Async/>
+                    <Route path=path!("/u/:username") view=pages::profile::ProfilePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

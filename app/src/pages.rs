@@ -6,6 +6,7 @@ pub mod dice;
 pub mod fair;
 pub mod lobby;
 pub mod me;
+pub mod profile;
 pub mod wheel;
 
 use leptos::prelude::*;

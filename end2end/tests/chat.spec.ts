@@ -54,3 +54,27 @@ test("two players chat in the lobby, and a message is shown as text", async ({ b
   await bobContext.close();
   expect([...aliceErrors, ...bobErrors]).toEqual([]);
 });
+
+test("a player's name leads to their public profile, which they can make private", async ({ page, browser }) => {
+  const errors = watchErrors(page);
+  const name = uniqueName("prof");
+  await register(page, name, "correct-horse");
+  await page.goto("/");
+  await waitLive(page);
+  const chat = page.getByRole("region", { name: "Chat" });
+  await chat.getByLabel("Message").fill(`profile of ${name}`);
+  await chat.getByRole("button", { name: "Send" }).click();
+  await chat.getByRole("link", { name, exact: true }).first().click();
+  await expect(page).toHaveURL(new RegExp(`/u/${name}$`));
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(name);
+  await expect(page.getByTestId("bet-count")).toHaveText("0");
+
+  await page.goto("/me");
+  await page.getByRole("button", { name: "Hide my stats" }).click();
+  await expect(page.getByTestId("stats-visibility")).toHaveText("Your stats are hidden from others.");
+  const visitor = await browser.newPage();
+  await visitor.goto(`/u/${name}`);
+  await expect(visitor.getByText("This player keeps their stats private.")).toBeVisible();
+  await visitor.close();
+  expect(errors).toEqual([]);
+});

@@ -17,6 +17,7 @@ use protocol::limits::{
     CHAT_BURST_MESSAGES, CHAT_HISTORY_MESSAGES, CHAT_MESSAGE_CHARS_MAX, CHAT_MUTE_MINUTES_MAX,
     CHAT_REASON_CHARS_MAX, CHAT_REFILL_MS,
 };
+use protocol::records::utc_text;
 use protocol::wire::{ErrorCode, PlayerView};
 use protocol::{PlayerId, ServerMsg};
 use sqlx::{AnyPool, Row};
@@ -351,31 +352,9 @@ fn check_text(text: &str, chars_max: usize, what: &str) -> Result<(), ChatError>
     Ok(())
 }
 
-/// `YYYY-MM-DD HH:MM` (UTC) of a Unix time in milliseconds.
-fn utc_text(ms: i64) -> String {
-    match time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1_000)) {
-        Ok(at) => format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}",
-            at.year(),
-            u8::from(at.month()),
-            at.day(),
-            at.hour(),
-            at.minute()
-        ),
-        Err(_) => format!("{ms} ms after 1970"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_read_as_utc_dates() {
-        assert_eq!(utc_text(0), "1970-01-01 00:00");
-        assert_eq!(utc_text(1_795_000_000_000), "2026-11-18 11:06");
-        assert_eq!(utc_text(951_782_400_000), "2000-02-29 00:00");
-    }
 
     #[test]
     fn text_must_be_one_to_the_most_characters() {

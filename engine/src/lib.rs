@@ -5,6 +5,7 @@
 //! - [`ledger`]: the double-entry wallet ledger behind one writer with group commit; dice bets
 //!   and seed changes go through it so that money, nonces and seeds move together.
 //! - [`accounts`]: registration, login (Argon2id, throttled) and server-side sessions.
+//! - [`profiles`]: public profiles: a player's statistics and latest bets.
 //! - [`history`]: read-only queries for a player's bets, transactions and revealed seeds.
 //! - [`rounds`]: what every shared-round game shares: the round driver (lifecycle on one task
 //!   per game), the book of a round's bets, hash chains, and the start-up recovery rule.
@@ -34,6 +35,7 @@ pub mod lease;
 pub mod ledger;
 pub mod limits;
 pub mod presence;
+pub mod profiles;
 pub mod recent;
 pub mod rounds;
 pub mod store;

@@ -71,3 +71,6 @@ pub const CHAT_REFILL_MS: u64 = 2_000;
 pub const CHAT_MUTE_MINUTES_MAX: u32 = 43_200;
 /// Longest reason a moderator gives for a mute or a ban, in characters.
 pub const CHAT_REASON_CHARS_MAX: usize = 200;
+
+/// Settled bets a public profile lists, the latest ones.
+pub const PROFILE_RECENT_BETS: usize = 20;

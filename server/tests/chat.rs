@@ -158,3 +158,22 @@ async fn presence_counts_a_players_tabs_once_and_follows_the_pages_they_show() {
         .await;
     assert_eq!(counts(&left, "crash"), Some(0));
 }
+
+#[tokio::test]
+async fn a_profile_page_is_rendered_on_the_server_and_an_unknown_player_is_404() {
+    let app = TestApp::spawn().await;
+    app.register("quinn").await;
+    let page = app.http().get(app.url("/u/Quinn")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<h1>quinn</h1>"), "{html}");
+    assert!(html.contains("Member since"));
+    assert!(html.contains("Wagered"));
+    let missing = app.http().get(app.url("/u/nobody")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing
+        .text()
+        .await
+        .unwrap()
+        .contains("No player is called"));
+}

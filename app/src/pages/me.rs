@@ -1,6 +1,7 @@
 //! `/me`: the player's bets and ledger transactions.
 
-use crate::api::{get_history, AppError};
+use crate::api::{get_history, get_stats_hidden, AppError, SetStatsHidden};
+use crate::live::Live;
 use crate::signed_in::{LoginPrompt, SignedIn};
 use leptos::prelude::*;
 use protocol::dice::format_hundredths;
@@ -12,6 +13,7 @@ pub fn MePage() -> impl IntoView {
     view! {
         <h1>"My bets"</h1>
         <SignedIn what="to see your bets." fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <ProfileSetting/>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match history.await {
@@ -59,5 +61,37 @@ pub fn MePage() -> impl IntoView {
                 })}
             </Suspense>
         </SignedIn>
+    }
+}
+
+/// A link to the player's public profile, and whether it shows their stats.
+#[component]
+fn ProfileSetting() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let hidden = Resource::new(|| (), |_| get_stats_hidden());
+    let set = ServerAction::<SetStatsHidden>::new();
+    // The setting as last saved, else as loaded.
+    let now_hidden = move || match set.value().get() {
+        Some(Ok(saved)) => Some(saved),
+        _ => hidden.get().and_then(Result::ok),
+    };
+    view! {
+        <section class="card" aria-label="Public profile">
+            <h2>"Public profile"</h2>
+            {move || live.player.get().map(|me| view! {
+                <p><a href=format!("/u/{}", me.username)>"My public profile"</a></p>
+            })}
+            <Suspense fallback=|| ()>
+                {move || now_hidden().map(|is_hidden| view! {
+                    <p data-testid="stats-visibility">
+                        {if is_hidden { "Your stats are hidden from others." } else { "Your stats are public." }}
+                    </p>
+                    <button type="button" disabled=move || set.pending().get()
+                        on:click=move |_| { set.dispatch(SetStatsHidden { hidden: !is_hidden }); }>
+                        {if is_hidden { "Show my stats" } else { "Hide my stats" }}
+                    </button>
+                })}
+            </Suspense>
+        </section>
     }
 }
