@@ -9,6 +9,7 @@
 
 use crate::bus::Bus;
 use crate::hub::Hub;
+use crate::limits::CHAT_LIMITER_KEYS_MAX;
 use crate::store::now_ms;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -297,6 +298,9 @@ impl Chat {
                     tracing::warn!(%error, "chat rate limit: Redis unreachable; counting here")
                 }
             }
+        }
+        if limits.local.len() > CHAT_LIMITER_KEYS_MAX {
+            limits.local.retain_recent();
         }
         limits.local.check_key(&player).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());

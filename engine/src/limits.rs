@@ -74,6 +74,8 @@ pub const ROUND_REMOTE_TIMEOUT_MS: u64 = 5_000;
 pub const SLOT_TTL_MS: u64 = 60_000;
 /// How often a node renews the slots its connections hold (20 s).
 pub const SLOT_RENEW_MS: u64 = 20_000;
+/// Players the local chat rate limiter remembers before it forgets those whose limit has refilled.
+pub const CHAT_LIMITER_KEYS_MAX: usize = 100_000;
 /// How often a node looks whether the presence counts changed, and sends them if so (1 s).
 pub const PRESENCE_REFRESH_MS: u64 = 1_000;
 /// How often a node renews its people's presence in Redis (3 s).
