@@ -97,6 +97,12 @@ fn check_password(password: &str) -> Result<(), AuthError> {
     Ok(())
 }
 
+/// The stored key of a username (`users.username_key`): names are unique, and found, without
+/// regard to case.
+pub fn username_key(username: &str) -> String {
+    username.to_ascii_lowercase()
+}
+
 impl Accounts {
     /// Accounts over `pool`; wallets are opened through `ledger`; logouts close connections
     /// through `hub`; with a `bus`, login throttles are shared by every node.
@@ -124,7 +130,7 @@ impl Accounts {
             "INSERT INTO users (username, username_key, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(username)
-        .bind(username.to_ascii_lowercase())
+        .bind(username_key(username))
         .bind(&hash)
         .bind(now_ms())
         .fetch_one(&self.pool)
@@ -150,7 +156,7 @@ impl Accounts {
         password: &str,
         ip: IpAddr,
     ) -> Result<(Session, SessionToken), AuthError> {
-        let key = username.to_ascii_lowercase();
+        let key = username_key(username);
         self.throttle.check_login(&key, ip).await?;
         let found = if parse_username(username).is_ok() && password.len() <= PASSWORD_BYTES_MAX {
             sqlx::query("SELECT id, username, password_hash FROM users WHERE username_key = $1")

@@ -11,8 +11,7 @@ use crate::bus::Bus;
 use crate::hub::Hub;
 use crate::limits::CHAT_LIMITER_KEYS_MAX;
 use crate::store::now_ms;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use crate::throttle::{retry_after_secs, KeyedLimit};
 use protocol::chat::{self, ChatMessage, Standing};
 use protocol::limits::{
     CHAT_BURST_MESSAGES, CHAT_HISTORY_MESSAGES, CHAT_MESSAGE_CHARS_MAX, CHAT_MUTE_MINUTES_MAX,
@@ -22,9 +21,7 @@ use protocol::records::utc_text;
 use protocol::wire::{ErrorCode, PlayerView};
 use protocol::{PlayerId, ServerMsg};
 use sqlx::{AnyPool, Row};
-use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Players' roles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr)]
@@ -99,29 +96,21 @@ impl ChatError {
 pub struct Chat {
     pool: AnyPool,
     hub: Hub,
-    limits: Arc<Limits>,
-}
-
-struct Limits {
-    local: DefaultKeyedRateLimiter<PlayerId>,
-    shared: Option<Bus>,
+    /// Rate limits shared by every node through it, when there is one.
+    bus: Option<Bus>,
+    rate: Arc<KeyedLimit<PlayerId>>,
 }
 
 impl Chat {
     /// Chat on the database `pool`, publishing through `hub`; with a `bus`, rate limits are
     /// shared by every node.
     pub fn new(pool: AnyPool, hub: Hub, bus: Option<Bus>) -> Chat {
-        let quota = Quota::with_period(Duration::from_millis(CHAT_REFILL_MS))
-            .expect("a non-zero period")
-            .allow_burst(NonZeroU32::new(CHAT_BURST_MESSAGES).expect("a non-zero burst"));
-        let limits = Limits {
-            local: RateLimiter::keyed(quota),
-            shared: bus,
-        };
+        let rate = KeyedLimit::new(CHAT_BURST_MESSAGES, CHAT_REFILL_MS, CHAT_LIMITER_KEYS_MAX);
         Chat {
             pool,
             hub,
-            limits: Arc::new(limits),
+            bus,
+            rate: Arc::new(rate),
         }
     }
 
@@ -285,27 +274,11 @@ impl Chat {
     }
 
     async fn check_rate(&self, player: PlayerId) -> Result<(), ChatError> {
-        let limits = &self.limits;
-        if let Some(bus) = &limits.shared {
-            let name = format!("chat:{}", player.0);
-            match bus
-                .throttle(&name, CHAT_BURST_MESSAGES, CHAT_REFILL_MS)
-                .await
-            {
-                Ok(None) => return Ok(()),
-                Ok(Some(wait)) => return Err(ChatError::RateLimited(wait.as_secs().max(1))),
-                Err(error) => {
-                    tracing::warn!(%error, "chat rate limit: Redis unreachable; counting here")
-                }
-            }
-        }
-        if limits.local.len() > CHAT_LIMITER_KEYS_MAX {
-            limits.local.retain_recent();
-        }
-        limits.local.check_key(&player).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            ChatError::RateLimited(wait.as_secs().max(1))
-        })
+        let name = format!("chat:{}", player.0);
+        self.rate
+            .check(self.bus.as_ref(), &name, &player)
+            .await
+            .map_err(|wait| ChatError::RateLimited(retry_after_secs(wait)))
     }
 }
 
@@ -332,7 +305,7 @@ pub async fn role_of(pool: &AnyPool, player: PlayerId) -> Result<Role, ChatError
 
 async fn player_named(pool: &AnyPool, username: &str) -> Result<(PlayerId, String), ChatError> {
     let row = sqlx::query("SELECT id, username FROM users WHERE username_key = $1")
-        .bind(username.trim().to_lowercase())
+        .bind(crate::accounts::username_key(username.trim()))
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| ChatError::UnknownPlayer(username.to_owned()))?;

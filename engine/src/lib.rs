@@ -16,6 +16,7 @@
 //! - [`hub`]: topics -> subscribers; events are encoded once and the same bytes fanned out.
 //! - [`bus`]: events between nodes through Redis; [`lease`]: jobs one node does at a time.
 //! - [`export`]: the transactional outbox and its relay to Kafka.
+//! - [`throttle`]: rate limits per key, shared by the nodes through Redis.
 //! - [`limits`]: engine limits as named constants.
 //!
 //! Data path: the server turns a client frame into a call on [`Engine`] (e.g.
@@ -41,6 +42,7 @@ pub mod rounds;
 pub mod store;
 #[doc(hidden)]
 pub mod testing;
+pub mod throttle;
 pub mod wheel;
 
 use rounds::driver::{RoundGame, RoundHandle};

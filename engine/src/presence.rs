@@ -17,7 +17,7 @@ use crate::limits::{PRESENCE_REFRESH_MS, PRESENCE_RENEW_MS, PRESENCE_TTL_MS};
 use protocol::chat::ROOMS;
 use protocol::presence::{Counts, PRESENCE_TOPIC};
 use protocol::{PlayerId, ServerMsg};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -126,20 +126,14 @@ impl Presence {
 }
 
 impl Inner {
-    /// This node's people per room.
-    fn local(&self) -> HashMap<&'static str, Vec<Person>> {
+    /// This node's people per room (a person once, whatever their tabs).
+    fn local(&self) -> HashMap<&'static str, HashSet<Person>> {
         let here = self.here.lock().expect("presence lock");
-        let mut rooms: HashMap<&'static str, Vec<Person>> = HashMap::new();
+        let mut rooms: HashMap<&'static str, HashSet<Person>> = HashMap::new();
         for (person, room) in here.values() {
-            let global = rooms.entry(ROOMS[0]).or_default();
-            if !global.contains(person) {
-                global.push(person.clone());
-            }
+            rooms.entry(ROOMS[0]).or_default().insert(person.clone());
             if let Some(room) = room {
-                let people = rooms.entry(room).or_default();
-                if !people.contains(person) {
-                    people.push(person.clone());
-                }
+                rooms.entry(room).or_default().insert(person.clone());
             }
         }
         rooms
@@ -150,7 +144,7 @@ impl Inner {
         let local = self.local();
         let mut counts = Counts::default();
         for room in ROOMS {
-            counts.set(room, local.get(room).map_or(0, Vec::len) as u64);
+            counts.set(room, local.get(room).map_or(0, HashSet::len) as u64);
         }
         let Some(bus) = &self.bus else { return counts };
         let names: Vec<String> = ROOMS
@@ -162,8 +156,8 @@ impl Inner {
                 .iter()
                 .zip(&names)
                 .map(|(room, name)| {
-                    let people = local.get(room).map(Vec::as_slice).unwrap_or_default();
-                    let members = people.iter().map(|p| p.member(bus.node())).collect();
+                    let people = local.get(room).into_iter().flatten();
+                    let members = people.map(|p| p.member(bus.node())).collect();
                     (name.clone(), members)
                 })
                 .collect();

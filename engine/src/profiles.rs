@@ -20,7 +20,7 @@ pub async fn profile(pool: &AnyPool, username: &str) -> Result<Option<Profile>, 
     let row = sqlx::query(
         "SELECT id, username, created_at, stats_hidden FROM users WHERE username_key = $1",
     )
-    .bind(username.trim().to_lowercase())
+    .bind(crate::accounts::username_key(username.trim()))
     .fetch_optional(pool)
     .await?;
     let Some(row) = row else { return Ok(None) };

@@ -14,104 +14,70 @@ use crate::limits::{
     LOGIN_ACCOUNT_BURST, LOGIN_ACCOUNT_REFILL_MS, LOGIN_IP_BURST, LOGIN_IP_REFILL_MS,
     LOGIN_PAIR_BURST, LOGIN_PAIR_REFILL_MS, LOGIN_THROTTLE_KEYS_MAX,
 };
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use std::hash::Hash;
+use crate::throttle::{retry_after_secs, KeyedLimit};
 use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::time::Duration;
 
 pub struct LoginThrottle {
-    ip: DefaultKeyedRateLimiter<IpAddr>,
-    pair: DefaultKeyedRateLimiter<(String, IpAddr)>,
-    account: DefaultKeyedRateLimiter<String>,
-    clock: DefaultClock,
+    ip: KeyedLimit<IpAddr>,
+    pair: KeyedLimit<(String, IpAddr)>,
+    account: KeyedLimit<String>,
     /// The buckets every node shares, when there is a bus.
     shared: Option<Bus>,
 }
 
-fn quota(burst: u32, refill_ms: u64) -> Quota {
-    Quota::with_period(Duration::from_millis(refill_ms))
-        .expect("refill periods are non-zero")
-        .allow_burst(NonZeroU32::new(burst).expect("bursts are non-zero"))
+fn throttled(wait: std::time::Duration) -> AuthError {
+    AuthError::Throttled {
+        retry_after_secs: retry_after_secs(wait),
+    }
 }
 
 impl LoginThrottle {
     pub fn new(shared: Option<Bus>) -> LoginThrottle {
+        let keys = LOGIN_THROTTLE_KEYS_MAX;
         LoginThrottle {
             shared,
-            ip: RateLimiter::keyed(quota(LOGIN_IP_BURST, LOGIN_IP_REFILL_MS)),
-            pair: RateLimiter::keyed(quota(LOGIN_PAIR_BURST, LOGIN_PAIR_REFILL_MS)),
-            account: RateLimiter::keyed(quota(LOGIN_ACCOUNT_BURST, LOGIN_ACCOUNT_REFILL_MS)),
-            clock: DefaultClock::default(),
+            ip: KeyedLimit::new(LOGIN_IP_BURST, LOGIN_IP_REFILL_MS, keys),
+            pair: KeyedLimit::new(LOGIN_PAIR_BURST, LOGIN_PAIR_REFILL_MS, keys),
+            account: KeyedLimit::new(LOGIN_ACCOUNT_BURST, LOGIN_ACCOUNT_REFILL_MS, keys),
         }
-    }
-
-    fn check<K: Clone + Hash + Eq>(
-        &self,
-        limiter: &DefaultKeyedRateLimiter<K>,
-        key: &K,
-    ) -> Result<(), AuthError> {
-        if limiter.len() > LOGIN_THROTTLE_KEYS_MAX {
-            limiter.retain_recent();
-        }
-        limiter.check_key(key).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.clock.now());
-            AuthError::Throttled {
-                retry_after_secs: wait.as_secs().max(1),
-            }
-        })
     }
 
     pub async fn check_login(&self, account: &str, ip: IpAddr) -> Result<(), AuthError> {
-        let buckets = [
-            (format!("ip:{ip}"), LOGIN_IP_BURST, LOGIN_IP_REFILL_MS),
-            (
-                format!("pair:{account}:{ip}"),
-                LOGIN_PAIR_BURST,
-                LOGIN_PAIR_REFILL_MS,
-            ),
-            (
-                format!("account:{account}"),
-                LOGIN_ACCOUNT_BURST,
-                LOGIN_ACCOUNT_REFILL_MS,
-            ),
-        ];
-        if let Some(shared) = self.check_shared(&buckets).await {
+        if let Some(shared) = self.check_login_shared(account, ip).await {
             return shared;
         }
-        self.check(&self.ip, &ip)?;
-        self.check(&self.pair, &(account.to_owned(), ip))?;
-        self.check(&self.account, &account.to_owned())
+        self.ip.check_local(&ip).map_err(throttled)?;
+        let pair = (account.to_owned(), ip);
+        self.pair.check_local(&pair).map_err(throttled)?;
+        self.account
+            .check_local(&account.to_owned())
+            .map_err(throttled)
+    }
+
+    /// The shared buckets' verdict, in order (a refusal takes nothing from the later ones);
+    /// `None` without a bus or when Redis fails (the node's own buckets decide then).
+    async fn check_login_shared(&self, account: &str, ip: IpAddr) -> Option<Result<(), AuthError>> {
+        let bus = self.shared.as_ref();
+        if let Err(wait) = self.ip.check_shared(bus, &format!("ip:{ip}")).await? {
+            return Some(Err(throttled(wait)));
+        }
+        let pair = format!("pair:{account}:{ip}");
+        if let Err(wait) = self.pair.check_shared(bus, &pair).await? {
+            return Some(Err(throttled(wait)));
+        }
+        let verdict = self
+            .account
+            .check_shared(bus, &format!("account:{account}"))
+            .await?;
+        Some(verdict.map_err(throttled))
     }
 
     pub async fn check_registration(&self, ip: IpAddr) -> Result<(), AuthError> {
-        let buckets = [(format!("ip:{ip}"), LOGIN_IP_BURST, LOGIN_IP_REFILL_MS)];
-        if let Some(shared) = self.check_shared(&buckets).await {
-            return shared;
-        }
-        self.check(&self.ip, &ip)
-    }
-
-    /// The shared buckets' verdict, in order; `None` without a bus or when Redis fails (the
-    /// node's own buckets decide then).
-    async fn check_shared(&self, buckets: &[(String, u32, u64)]) -> Option<Result<(), AuthError>> {
-        let bus = self.shared.as_ref()?;
-        for (name, burst, refill_ms) in buckets {
-            match bus.throttle(name, *burst, *refill_ms).await {
-                Ok(None) => {}
-                Ok(Some(wait)) => {
-                    return Some(Err(AuthError::Throttled {
-                        retry_after_secs: wait.as_secs().max(1),
-                    }))
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "shared login throttle unreachable; this node's own decides");
-                    return None;
-                }
-            }
-        }
-        Some(Ok(()))
+        let name = format!("ip:{ip}");
+        self.ip
+            .check(self.shared.as_ref(), &name, &ip)
+            .await
+            .map_err(throttled)
     }
 }
 
