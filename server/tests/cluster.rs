@@ -153,10 +153,11 @@ async fn players_on_both_nodes_bet_in_one_crash_round_and_see_the_same_stream() 
         cashed["type"] == "ack" || cashed["code"] == "round_crashed",
         "{cashed}"
     );
-    // The round ends at the same point on both nodes.
+    // The round ends at the same point on both nodes. Both clients are read together: a round
+    // may outlast WS_IDLE_TIMEOUT_MS, and a client left unread meanwhile answers no Ping.
     let crashed =
         |f: &serde_json::Value| f["type"] == "crash_round" && f["round"]["phase"] == "crashed";
-    let (end_a, end_b) = (on_a.until(crashed).await, on_b.until(crashed).await);
+    let (end_a, end_b) = tokio::join!(on_a.until(crashed), on_b.until(crashed));
     assert_eq!(end_a["round"]["id"], round);
     assert_eq!(end_a["round"]["crash_x100"], end_b["round"]["crash_x100"]);
     assert_eq!(end_a["seq"], end_b["seq"]);
