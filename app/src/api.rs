@@ -185,9 +185,31 @@ pub async fn get_chat_history(room: String) -> Result<Vec<protocol::chat::ChatMe
 /// The public profile of `username`, or `None` if nobody is called so.
 #[server]
 pub async fn get_profile(username: String) -> Result<Option<protocol::records::Profile>, AppError> {
-    engine::profiles::profile(ssr::engine()?.store().pool(), &username)
+    let engine = ssr::engine()?;
+    engine::profiles::profile(engine.store().pool(), engine.leaderboards(), &username)
         .await
         .map_err(ssr::internal)
+}
+
+/// A scope's boards by `metric` for every period (today, this week, all time), with the
+/// signed-in player's own rows.
+#[server]
+pub async fn get_leaderboards(
+    scope: protocol::leaderboard::Scope,
+    metric: protocol::leaderboard::Metric,
+) -> Result<Vec<protocol::leaderboard::Board>, AppError> {
+    use protocol::leaderboard::{BoardKey, Period};
+    let viewer = ssr::session().await?.map(|session| session.player.id);
+    let engine = ssr::engine()?;
+    let boards = Period::ALL.map(|period| {
+        let key = BoardKey {
+            scope,
+            period,
+            metric,
+        };
+        engine.leaderboards().board(key, viewer)
+    });
+    Ok(boards.into())
 }
 
 /// Whether the signed-in player hides their statistics on their profile.

@@ -17,6 +17,7 @@ pub fn Header() -> impl IntoView {
                 <a href="/crash">"Crash"</a>
                 <a href="/wheel">"Wheel"</a>
                 <a href="/dice">"Dice"</a>
+                <a href="/leaderboard">"Leaderboard"</a>
                 <a href="/me">"My bets"</a>
                 <a href="/fair">"Fairness"</a>
             </nav>

@@ -17,6 +17,7 @@ pub mod bet_form;
 pub mod chat;
 pub mod feed;
 pub mod header;
+pub mod leaderboard;
 pub mod live;
 pub mod pages;
 pub mod round_game;
@@ -53,6 +54,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/wheel") view=pages::wheel::WheelPage ssr=SsrMode::Async/>
                     <Route path=path!("/me") view=pages::me::MePage ssr=SsrMode::Async/>
                     <Route path=path!("/fair") view=pages::fair::FairPage ssr=SsrMode::Async/>
+                    <Route path=path!("/leaderboard") view=pages::leaderboard::LeaderboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/u/:username") view=pages::profile::ProfilePage ssr=SsrMode::Async/>
                 </Routes>
             </main>

@@ -31,6 +31,7 @@ pub use wheel::WheelLive;
 
 use leptos::prelude::*;
 use protocol::dice::FeedBet;
+use protocol::leaderboard::{BoardKey, Ranked};
 use protocol::wire::{AckResult, ErrorCode, PlayerView, SeedView};
 #[cfg(feature = "hydrate")]
 use protocol::ServerMsg;
@@ -94,6 +95,8 @@ pub struct Live {
     pub welcomes: RwSignal<u32>,
     /// How many people are online, once the server has said.
     pub presence: RwSignal<Option<protocol::presence::Counts>>,
+    /// The tops of the boards this tab watches, as the server last sent them.
+    pub leaderboards: RwSignal<std::collections::HashMap<BoardKey, Vec<Ranked>>>,
     #[cfg(feature = "hydrate")]
     conn: StoredValue<connection::Conn, LocalStorage>,
 }
@@ -113,6 +116,7 @@ pub fn provide() -> Live {
         chat: RwSignal::new(Vec::new()),
         welcomes: RwSignal::new(0),
         presence: RwSignal::new(None),
+        leaderboards: RwSignal::new(std::collections::HashMap::new()),
         #[cfg(feature = "hydrate")]
         conn: StoredValue::new_local(connection::Conn::default()),
     };
@@ -184,6 +188,11 @@ impl Live {
             ServerMsg::Crash(event) => crash::apply(*self, event),
             ServerMsg::Wheel(event) => wheel::apply(*self, event),
             ServerMsg::Presence { counts, .. } => self.presence.set(Some(counts)),
+            ServerMsg::Leaderboard { changes, .. } => self.leaderboards.update(|boards| {
+                for change in changes {
+                    change.apply(boards.entry(change.key).or_default());
+                }
+            }),
             ServerMsg::ChatMessage { message, .. } => {
                 self.chat.update(|chat| {
                     chat.push(message);

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod crash;
 pub mod dice;
 pub mod fair;
+pub mod leaderboard;
 pub mod lobby;
 pub mod me;
 pub mod profile;

@@ -20,9 +20,12 @@
 //! ([`Bus::call`], answered with [`Bus::reply`]) and get each joining connection's state from it
 //! in the topic's stream ([`Hub::join`]).
 //!
+//! Other nodes' notices ([`Bus::listen`]: the bets each node's ledger settles, for every node's
+//! leaderboards) go to this node's listener of their kind.
+//!
 //! Messages on the channel: `E <seq> <topic>\n<event>`, `J <seq> <topic> <node>
 //! <connection>\n<state>`, `S <session>`, `Q <game> <node> <request>\n<command>`,
-//! `A <node> <request>\n<answer>`.
+//! `A <node> <request>\n<answer>`, `N <kind> <node>\n<notice>`.
 
 use crate::hub::{self, Hub, Outgoing};
 use crate::limits::{BUS_PIPELINE_MESSAGES_MAX, BUS_QUEUE_MESSAGES_MAX, ROUND_REMOTE_TIMEOUT_MS};
@@ -110,6 +113,8 @@ struct Shared {
     next_request: AtomicU64,
     waiting: Mutex<HashMap<u64, oneshot::Sender<Vec<u8>>>>,
     driven: Mutex<HashMap<String, mpsc::Sender<Request>>>,
+    /// Where other nodes' notices of each kind go.
+    listeners: Mutex<HashMap<&'static str, mpsc::Sender<Vec<u8>>>>,
 }
 
 /// A node's link to the bus. Cheap to clone.
@@ -133,8 +138,8 @@ impl Bus {
         let epoch = cluster_epoch(&mut commands, &names).await?;
         hub.resync(epoch);
         let (outgoing, queue) = mpsc::channel(BUS_QUEUE_MESSAGES_MAX);
-        tokio::spawn(publish_loop(queue, commands.clone(), names.clone()));
         let node = hub::new_epoch();
+        tokio::spawn(publish_loop(queue, commands.clone(), names.clone(), node));
         let shared = Arc::new(Shared::default());
         let link = Link {
             client,
@@ -155,6 +160,18 @@ impl Bus {
             node,
             shared,
         })
+    }
+
+    /// Sends other nodes' notices of `kind` to `listener` from now on (a full listener misses
+    /// them: it is told by the notices' own means, e.g. a counter, and must recover).
+    pub fn listen(&self, kind: &'static str, listener: mpsc::Sender<Vec<u8>>) {
+        let mut listeners = self.shared.listeners.lock().expect("bus lock");
+        listeners.insert(kind, listener);
+    }
+
+    /// Sends a notice of `kind` to the other nodes' listeners.
+    pub fn notify(&self, kind: &'static str, body: Vec<u8>) -> bool {
+        self.hub.send_on_bus(Outgoing::Notice { kind, body })
     }
 
     /// Takes one from the token bucket `name` shared by every node (`burst` at most, one more
@@ -281,6 +298,7 @@ async fn publish_loop(
     mut queue: mpsc::Receiver<Outgoing>,
     mut conn: ConnectionManager,
     names: Names,
+    node: u64,
 ) {
     let mut batch = Vec::with_capacity(BUS_PIPELINE_MESSAGES_MAX);
     while queue.recv_many(&mut batch, BUS_PIPELINE_MESSAGES_MAX).await > 0 {
@@ -331,6 +349,9 @@ async fn publish_loop(
                     request,
                     body,
                 } => publish(&mut pipe, &names, format!("A {node} {request}"), &body),
+                Outgoing::Notice { kind, body } => {
+                    publish(&mut pipe, &names, format!("N {kind} {node}"), &body)
+                }
             };
         }
         if let Err(error) = pipe.query_async::<()>(&mut conn).await {

@@ -63,6 +63,13 @@ pub enum Outgoing {
         /// The command, JSON.
         body: Vec<u8>,
     },
+    /// A notice for every other node's listener of `kind` ([`crate::bus::Bus::listen`]).
+    Notice {
+        /// What it is about.
+        kind: &'static str,
+        /// Its content.
+        body: Vec<u8>,
+    },
     /// The answer to a [`Outgoing::Request`].
     Reply {
         /// The node that asked.
@@ -427,11 +434,13 @@ pub fn new_epoch() -> u64 {
     rand::random::<u64>() >> 11
 }
 
-/// Topics whose events reach every node through the bus, when there is one: all of them. The
-/// dice feed's events come from any node's ledger writer, a player's tabs may be on several
-/// nodes, and a round game's events come from the one node that drives it.
+/// Topics whose events reach every node through the bus, when there is one. The dice feed's
+/// events come from any node's ledger writer, a player's tabs may be on several nodes, and a
+/// round game's events come from the one node that drives it. Presence counts and leaderboard
+/// changes do not cross: each node computes the same from what it reads (Redis, the settled bets
+/// of every node) and sends them to its own connections.
 pub fn crosses_nodes(topic: &str) -> bool {
-    topic != protocol::presence::PRESENCE_TOPIC
+    topic != protocol::presence::PRESENCE_TOPIC && !topic.starts_with("leaderboard:")
 }
 
 /// Shared topics keep their sequence numbers when nobody listens, so a returning client can

@@ -68,15 +68,17 @@ impl Ledger {
     /// supervisor restarting the server (which recovers from the database) beats a server that
     /// answers every command with `unavailable` while looking healthy.
     /// With `export`, every batch also writes the events it commits into the export outbox
-    /// (`crate::export`), in the same transaction.
+    /// (`crate::export`), in the same transaction. The bets it settles go to `settled` (the
+    /// leaderboards) once committed.
     pub async fn start(
         store: &Store,
         hub: Hub,
         feed: RecentFeed,
+        settled: crate::leaderboard::Sink,
         export: bool,
     ) -> Result<Ledger, sqlx::Error> {
         let (requests, queue) = mpsc::channel(LEDGER_QUEUE_COMMANDS_MAX);
-        let writer = writer::Writer::open(store, hub, feed, export).await?;
+        let writer = writer::Writer::open(store, hub, (feed, settled), export).await?;
         std::thread::Builder::new()
             .name("ledger-writer".into())
             .spawn(move || {

@@ -13,6 +13,7 @@
 //! - [`wheel`]: the wheel on the driver: segments, a shared spin every ~20 s.
 //! - [`chat`]: chat rooms, their messages and their moderation.
 //! - [`presence`]: how many people are online, across the nodes.
+//! - [`leaderboard`]: profit and wager boards per game and period, in memory, from the ledger.
 //! - [`hub`]: topics -> subscribers; events are encoded once and the same bytes fanned out.
 //! - [`bus`]: events between nodes through Redis; [`lease`]: jobs one node does at a time.
 //! - [`export`]: the transactional outbox and its relay to Kafka.
@@ -32,6 +33,7 @@ pub mod crash;
 pub mod export;
 pub mod history;
 pub mod hub;
+pub mod leaderboard;
 pub mod lease;
 pub mod ledger;
 pub mod limits;
@@ -65,6 +67,7 @@ struct Inner {
     accounts: accounts::Accounts,
     chat: chat::Chat,
     presence: presence::Presence,
+    leaderboards: leaderboard::Leaderboards,
     crash: Option<crash::Crash>,
     crash_history: Option<recent::CrashHistory>,
     wheel: Option<wheel::Wheel>,
@@ -105,6 +108,8 @@ pub struct EngineConfig {
     pub crash: Option<rounds::driver::RoundTiming>,
     /// Run the wheel with this timing (`None`: no wheel).
     pub wheel: Option<rounds::driver::RoundTiming>,
+    /// The time the leaderboards' periods go by (the system's unless a test sets it).
+    pub leaderboard_clock: leaderboard::Clock,
 }
 
 impl Engine {
@@ -118,6 +123,7 @@ impl Engine {
             export: None,
             crash: None,
             wheel: None,
+            leaderboard_clock: leaderboard::Clock::default(),
         })
         .await
     }
@@ -136,7 +142,15 @@ impl Engine {
             .await?;
         let feed = recent::RecentFeed::new(stored, protocol::limits::FEED_BETS_SHOWN);
         let exporting = config.export.is_some();
-        let ledger = ledger::Ledger::start(&store, hub.clone(), feed.clone(), exporting).await?;
+        let (leaderboards, settled) = leaderboard::Leaderboards::start(
+            store.pool().clone(),
+            hub.clone(),
+            bus.clone(),
+            config.leaderboard_clock.clone(),
+        )
+        .await?;
+        let ledger =
+            ledger::Ledger::start(&store, hub.clone(), feed.clone(), settled, exporting).await?;
         let export = match config.export.clone() {
             Some(export) => Some(export::Export::start(&store, export)?),
             None => None,
@@ -164,6 +178,7 @@ impl Engine {
             accounts,
             chat,
             presence,
+            leaderboards,
             crash,
             crash_history,
             wheel,
@@ -216,6 +231,11 @@ impl Engine {
     /// Who is online.
     pub fn presence(&self) -> &presence::Presence {
         &self.inner.presence
+    }
+
+    /// The leaderboards.
+    pub fn leaderboards(&self) -> &leaderboard::Leaderboards {
+        &self.inner.leaderboards
     }
 
     /// The crash game, when running.

@@ -104,3 +104,11 @@ pub const EXPORT_RETRY_WAIT_MS: u64 = 1_000;
 pub const EXPORT_PENDING_REFRESH_MS: u64 = 1_000;
 /// How long the export relay waits for the broker to answer a request to create its topics (5 s).
 pub const EXPORT_ADMIN_TIMEOUT_MS: u64 = 5_000;
+
+/// How often a node sends its viewers what changed on the leaderboards, and rolls their periods
+/// over (200 ms): the most a change waits.
+pub const LEADERBOARD_PUBLISH_MS: u64 = 200;
+/// Batches of settled bets waiting for the leaderboards. When the queue is full a batch is
+/// dropped, counted (`zerolag_leaderboard_dropped_total`), and the boards are rebuilt from the
+/// ledger.
+pub const LEADERBOARD_QUEUE_BATCHES_MAX: usize = 4_096;

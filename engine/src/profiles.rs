@@ -1,22 +1,28 @@
 //! Public profiles (`/u/<username>`): a player's statistics over their settled bets (dice and
 //! round games), their latest bets, and whether they hide them.
 
+use crate::leaderboard::Leaderboards;
+use protocol::leaderboard::Placing;
 use protocol::limits::PROFILE_RECENT_BETS;
 use protocol::records::{Profile, PublicBet, PublicStats};
 use protocol::{Cents, PlayerId};
 use sqlx::{AnyPool, Row};
 
-/// Every settled bet of the player `$1`: its game, stake, payout and settlement time. Round bets
-/// still open, and voided ones (their stake returned), are not bets that were played.
-const SETTLED_BETS: &str = "WITH settled(game, amount, payout, settled_at) AS ( \
-     SELECT 'dice', amount, payout, created_at FROM dice_bets WHERE user_id = $1 \
+/// Every played-out bet: its player, game, stake, payout and settlement time. Open round bets
+/// and voided ones (their stake returned) were not played. Profiles and leaderboards count
+/// these.
+pub(crate) const SETTLED_BETS: &str = "settled(user_id, game, amount, payout, settled_at) AS ( \
+     SELECT user_id, 'dice', amount, payout, created_at FROM dice_bets \
      UNION ALL \
-     SELECT r.game, b.amount, b.payout, b.settled_at FROM round_bets b \
-     JOIN rounds r ON r.id = b.round_id \
-     WHERE b.user_id = $1 AND b.status IN ('cashed', 'won', 'lost'))";
+     SELECT b.user_id, r.game, b.amount, b.payout, b.settled_at FROM round_bets b \
+     JOIN rounds r ON r.id = b.round_id WHERE b.status IN ('cashed', 'won', 'lost'))";
 
 /// The profile of `username` (matched without regard to case), or `None` if nobody is called so.
-pub async fn profile(pool: &AnyPool, username: &str) -> Result<Option<Profile>, sqlx::Error> {
+pub async fn profile(
+    pool: &AnyPool,
+    boards: &Leaderboards,
+    username: &str,
+) -> Result<Option<Profile>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT id, username, created_at, stats_hidden FROM users WHERE username_key = $1",
     )
@@ -27,7 +33,7 @@ pub async fn profile(pool: &AnyPool, username: &str) -> Result<Option<Profile>, 
     let player = PlayerId(row.try_get(0)?);
     let hidden: i64 = row.try_get(3)?;
     let stats = match hidden {
-        0 => Some(stats(pool, player).await?),
+        0 => Some(stats(pool, player, boards.placings(player)).await?),
         _ => None,
     };
     Ok(Some(Profile {
@@ -37,18 +43,23 @@ pub async fn profile(pool: &AnyPool, username: &str) -> Result<Option<Profile>, 
     }))
 }
 
-async fn stats(pool: &AnyPool, player: PlayerId) -> Result<PublicStats, sqlx::Error> {
+async fn stats(
+    pool: &AnyPool,
+    player: PlayerId,
+    ranks: Vec<Placing>,
+) -> Result<PublicStats, sqlx::Error> {
     let totals = sqlx::query(&format!(
-        "{SETTLED_BETS} SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(amount), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(payout - amount), 0) AS BIGINT), \
-         CAST(MAX(CASE WHEN payout > amount THEN payout - amount END) AS BIGINT) FROM settled"
+        "WITH {SETTLED_BETS} SELECT CAST(COUNT(*) AS BIGINT), \
+         CAST(COALESCE(SUM(amount), 0) AS BIGINT), CAST(COALESCE(SUM(payout - amount), 0) AS BIGINT), \
+         CAST(MAX(CASE WHEN payout > amount THEN payout - amount END) AS BIGINT) FROM settled \
+         WHERE user_id = $1"
     ))
     .bind(player.0)
     .fetch_one(pool)
     .await?;
     let recent = sqlx::query(&format!(
-        "{SETTLED_BETS} SELECT game, amount, payout, settled_at FROM settled \
-         ORDER BY settled_at DESC LIMIT $2"
+        "WITH {SETTLED_BETS} SELECT game, amount, payout, settled_at FROM settled \
+         WHERE user_id = $1 ORDER BY settled_at DESC LIMIT $2"
     ))
     .bind(player.0)
     .bind(PROFILE_RECENT_BETS as i64)
@@ -70,6 +81,7 @@ async fn stats(pool: &AnyPool, player: PlayerId) -> Result<PublicStats, sqlx::Er
         profit: Cents(totals.try_get(2)?),
         biggest_win: totals.try_get::<Option<i64>, _>(3)?.map(Cents),
         recent,
+        ranks,
     })
 }
 

@@ -11,7 +11,10 @@ async fn a_profile_sums_the_players_settled_bets_unless_hidden(db: Db) {
     let (engine, _dir) = fresh_engine(db).await;
     let alice = player(&engine, "Alice").await;
     let pool = engine.store().pool();
-    let fresh = profile(pool, "alice").await.unwrap().unwrap();
+    let fresh = profile(pool, engine.leaderboards(), "alice")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(fresh.username, "Alice");
     assert_eq!(fresh.stats.as_ref().unwrap().bets, 0);
 
@@ -24,7 +27,7 @@ async fn a_profile_sums_the_players_settled_bets_unless_hidden(db: Db) {
             .unwrap();
         bets.push(receipt.bet);
     }
-    let stats = profile(pool, "ALICE")
+    let stats = profile(pool, engine.leaderboards(), "ALICE")
         .await
         .unwrap()
         .unwrap()
@@ -43,9 +46,15 @@ async fn a_profile_sums_the_players_settled_bets_unless_hidden(db: Db) {
     assert!(stats.recent.iter().all(|bet| bet.game == "dice"));
 
     set_stats_hidden(pool, alice, true).await.unwrap();
-    let hidden = profile(pool, "alice").await.unwrap().unwrap();
+    let hidden = profile(pool, engine.leaderboards(), "alice")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(hidden.stats.is_none());
-    assert!(profile(pool, "nobody").await.unwrap().is_none());
+    assert!(profile(pool, engine.leaderboards(), "nobody")
+        .await
+        .unwrap()
+        .is_none());
 }
 
 on_each_database!(a_profile_sums_the_players_settled_bets_unless_hidden);

@@ -11,6 +11,7 @@
 //! - [`dice`]: the dice game's rules: chance, payout multiplier, payout, and `verify`.
 //! - [`chat`]: chat rooms, messages and moderation commands.
 //! - [`presence`]: how many people are online.
+//! - [`leaderboard`]: boards of profit and amount wagered, their rows and changes.
 //! - [`records`]: history rows the pages show (bets, transactions).
 //! - [`wire`]: the WebSocket messages ([`ClientMsg`], [`ServerMsg`]) and error codes.
 //!
@@ -27,6 +28,7 @@ pub mod dice;
 pub mod fair;
 pub mod game;
 pub mod ids;
+pub mod leaderboard;
 pub mod limits;
 pub mod money;
 pub mod presence;

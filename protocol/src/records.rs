@@ -89,6 +89,8 @@ pub struct PublicStats {
     pub biggest_win: Option<Cents>,
     /// The latest settled bets, newest first.
     pub recent: Vec<PublicBet>,
+    /// Where the player ranks on the overall boards (those they are ranked on).
+    pub ranks: Vec<crate::leaderboard::Placing>,
 }
 
 /// One settled bet on a public profile.

@@ -11,7 +11,7 @@
 
 use crate::ids::PlayerId;
 use crate::money::Cents;
-use crate::{chat, crash, dice, presence, wheel};
+use crate::{chat, crash, dice, leaderboard, presence, wheel};
 
 mod codes;
 mod rounds;
@@ -64,6 +64,8 @@ pub enum ClientMsg {
     ChatLift(chat::LiftCommand),
     /// Say which game's page this connection shows (presence counts).
     Presence(presence::VisitCommand),
+    /// Receive a scope's leaderboards live.
+    LeaderboardWatch(leaderboard::WatchCommand),
 }
 
 impl ClientMsg {
@@ -85,6 +87,7 @@ impl ClientMsg {
             ClientMsg::ChatBan(command) => command.req,
             ClientMsg::ChatLift(command) => command.req,
             ClientMsg::Presence(command) => command.req,
+            ClientMsg::LeaderboardWatch(command) => command.req,
         }
     }
 }
@@ -158,6 +161,18 @@ pub enum ServerMsg {
         /// The counts.
         counts: presence::Counts,
     },
+    /// A scope's leaderboards changed (topic `leaderboard:<scope>`); the first one after
+    /// `leaderboard_watch` lists every row of the scope's boards.
+    Leaderboard {
+        /// `leaderboard:<scope>`.
+        topic: String,
+        /// Position in this node's stream of the scope's changes.
+        seq: u64,
+        /// Publish time (Unix milliseconds).
+        at_ms: i64,
+        /// One change per board that changed.
+        changes: Vec<leaderboard::BoardChange>,
+    },
     /// The dice game's events.
     #[serde(untagged)]
     Dice(dice::Event),
@@ -196,6 +211,8 @@ pub enum AckResult {
     ChatStanding(chat::Standing),
     /// Answer to `presence`.
     Presence,
+    /// Answer to `leaderboard_watch`.
+    LeaderboardWatch,
 }
 
 /// A player as shown to themselves.
@@ -306,6 +323,10 @@ mod tests {
             ClientMsg::Presence(presence::VisitCommand {
                 req: 1,
                 room: Some("dice".into()),
+            }),
+            ClientMsg::LeaderboardWatch(leaderboard::WatchCommand {
+                req: 1,
+                scope: "overall".into(),
             }),
         ];
         let tags: Vec<String> = one_of_each

@@ -165,6 +165,8 @@ async fn serve(
     topics.push(protocol::presence::PRESENCE_TOPIC.to_owned());
     let joined = state.engine.join_round_games(&outbox).await;
     topics.extend(joined.into_iter().map(str::to_owned));
+    // Leaderboards a `leaderboard_watch` may subscribe the connection to.
+    topics.extend(protocol::leaderboard::Scope::ALL.map(|scope| scope.topic()));
 
     let closed = inbox.closed.clone();
     let writer = tokio::spawn(writer::write_loop(sink, inbox));

@@ -142,6 +142,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         export: config.export(),
         crash: Some(config.crash_timing()),
         wheel: Some(config.wheel_timing()),
+        leaderboard_clock: engine::leaderboard::Clock::default(),
     };
     let engine = Engine::start_with(engine_config)
         .await

@@ -32,6 +32,7 @@ pub fn CrashPage() -> impl IntoView {
         <RoundGamePage title="Crash" sign_in_for="to play crash." stage=CrashStage controls=CrashControls
             game=live.crash bet_headings=["Player", "Bet", "Cashed out", "Payout"] bets_testid="crash-bets" bet_row>
             <CrashHistory/>
+            <crate::leaderboard::CompactBoard scope=protocol::leaderboard::Scope::Crash/>
             <crate::chat::ChatPanel room="crash"/>
         </RoundGamePage>
     }

@@ -28,6 +28,7 @@ pub fn DicePage() -> impl IntoView {
             <DiceTable/> <SeedPanel/>
         </SignedIn>
         <DiceFeed/>
+        <crate::leaderboard::CompactBoard scope=protocol::leaderboard::Scope::Dice/>
         <ChatPanel room="dice"/>
     }
 }

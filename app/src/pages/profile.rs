@@ -4,6 +4,7 @@
 use crate::api::get_profile;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use protocol::leaderboard::{Metric, Placing};
 use protocol::records::{utc_text as date_time, Profile, PublicBet, PublicStats};
 
 /// `/u/<username>`
@@ -65,6 +66,18 @@ fn StatsView(stats: PublicStats) -> impl IntoView {
                 <dt>"Biggest win"</dt><dd data-testid="biggest-win">{biggest}</dd>
             </dl>
         </section>
+        <section class="card" aria-label="Ranks">
+            <h2>"Ranks"</h2>
+            {if stats.ranks.is_empty() {
+                view! { <p class="muted">"Not on the overall leaderboards."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="ranks" data-testid="ranks">
+                        {stats.ranks.into_iter().map(placing).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
         <section class="card">
             <h2>"Recent bets"</h2>
             <table class="bets" data-testid="recent-bets">
@@ -72,6 +85,19 @@ fn StatsView(stats: PublicStats) -> impl IntoView {
                 <tbody>{stats.recent.into_iter().map(bet_row).collect_view()}</tbody>
             </table>
         </section>
+    }
+}
+
+fn placing(placing: Placing) -> impl IntoView {
+    let metric = match placing.key.metric {
+        Metric::Profit => "profit",
+        Metric::Wagered => "wagered",
+    };
+    let link = format!("/leaderboard?metric={}", placing.key.metric.as_str());
+    view! {
+        <li>
+            <a href=link>{format!("#{} {} by {metric}", placing.rank, placing.key.period.title())}</a>
+        </li>
     }
 }
 

@@ -22,6 +22,7 @@ pub fn WheelPage() -> impl IntoView {
     view! {
         <RoundGamePage title="Wheel" sign_in_for="to play the wheel." stage=WheelStage controls=WheelControls
             game=live.wheel bet_headings=["Player", "Bet", "On", "Payout"] bets_testid="wheel-bets" bet_row>
+            <crate::leaderboard::CompactBoard scope=protocol::leaderboard::Scope::Wheel/>
             <crate::chat::ChatPanel room="wheel"/>
         </RoundGamePage>
     }

@@ -76,6 +76,7 @@ impl Receiver {
                 .map(|session| self.hub.end_local_session(session.trim_start())),
             b'Q' => self.request(rest),
             b'A' => self.answer(rest),
+            b'N' => self.notice(rest),
             _ => None,
         };
         if handled.is_none() {
@@ -95,6 +96,25 @@ impl Receiver {
         let frame = with_seq(body, seq)?;
         self.hub
             .deliver_snapshot(topic, connection.parse().ok()?, frame);
+        Some(())
+    }
+
+    /// ` <kind> <node>\n<notice>`: for this node's listener of the kind, if it came from
+    /// another node.
+    fn notice(&self, rest: &[u8]) -> Option<()> {
+        let (head, body) = split_head(rest)?;
+        let mut fields = head.split_whitespace();
+        let kind = fields.next()?;
+        let node: u64 = fields.next()?.parse().ok()?;
+        if node == self.node {
+            return Some(());
+        }
+        let listeners = self.shared.listeners.lock().expect("bus lock");
+        if let Some(listener) = listeners.get(kind) {
+            if listener.try_send(body.to_vec()).is_err() {
+                tracing::warn!(kind, "a listener on the bus is full; a notice is dropped");
+            }
+        }
         Some(())
     }
 

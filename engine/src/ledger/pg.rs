@@ -235,8 +235,11 @@ pub async fn refresh_open_bets(
     }
     rounds.sort_unstable();
     rounds.dedup();
-    let stored: Result<Vec<(i64, i64, i64, i64)>, sqlx::Error> = sqlx::query_as(
-        "SELECT id, user_id, round_id, amount FROM round_bets WHERE status = 'open' AND round_id = ANY($1)",
+    // (bet, player, round, stake, game)
+    type OpenRow = (i64, i64, i64, i64, String);
+    let stored: Result<Vec<OpenRow>, sqlx::Error> = sqlx::query_as(
+        "SELECT b.id, b.user_id, b.round_id, b.amount, r.game FROM round_bets b \
+         JOIN rounds r ON r.id = b.round_id WHERE b.status = 'open' AND b.round_id = ANY($1)",
     )
     .bind(&rounds)
     .fetch_all(&mut *conn)
@@ -244,11 +247,12 @@ pub async fn refresh_open_bets(
     match stored {
         Ok(stored) => {
             open_bets.retain(|_, bet| rounds.binary_search(&bet.round.0).is_err());
-            open_bets.extend(stored.into_iter().map(|(id, player, round, amount)| {
+            open_bets.extend(stored.into_iter().map(|(id, player, round, amount, game)| {
                 let bet = OpenBet {
                     player: PlayerId(player),
                     round: RoundId(round),
                     stake: Cents(amount),
+                    game: super::writer::round_game(&game),
                 };
                 (RoundBetId(id), bet)
             }));

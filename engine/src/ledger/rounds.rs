@@ -9,7 +9,9 @@ use super::idempotency::{scoped_key, KeyKind, KnownReceipt, StoredReceipt};
 use super::results::LedgerError;
 use super::rows::{RoundBetRow, RoundBetSettled, RoundRow, RoundUpdate, TxKind};
 use super::work::{Event, OpenBet, Work, HOUSE, IN_PLAY};
+use crate::leaderboard::Settled;
 use protocol::ids::{ChainId, RoundBetId, RoundId};
+use protocol::leaderboard::Scope;
 use protocol::money::payout_cents;
 use protocol::wire::RoundBetStatus;
 use protocol::{Cents, PlayerId};
@@ -178,6 +180,7 @@ impl Work<'_> {
                 player,
                 round: request.round,
                 stake: request.amount,
+                game: request.game,
             },
         );
         let receipt = RoundBetReceipt {
@@ -348,6 +351,15 @@ impl Work<'_> {
             at_ms: self.now_ms,
         });
         self.settled_bets.insert(settlement.bet);
+        if status != "voided" {
+            self.events.push(Event::Settled(Settled {
+                player: open.player,
+                username: self.players[&open.player].username.clone(),
+                scope: Scope::of_game(open.game),
+                stake: open.stake,
+                payout: Cents(payout),
+            }));
+        }
         if payout > 0 {
             self.events.push(Event::Balance {
                 player: open.player,

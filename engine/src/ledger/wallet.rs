@@ -5,9 +5,11 @@ use super::idempotency::{scoped_key, KeyKind, KnownReceipt, StoredReceipt};
 use super::results::{DiceReceipt, LedgerError, SeedChange, WalletSnapshot};
 use super::rows::{BetRow, SeedFields, SeedRow, TxKind};
 use super::work::{ActiveSeed, Event, PlayerState, Work, HOUSE, IN_PLAY, TREASURY};
+use crate::leaderboard::Settled;
 use protocol::dice::{self, DiceWager};
 use protocol::dice::{DiceBetView, FeedBet};
 use protocol::ids::{AccountId, SeedId};
+use protocol::leaderboard::Scope;
 use protocol::limits::SIGNUP_GRANT_CENTS;
 use protocol::wire::RevealedSeed;
 use protocol::{fair, BetId, Cents, PlayerId};
@@ -112,6 +114,13 @@ impl Work<'_> {
         let known = KnownReceipt::Dice(receipt.clone());
         self.remember_key(key, fingerprint, stored, Some(known));
         self.events.push(Event::Balance { player });
+        self.events.push(Event::Settled(Settled {
+            player,
+            username: username.clone(),
+            scope: Scope::Dice,
+            stake: bet.amount,
+            payout,
+        }));
         self.events.push(Event::DiceFeed(FeedBet {
             id: bet.id,
             username,

@@ -153,8 +153,12 @@ impl Ids {
 
 /// An event to publish once the batch is durable.
 pub enum Event {
-    Balance { player: PlayerId },
+    Balance {
+        player: PlayerId,
+    },
     DiceFeed(FeedBet),
+    /// A bet was played out (won or lost; not voided): for the leaderboards.
+    Settled(crate::leaderboard::Settled),
 }
 
 /// A batch's working copy: the players it touched, system balances, id counters, the rows to
@@ -186,6 +190,8 @@ pub struct OpenBet {
     pub round: RoundId,
     /// Stake held.
     pub stake: Cents,
+    /// The round's game.
+    pub game: protocol::Game,
 }
 
 impl<'a> Work<'a> {
@@ -317,10 +323,13 @@ pub struct Feed {
     pub budget: FeedBudget,
     /// Its latest bets, for pages.
     pub recent: crate::recent::RecentFeed,
+    /// Where settled bets go (the leaderboards).
+    pub settled: crate::leaderboard::Sink,
 }
 
 /// Events to publish for an applied batch, resolved against the adopted state. A settled dice
-/// bet goes to the public feed (and its recent bets) while the feed's budget lasts.
+/// bet goes to the public feed (and its recent bets) while the feed's budget lasts; every
+/// played-out bet goes to the leaderboards, the batch's together.
 pub fn publish(
     hub: &hub::Hub,
     events: Vec<Event>,
@@ -328,8 +337,10 @@ pub fn publish(
     feed: &Feed,
 ) {
     let mut balance_sent = std::collections::HashSet::new();
+    let mut settled = Vec::new();
     for event in events {
         match event {
+            Event::Settled(bet) => settled.push(bet),
             Event::Balance { player } => {
                 // One balance event per player per batch, with the final balance.
                 if balance_sent.insert(player) {
@@ -362,6 +373,7 @@ pub fn publish(
             }
         }
     }
+    feed.settled.send(settled);
 }
 
 #[cfg(test)]
@@ -392,6 +404,7 @@ mod tests {
         let feed = Feed {
             budget: governor::RateLimiter::direct(governor::Quota::per_hour(burst)),
             recent: crate::recent::RecentFeed::new(Vec::new(), FEED_BETS_SHOWN),
+            settled: crate::leaderboard::Sink::unheard(),
         };
         let many = DICE_FEED_BETS_PER_SECOND as i64 * 3;
         publish(

@@ -25,6 +25,11 @@ use std::time::Duration;
 
 mod reads;
 
+/// The game of a stored round's `game` (the schema's CHECK admits only known games).
+pub(in crate::ledger) fn round_game(name: &str) -> protocol::Game {
+    protocol::Game::parse(name).expect("rounds.game holds a known game")
+}
+
 pub(super) use reads::{known_keys_pg, player_state, ID_TABLES, PLAYER_STATE_SQL};
 use reads::{
     known_keys_sqlite, load_players_sqlite, next_ids_sqlite, open_bets_pg, open_bets_sqlite,
@@ -102,7 +107,7 @@ impl Writer {
     pub async fn open(
         store: &Store,
         hub: Hub,
-        recent: RecentFeed,
+        (recent, settled): (RecentFeed, crate::leaderboard::Sink),
         export: bool,
     ) -> Result<Writer, sqlx::Error> {
         let (db, system, next, open_bets) = match store.writer_connection().await? {
@@ -135,6 +140,7 @@ impl Writer {
             feed: work::Feed {
                 budget: work::feed_budget(),
                 recent,
+                settled,
             },
         })
     }

@@ -46,6 +46,8 @@ pub enum ErrorCode {
     RateLimited,
     /// Chat: no room of that name.
     UnknownRoom,
+    /// Leaderboards: no scope of that name.
+    UnknownScope,
     /// Chat: the message is empty or longer than 280 characters; a moderation reason is empty
     /// or too long; a mute's length is out of range.
     InvalidMessage,

@@ -95,6 +95,7 @@ impl Context {
         match &command {
             ClientMsg::Ping { .. } => return Ok(AckResult::Pong),
             ClientMsg::Presence(visit) => return self.visit(visit.room.as_deref()),
+            ClientMsg::LeaderboardWatch(watch) => return self.watch(&watch.scope),
             _ => {}
         }
         let Some(session) = &self.session else {
@@ -108,6 +109,7 @@ impl Context {
             ClientMsg::RotateSeed { .. } => seed_ack(ledger.rotate_seed(player.id).await),
             ClientMsg::Ping { .. } => Ok(AckResult::Pong),
             ClientMsg::Presence(visit) => self.visit(visit.room.as_deref()),
+            ClientMsg::LeaderboardWatch(watch) => self.watch(&watch.scope),
             ClientMsg::DiceBet(bet) => {
                 let receipt = ledger.dice_bet(player.id, &bet.idem, bet.amount, bet.target);
                 let receipt = receipt.await.map_err(ledger_refusal)?;
@@ -174,6 +176,21 @@ impl Context {
                 format!("no game page \"{room}\": use {known}"),
             ))
         }
+    }
+}
+
+impl Context {
+    /// `leaderboard_watch`: the scope's boards now, then their changes (visitors too).
+    fn watch(&self, scope: &str) -> Result<AckResult, Refusal> {
+        let Some(scope) = protocol::leaderboard::Scope::parse(scope) else {
+            let known = "\"overall\", \"dice\", \"crash\" or \"wheel\"";
+            return Err((
+                ErrorCode::UnknownScope,
+                format!("no leaderboard scope \"{scope}\": use {known}"),
+            ));
+        };
+        self.engine.leaderboards().watch(scope, &self.outbox);
+        Ok(AckResult::LeaderboardWatch)
     }
 }
 

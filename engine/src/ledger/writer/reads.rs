@@ -114,7 +114,8 @@ macro_rules! batch_reads {
             conn: &mut $conn,
         ) -> Result<HashMap<RoundBetId, OpenBet>, sqlx::Error> {
             let rows = sqlx::query(
-                "SELECT id, user_id, round_id, amount FROM round_bets WHERE status = 'open'",
+                "SELECT b.id, b.user_id, b.round_id, b.amount, r.game FROM round_bets b \
+                 JOIN rounds r ON r.id = b.round_id WHERE b.status = 'open'",
             )
             .fetch_all(&mut *conn)
             .await?;
@@ -125,6 +126,7 @@ macro_rules! batch_reads {
                         player: PlayerId(row.get("user_id")),
                         round: RoundId(row.get("round_id")),
                         stake: Cents(row.get("amount")),
+                        game: round_game(row.get("game")),
                     };
                     (RoundBetId(row.get("id")), bet)
                 })
