@@ -15,6 +15,7 @@ mod bets;
 mod fanout;
 mod http;
 mod idle;
+mod leaderboard;
 mod server_proc;
 
 use clap::{Parser, Subcommand};
@@ -77,6 +78,8 @@ enum Command {
     Bets(bets::Bets),
     /// Pages and server-function calls over kept-alive connections (against a running server).
     Http(http::Http),
+    /// Leaderboard updates and rank queries at a million players (in memory).
+    Leaderboard(leaderboard::Leaderboard),
 }
 
 #[tokio::main]
@@ -115,6 +118,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Fanout(run) => fanout::run(run).await,
         Command::Bets(run) => bets::run(run).await,
         Command::Http(run) => http::run(run).await,
+        Command::Leaderboard(run) => leaderboard::run(run).await,
     }
 }
 

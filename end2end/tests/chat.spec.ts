@@ -1,16 +1,9 @@
 import { expect, test } from "@playwright/test";
-import { register, uniqueName, waitLive, watchErrors } from "./helpers";
+import { register, twoPlayers, uniqueName, waitLive, watchErrors } from "./helpers";
 
 test("two players chat in the lobby, and a message is shown as text", async ({ browser }) => {
-  const [alice, bob] = [uniqueName("chat_a"), uniqueName("chat_b")];
-  const aliceContext = await browser.newContext();
-  const bobContext = await browser.newContext();
-  const alicePage = await aliceContext.newPage();
-  const bobPage = await bobContext.newPage();
-  const aliceErrors = watchErrors(alicePage);
-  const bobErrors = watchErrors(bobPage);
-  await register(alicePage, alice, "correct-horse");
-  await register(bobPage, bob, "correct-horse");
+  const [a, b] = await twoPlayers(browser, ["chat_a", "chat_b"]);
+  const [alice, bob, alicePage, bobPage] = [a.name, b.name, a.page, b.page];
   for (const page of [alicePage, bobPage]) {
     await page.goto("/");
     await waitLive(page);
@@ -50,9 +43,9 @@ test("two players chat in the lobby, and a message is shown as text", async ({ b
   await expect(visitorChat.getByText("Log in to chat.")).toBeVisible();
   await expect(visitorChat.getByLabel("Message")).toHaveCount(0);
   await visitor.close();
-  await aliceContext.close();
-  await bobContext.close();
-  expect([...aliceErrors, ...bobErrors]).toEqual([]);
+  await a.context.close();
+  await b.context.close();
+  expect([...a.errors, ...b.errors]).toEqual([]);
 });
 
 test("a player's name leads to their public profile, which they can make private", async ({ page, browser }) => {

@@ -1,4 +1,4 @@
-import { expect, Page } from "@playwright/test";
+import { Browser, expect, Page } from "@playwright/test";
 
 /** A username no earlier test used (3-20 letters, digits, underscores). */
 export function uniqueName(prefix: string): string {
@@ -28,4 +28,18 @@ export async function register(page: Page, username: string, password: string): 
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page.getByTestId("balance")).toHaveText("1,000.00");
+}
+
+/** Two signed-up players, each in a browser context of their own, with their console errors. */
+export async function twoPlayers(browser: Browser, prefixes: [string, string]) {
+  const players = [];
+  for (const prefix of prefixes) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    const name = uniqueName(prefix);
+    await register(page, name, "correct-horse");
+    players.push({ context, page, errors, name });
+  }
+  return players;
 }

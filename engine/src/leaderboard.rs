@@ -9,6 +9,10 @@
 //! nodes). A node's batches are numbered; a node that sees a gap in another's numbers (a lost
 //! message on the bus), or whose own queue overflowed, rebuilds its boards from the ledger.
 //!
+//! A rebuild cannot tell which of the bets other nodes settle while it reads the ledger the read
+//! saw: such a bet may count twice on this node until its next rebuild. The boards are a view of
+//! the ledger; no money depends on them.
+//!
 //! Every [`LEADERBOARD_PUBLISH_MS`] a node rolls periods over (at 00:00 UTC, and on Mondays for
 //! weeks, by its [`Clock`], which tests set) and sends each watched scope the rows of its boards'
 //! tops that changed since it last sent them.
@@ -158,12 +162,13 @@ impl Leaderboards {
         bus: Option<Bus>,
         clock: Clock,
     ) -> Result<(Leaderboards, Sink), sqlx::Error> {
-        let state = rebuild::from_ledger(&pool, clock.now_ms()).await?;
         let (local, local_queue) = mpsc::channel(LEADERBOARD_QUEUE_BATCHES_MAX);
         let (remote, remote_queue) = mpsc::channel(LEADERBOARD_QUEUE_BATCHES_MAX);
+        // Other nodes' bets are heard from before the ledger is read, so none falls between.
         if let Some(bus) = &bus {
             bus.listen(NOTICE_KIND, remote.clone());
         }
+        let state = rebuild::from_ledger(&pool, clock.now_ms()).await?;
         let stale = Arc::new(AtomicBool::new(false));
         let inner = Arc::new(Inner {
             state: Mutex::new(state),
