@@ -44,6 +44,8 @@ pub struct Me {
     pub balance: Cents,
     /// Seed pair for the next bet.
     pub seed: SeedView,
+    /// Kept notifications not yet marked read.
+    pub unread: u64,
 }
 
 /// A player's history.
@@ -127,15 +129,18 @@ pub async fn get_me() -> Result<Option<Me>, AppError> {
     let Some(session) = ssr::session().await? else {
         return Ok(None);
     };
-    let snapshot = ssr::engine()?
+    let engine = ssr::engine()?;
+    let snapshot = engine
         .ledger()
         .snapshot(session.player.id)
         .await
         .map_err(ssr::internal)?;
+    let inbox = engine.notices().inbox(session.player.id);
     Ok(Some(Me {
         player: session.player,
         balance: snapshot.balance,
         seed: snapshot.seed,
+        unread: inbox.await.map_err(ssr::internal)?.unread,
     }))
 }
 
@@ -189,6 +194,26 @@ pub async fn get_profile(username: String) -> Result<Option<protocol::records::P
     engine::profiles::profile(engine.store().pool(), engine.leaderboards(), &username)
         .await
         .map_err(ssr::internal)
+}
+
+/// The signed-in player's inbox.
+#[server]
+pub async fn get_inbox() -> Result<protocol::notification::Inbox, AppError> {
+    let session = ssr::require_session::<GetInbox>().await?;
+    let engine = ssr::engine()?;
+    let inbox = engine.notices().inbox(session.player.id);
+    inbox.await.map_err(ssr::internal)
+}
+
+/// Marks the signed-in player's notifications up to `upto` (the newest id they saw) as read;
+/// returns `upto`.
+#[server]
+pub async fn mark_notifications_read(upto: i64) -> Result<i64, AppError> {
+    let session = ssr::require_session::<MarkNotificationsRead>().await?;
+    let engine = ssr::engine()?;
+    let marked = engine.notices().mark_read(session.player.id, upto);
+    marked.await.map_err(ssr::internal)?;
+    Ok(upto)
 }
 
 /// A scope's boards by `metric` for every period (today, this week, all time), with the

@@ -42,6 +42,7 @@ pub fn Header() -> impl IntoView {
                                 let ssr_balance = me.balance;
                                 view! {
                                     <span class="who">{me.player.username}</span>
+                                    <crate::notifications::InboxLink loaded=me.unread/>
                                     <span class="balance" aria-label="Balance" data-testid="balance">
                                         {move || live.balance.get().unwrap_or(ssr_balance).to_string()}
                                     </span>

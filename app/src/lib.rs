@@ -19,6 +19,7 @@ pub mod feed;
 pub mod header;
 pub mod leaderboard;
 pub mod live;
+pub mod notifications;
 pub mod pages;
 pub mod round_game;
 #[cfg(feature = "ssr")]
@@ -54,10 +55,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/wheel") view=pages::wheel::WheelPage ssr=SsrMode::Async/>
                     <Route path=path!("/me") view=pages::me::MePage ssr=SsrMode::Async/>
                     <Route path=path!("/fair") view=pages::fair::FairPage ssr=SsrMode::Async/>
+                    <Route path=path!("/notifications") view=pages::notifications::NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/leaderboard") view=pages::leaderboard::LeaderboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/u/:username") view=pages::profile::ProfilePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
+            <notifications::Toasts/>
         </Router>
     }
 }

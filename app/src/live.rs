@@ -95,6 +95,12 @@ pub struct Live {
     pub welcomes: RwSignal<u32>,
     /// How many people are online, once the server has said.
     pub presence: RwSignal<Option<protocol::presence::Counts>>,
+    /// Notifications shown as toasts now, each with a number of this tab's, oldest first.
+    pub toasts: RwSignal<Vec<(u64, protocol::notification::Notification)>>,
+    /// Unread kept notifications as this tab last set them (`None`: as loaded with the page).
+    pub unread: RwSignal<Option<u64>>,
+    /// Kept notifications for this player that arrived since `unread` was last set.
+    pub kept: RwSignal<u64>,
     /// The tops of the boards this tab watches, as the server last sent them.
     pub leaderboards: RwSignal<std::collections::HashMap<BoardKey, Vec<Ranked>>>,
     #[cfg(feature = "hydrate")]
@@ -117,6 +123,9 @@ pub fn provide() -> Live {
         welcomes: RwSignal::new(0),
         presence: RwSignal::new(None),
         leaderboards: RwSignal::new(std::collections::HashMap::new()),
+        toasts: RwSignal::new(Vec::new()),
+        unread: RwSignal::new(None),
+        kept: RwSignal::new(0),
         #[cfg(feature = "hydrate")]
         conn: StoredValue::new_local(connection::Conn::default()),
     };
@@ -188,6 +197,7 @@ impl Live {
             ServerMsg::Crash(event) => crash::apply(*self, event),
             ServerMsg::Wheel(event) => wheel::apply(*self, event),
             ServerMsg::Presence { counts, .. } => self.presence.set(Some(counts)),
+            ServerMsg::Notification { notification, .. } => self.notify(notification),
             ServerMsg::Leaderboard { changes, .. } => self.leaderboards.update(|boards| {
                 for change in changes {
                     change.apply(boards.entry(change.key).or_default());
@@ -207,6 +217,35 @@ impl Live {
             }
         }
         None
+    }
+}
+
+impl Live {
+    /// Shows a notification as a toast for [`crate::notifications::TOAST_MS`], and counts it
+    /// unread when it is kept for this player.
+    #[cfg(feature = "hydrate")]
+    fn notify(&self, notification: protocol::notification::Notification) {
+        use crate::notifications::{TOASTS_SHOWN_MAX, TOAST_MS};
+        let me = self
+            .player
+            .with_untracked(|p| p.as_ref().map(|p| p.username.clone()));
+        if me.is_some_and(|me| notification.kept_for(&me)) {
+            self.kept.update(|kept| *kept += 1);
+        }
+        let id = self
+            .conn
+            .try_update_value(|conn| conn.next_toast())
+            .unwrap_or_default();
+        self.toasts.update(|toasts| {
+            toasts.push((id, notification));
+            let extra = toasts.len().saturating_sub(TOASTS_SHOWN_MAX);
+            toasts.drain(..extra);
+        });
+        let toasts = self.toasts;
+        set_timeout(
+            move || toasts.update(|toasts| toasts.retain(|(shown, _)| *shown != id)),
+            std::time::Duration::from_millis(TOAST_MS),
+        );
     }
 }
 

@@ -7,6 +7,7 @@ pub mod fair;
 pub mod leaderboard;
 pub mod lobby;
 pub mod me;
+pub mod notifications;
 pub mod profile;
 pub mod wheel;
 

@@ -146,7 +146,10 @@ impl Accounts {
             id: player,
             username: username.to_owned(),
         };
-        self.start_session(view).await
+        let started = self.start_session(view).await?;
+        // The grant is in the ledger now; its notification waits for the first connection.
+        crate::notify::keep_signup_grant(&self.pool, player, username).await?;
+        Ok(started)
     }
 
     /// Checks a username and password and starts a new session (always a new token).

@@ -36,7 +36,8 @@ pub enum Role {
 }
 
 impl Role {
-    fn moderates(self) -> bool {
+    /// Whether the role may moderate chat and broadcast to everyone.
+    pub fn moderates(self) -> bool {
         matches!(self, Role::Moderator | Role::Admin)
     }
 }
@@ -319,7 +320,7 @@ fn known_room(room: &str) -> Result<&'static str, ChatError> {
         .ok_or_else(|| ChatError::UnknownRoom(room.to_owned()))
 }
 
-fn check_text(text: &str, chars_max: usize, what: &str) -> Result<(), ChatError> {
+pub(crate) fn check_text(text: &str, chars_max: usize, what: &str) -> Result<(), ChatError> {
     let chars = text.chars().count();
     if chars == 0 || chars > chars_max {
         return Err(ChatError::Invalid(format!(

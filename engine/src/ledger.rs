@@ -57,6 +57,17 @@ pub struct Ledger {
     reads: sqlx::AnyPool,
 }
 
+/// Where a writer publishes what it committed, beyond the hub: the public feed's latest bets,
+/// the leaderboards and the notifications.
+pub struct Published {
+    /// The feed's latest bets, for pages.
+    pub recent: RecentFeed,
+    /// The leaderboards' sink of settled bets.
+    pub settled: crate::leaderboard::Sink,
+    /// Tells players their bets settled, and everyone the big wins.
+    pub reporter: crate::notify::Reporter,
+}
+
 impl Ledger {
     /// Starts the writer on its own connection and thread, and returns the handle.
     ///
@@ -68,17 +79,16 @@ impl Ledger {
     /// supervisor restarting the server (which recovers from the database) beats a server that
     /// answers every command with `unavailable` while looking healthy.
     /// With `export`, every batch also writes the events it commits into the export outbox
-    /// (`crate::export`), in the same transaction. The bets it settles go to `settled` (the
-    /// leaderboards) once committed.
+    /// (`crate::export`), in the same transaction. What it commits is published as
+    /// `published` says.
     pub async fn start(
         store: &Store,
         hub: Hub,
-        feed: RecentFeed,
-        settled: crate::leaderboard::Sink,
+        published: Published,
         export: bool,
     ) -> Result<Ledger, sqlx::Error> {
         let (requests, queue) = mpsc::channel(LEDGER_QUEUE_COMMANDS_MAX);
-        let writer = writer::Writer::open(store, hub, (feed, settled), export).await?;
+        let writer = writer::Writer::open(store, hub, published, export).await?;
         std::thread::Builder::new()
             .name("ledger-writer".into())
             .spawn(move || {

@@ -13,6 +13,7 @@
 //! - [`wheel`]: the wheel on the driver: segments, a shared spin every ~20 s.
 //! - [`chat`]: chat rooms, their messages and their moderation.
 //! - [`presence`]: how many people are online, across the nodes.
+//! - [`notify`]: notifications: bets settled, big wins, broadcasts, the signup grant; the inbox.
 //! - [`leaderboard`]: profit and wager boards per game and period, in memory, from the ledger.
 //! - [`hub`]: topics -> subscribers; events are encoded once and the same bytes fanned out.
 //! - [`bus`]: events between nodes through Redis; [`lease`]: jobs one node does at a time.
@@ -37,6 +38,7 @@ pub mod leaderboard;
 pub mod lease;
 pub mod ledger;
 pub mod limits;
+pub mod notify;
 pub mod presence;
 pub mod profiles;
 pub mod recent;
@@ -68,6 +70,7 @@ struct Inner {
     chat: chat::Chat,
     presence: presence::Presence,
     leaderboards: leaderboard::Leaderboards,
+    notices: notify::Notices,
     crash: Option<crash::Crash>,
     crash_history: Option<recent::CrashHistory>,
     wheel: Option<wheel::Wheel>,
@@ -110,6 +113,9 @@ pub struct EngineConfig {
     pub wheel: Option<rounds::driver::RoundTiming>,
     /// The time the leaderboards' periods go by (the system's unless a test sets it).
     pub leaderboard_clock: leaderboard::Clock,
+    /// The profit from which a bet is announced to everyone as a big win (`None`:
+    /// [`protocol::notification::BIG_WIN_CENTS_DEFAULT`]).
+    pub big_win: Option<protocol::Cents>,
 }
 
 impl Engine {
@@ -124,6 +130,7 @@ impl Engine {
             crash: None,
             wheel: None,
             leaderboard_clock: leaderboard::Clock::default(),
+            big_win: None,
         })
         .await
     }
@@ -149,8 +156,17 @@ impl Engine {
             config.leaderboard_clock.clone(),
         )
         .await?;
-        let ledger =
-            ledger::Ledger::start(&store, hub.clone(), feed.clone(), settled, exporting).await?;
+        let big_win = config
+            .big_win
+            .unwrap_or(protocol::notification::BIG_WIN_CENTS_DEFAULT);
+        let (notices, reporter) =
+            notify::Notices::start(store.pool().clone(), hub.clone(), big_win);
+        let published = ledger::Published {
+            recent: feed.clone(),
+            settled,
+            reporter,
+        };
+        let ledger = ledger::Ledger::start(&store, hub.clone(), published, exporting).await?;
         let export = match config.export.clone() {
             Some(export) => Some(export::Export::start(&store, export)?),
             None => None,
@@ -179,6 +195,7 @@ impl Engine {
             chat,
             presence,
             leaderboards,
+            notices,
             crash,
             crash_history,
             wheel,
@@ -236,6 +253,11 @@ impl Engine {
     /// The leaderboards.
     pub fn leaderboards(&self) -> &leaderboard::Leaderboards {
         &self.inner.leaderboards
+    }
+
+    /// Notifications and the inbox.
+    pub fn notices(&self) -> &notify::Notices {
+        &self.inner.notices
     }
 
     /// The crash game, when running.

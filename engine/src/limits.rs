@@ -112,3 +112,5 @@ pub const LEADERBOARD_PUBLISH_MS: u64 = 200;
 /// dropped, counted (`zerolag_leaderboard_dropped_total`), and the boards are rebuilt from the
 /// ledger.
 pub const LEADERBOARD_QUEUE_BATCHES_MAX: usize = 4_096;
+/// Big wins waiting to be kept and announced; past it a big win is not announced (and logged).
+pub const NOTICES_QUEUE_WINS_MAX: usize = 1_024;

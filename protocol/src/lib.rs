@@ -12,6 +12,7 @@
 //! - [`chat`]: chat rooms, messages and moderation commands.
 //! - [`presence`]: how many people are online.
 //! - [`leaderboard`]: boards of profit and amount wagered, their rows and changes.
+//! - [`notification`]: toasts and the inbox: what happened to me, big wins, broadcasts.
 //! - [`records`]: history rows the pages show (bets, transactions).
 //! - [`wire`]: the WebSocket messages ([`ClientMsg`], [`ServerMsg`]) and error codes.
 //!
@@ -31,6 +32,7 @@ pub mod ids;
 pub mod leaderboard;
 pub mod limits;
 pub mod money;
+pub mod notification;
 pub mod presence;
 pub mod records;
 pub mod wheel;

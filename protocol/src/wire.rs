@@ -11,7 +11,7 @@
 
 use crate::ids::PlayerId;
 use crate::money::Cents;
-use crate::{chat, crash, dice, leaderboard, presence, wheel};
+use crate::{chat, crash, dice, leaderboard, notification, presence, wheel};
 
 mod codes;
 mod rounds;
@@ -66,6 +66,8 @@ pub enum ClientMsg {
     Presence(presence::VisitCommand),
     /// Receive a scope's leaderboards live.
     LeaderboardWatch(leaderboard::WatchCommand),
+    /// Moderators: send a message to everyone.
+    Broadcast(notification::BroadcastCommand),
 }
 
 impl ClientMsg {
@@ -88,6 +90,7 @@ impl ClientMsg {
             ClientMsg::ChatLift(command) => command.req,
             ClientMsg::Presence(command) => command.req,
             ClientMsg::LeaderboardWatch(command) => command.req,
+            ClientMsg::Broadcast(command) => command.req,
         }
     }
 }
@@ -173,6 +176,17 @@ pub enum ServerMsg {
         /// One change per board that changed.
         changes: Vec<leaderboard::BoardChange>,
     },
+    /// A notification (topic `player:<id>` for mine, `notices` for everyone's).
+    Notification {
+        /// `player:<id>` or `notices`.
+        topic: String,
+        /// Position in that stream.
+        seq: u64,
+        /// Publish time (Unix milliseconds).
+        at_ms: i64,
+        /// The notification.
+        notification: notification::Notification,
+    },
     /// The dice game's events.
     #[serde(untagged)]
     Dice(dice::Event),
@@ -213,6 +227,8 @@ pub enum AckResult {
     Presence,
     /// Answer to `leaderboard_watch`.
     LeaderboardWatch,
+    /// The broadcast as kept and sent to everyone.
+    Broadcast(notification::Notification),
 }
 
 /// A player as shown to themselves.
@@ -272,9 +288,9 @@ mod tests {
         assert_eq!(msg.req(), 7);
     }
 
-    #[test]
-    fn the_known_command_types_are_exactly_the_wire_tags() {
-        let one_of_each = [
+    /// One command of every type.
+    fn one_command_of_each() -> Vec<ClientMsg> {
+        vec![
             ClientMsg::SetClientSeed {
                 req: 1,
                 client_seed: "s".into(),
@@ -328,8 +344,16 @@ mod tests {
                 req: 1,
                 scope: "overall".into(),
             }),
-        ];
-        let tags: Vec<String> = one_of_each
+            ClientMsg::Broadcast(notification::BroadcastCommand {
+                req: 1,
+                body: "hello".into(),
+            }),
+        ]
+    }
+
+    #[test]
+    fn the_known_command_types_are_exactly_the_wire_tags() {
+        let tags: Vec<String> = one_command_of_each()
             .iter()
             .map(|msg| {
                 let json = serde_json::to_string(msg).unwrap();

@@ -78,6 +78,11 @@ pub struct Config {
     #[arg(long, env = "ZEROLAG_WS_CONNECTIONS_PER_IP", default_value_t = crate::limits::WS_CONNECTIONS_PER_IP_MAX)]
     pub ws_connections_per_ip: usize,
 
+    /// The profit, in cents, from which a bet is announced to everyone as a big win
+    /// (100000: 1,000.00 credits).
+    #[arg(long, env = "ZEROLAG_BIG_WIN_CENTS", default_value_t = protocol::notification::BIG_WIN_CENTS_DEFAULT.0, value_parser = clap::value_parser!(i64).range(1..))]
+    pub big_win_cents: i64,
+
     /// Mark session cookies `Secure` (set this when served over https).
     #[arg(long, env = "ZEROLAG_SECURE_COOKIES")]
     pub secure_cookies: bool,

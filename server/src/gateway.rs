@@ -134,7 +134,10 @@ async fn serve(
         link,
     } = registration;
     let hub = state.engine.hub().clone();
-    let mut topics = vec![hub::DICE_FEED_TOPIC.to_owned()];
+    let mut topics = vec![
+        hub::DICE_FEED_TOPIC.to_owned(),
+        protocol::notification::NOTICES_TOPIC.to_owned(),
+    ];
     // Every chat room's new messages (a page shows the rooms it has).
     topics.extend(protocol::chat::ROOMS.map(protocol::chat::topic));
     if let Some(session) = &session {
@@ -163,6 +166,17 @@ async fn serve(
     };
     state.engine.presence().arrive(&outbox, person);
     topics.push(protocol::presence::PRESENCE_TOPIC.to_owned());
+    if let Some(session) = &session {
+        // A notification kept while the player had no connection (the signup grant).
+        if let Err(error) = state
+            .engine
+            .notices()
+            .deliver_pending(session.player.id)
+            .await
+        {
+            tracing::error!(%error, "cannot deliver pending notifications");
+        }
+    }
     let joined = state.engine.join_round_games(&outbox).await;
     topics.extend(joined.into_iter().map(str::to_owned));
     // Leaderboards a `leaderboard_watch` may subscribe the connection to.

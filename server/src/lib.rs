@@ -143,6 +143,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         crash: Some(config.crash_timing()),
         wheel: Some(config.wheel_timing()),
         leaderboard_clock: engine::leaderboard::Clock::default(),
+        big_win: Some(protocol::Cents(config.big_win_cents)),
     };
     let engine = Engine::start_with(engine_config)
         .await

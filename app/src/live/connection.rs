@@ -34,6 +34,16 @@ pub struct Conn {
     pending: BTreeMap<u64, Pending>,
     /// Where the public feed resumes after a reconnect.
     pub feed: FeedCursor,
+    /// Toasts shown so far, to number the next.
+    toasts: u64,
+}
+
+impl Conn {
+    /// A number for the next toast, unique within the tab.
+    pub fn next_toast(&mut self) -> u64 {
+        self.toasts += 1;
+        self.toasts
+    }
 }
 
 /// Sends a command, or keeps it for the next connection when it is `retry`; otherwise a

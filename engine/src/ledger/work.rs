@@ -325,11 +325,14 @@ pub struct Feed {
     pub recent: crate::recent::RecentFeed,
     /// Where settled bets go (the leaderboards).
     pub settled: crate::leaderboard::Sink,
+    /// Tells players their bets settled, and everyone the big wins.
+    pub reporter: crate::notify::Reporter,
 }
 
 /// Events to publish for an applied batch, resolved against the adopted state. A settled dice
 /// bet goes to the public feed (and its recent bets) while the feed's budget lasts; every
-/// played-out bet goes to the leaderboards, the batch's together.
+/// played-out bet goes to its player's tabs as a notification and to the leaderboards, the
+/// batch's together.
 pub fn publish(
     hub: &hub::Hub,
     events: Vec<Event>,
@@ -340,7 +343,10 @@ pub fn publish(
     let mut settled = Vec::new();
     for event in events {
         match event {
-            Event::Settled(bet) => settled.push(bet),
+            Event::Settled(bet) => {
+                feed.reporter.report(&bet);
+                settled.push(bet);
+            }
             Event::Balance { player } => {
                 // One balance event per player per batch, with the final balance.
                 if balance_sent.insert(player) {
@@ -405,6 +411,7 @@ mod tests {
             budget: governor::RateLimiter::direct(governor::Quota::per_hour(burst)),
             recent: crate::recent::RecentFeed::new(Vec::new(), FEED_BETS_SHOWN),
             settled: crate::leaderboard::Sink::unheard(),
+            reporter: crate::notify::Reporter::unheard(),
         };
         let many = DICE_FEED_BETS_PER_SECOND as i64 * 3;
         publish(

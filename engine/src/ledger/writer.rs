@@ -12,7 +12,6 @@ use super::work::{
 use crate::history::{dice_bet_view, DICE_BET_COLUMNS};
 use crate::hub::Hub;
 use crate::limits::{LEDGER_CACHE_PLAYERS_MAX, SQL_BIND_PARAMS_MAX};
-use crate::recent::RecentFeed;
 use crate::store::{now_ms, Store, WriterConnection};
 use protocol::ids::{AccountId, RoundBetId, RoundId, SeedId};
 use protocol::wire::RoundBetStatus;
@@ -107,7 +106,7 @@ impl Writer {
     pub async fn open(
         store: &Store,
         hub: Hub,
-        (recent, settled): (RecentFeed, crate::leaderboard::Sink),
+        published: super::Published,
         export: bool,
     ) -> Result<Writer, sqlx::Error> {
         let (db, system, next, open_bets) = match store.writer_connection().await? {
@@ -139,8 +138,9 @@ impl Writer {
             export,
             feed: work::Feed {
                 budget: work::feed_budget(),
-                recent,
-                settled,
+                recent: published.recent,
+                settled: published.settled,
+                reporter: published.reporter,
             },
         })
     }

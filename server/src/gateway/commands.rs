@@ -133,8 +133,29 @@ impl Context {
                 let ack = wheel.bet(player, bet.idem, bet.amount, bet.segment).await;
                 ack.map(AckResult::WheelBet).map_err(round_refusal)
             }
+            ClientMsg::Broadcast(_)
+            | ClientMsg::ChatSend(_)
+            | ClientMsg::ChatMute(_)
+            | ClientMsg::ChatBan(_)
+            | ClientMsg::ChatLift(_) => self.social(&player, command).await,
+        }
+    }
+}
+
+impl Context {
+    /// Chat and broadcasts.
+    async fn social(
+        &self,
+        player: &protocol::wire::PlayerView,
+        command: ClientMsg,
+    ) -> Result<AckResult, Refusal> {
+        match command {
+            ClientMsg::Broadcast(broadcast) => {
+                let sent = self.engine.notices().broadcast(player, &broadcast.body);
+                sent.await.map(AckResult::Broadcast).map_err(chat_refusal)
+            }
             ClientMsg::ChatSend(send) => {
-                let sent = self.engine.chat().send(&player, &send.room, &send.body);
+                let sent = self.engine.chat().send(player, &send.room, &send.body);
                 sent.await.map(AckResult::ChatMessage).map_err(chat_refusal)
             }
             ClientMsg::ChatMute(mute) => {
@@ -159,11 +180,14 @@ impl Context {
                     .map(AckResult::ChatStanding)
                     .map_err(chat_refusal)
             }
+            // `execute` sends only the commands above here.
+            other => Err((
+                ErrorCode::Internal,
+                format!("{other:?} is not a social command"),
+            )),
         }
     }
-}
 
-impl Context {
     /// `presence`: the page this connection shows now (visitors too).
     fn visit(&self, room: Option<&str>) -> Result<AckResult, Refusal> {
         if self.engine.presence().visit(self.outbox.id(), room) {

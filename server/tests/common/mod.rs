@@ -33,6 +33,8 @@ struct Setup {
     export: Option<engine::export::ExportConfig>,
     /// `--ws-connections-per-ip` (the default when `None`).
     ws_per_ip: Option<usize>,
+    /// `--big-win-cents` (the default when `None`).
+    big_win: Option<i64>,
 }
 
 pub struct TestApp {
@@ -102,6 +104,15 @@ impl TestApp {
         TestApp::spawn_with(setup).await
     }
 
+    /// Announcing wins of at least `cents` profit to everyone (`--big-win-cents`).
+    pub async fn spawn_with_big_win(cents: i64) -> TestApp {
+        let setup = Setup {
+            big_win: Some(cents),
+            ..Setup::default()
+        };
+        TestApp::spawn_with(setup).await
+    }
+
     /// Behind load balancers at `proxies` (`--trusted-proxy`).
     pub async fn spawn_trusting(proxies: Vec<std::net::IpAddr>) -> TestApp {
         let setup = Setup {
@@ -131,6 +142,7 @@ impl TestApp {
             trusted_proxies,
             export,
             ws_per_ip,
+            big_win,
         } = setup;
         let dir = tempfile::tempdir().unwrap();
         let config = Config {
@@ -148,6 +160,7 @@ impl TestApp {
             log: "warn".into(),
             allowed_origins: vec![],
             secure_cookies: false,
+            big_win_cents: big_win.unwrap_or(protocol::notification::BIG_WIN_CENTS_DEFAULT.0),
             site_root: dir.path().join("site"),
             crash_betting_ms: 1_500,
             crash_intermission_ms: 200,
@@ -351,6 +364,15 @@ impl Ws {
             }
             self.unclaimed.push(frame);
         }
+    }
+
+    /// Takes every frame read earlier, not yet claimed, that matches `want`.
+    pub fn claim_all(&mut self, want: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let (matching, others) = std::mem::take(&mut self.unclaimed)
+            .into_iter()
+            .partition(|frame| want(frame));
+        self.unclaimed = others;
+        matching
     }
 
     /// Forgets frames read earlier and not yet claimed.
