@@ -135,12 +135,13 @@ pub async fn get_me() -> Result<Option<Me>, AppError> {
         .snapshot(session.player.id)
         .await
         .map_err(ssr::internal)?;
-    let inbox = engine.notices().inbox(session.player.id);
+    let unread = engine.notices().unread(session.player.id);
+    let (unread, _) = unread.await.map_err(ssr::internal)?;
     Ok(Some(Me {
         player: session.player,
         balance: snapshot.balance,
         seed: snapshot.seed,
-        unread: inbox.await.map_err(ssr::internal)?.unread,
+        unread,
     }))
 }
 

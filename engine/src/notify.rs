@@ -40,6 +40,9 @@ fn columns(prefix: &str) -> String {
     .join(", ")
 }
 
+/// The kept notifications of the player `u`: theirs, and the broadcasts since they joined.
+const MINE: &str = "(n.user_id = u.id OR (n.user_id IS NULL AND n.created_at >= u.created_at))";
+
 /// Where a ledger writer reports the bets it settled.
 #[derive(Clone)]
 pub struct Reporter {
@@ -147,6 +150,17 @@ impl Notices {
     /// Sends the player's notifications kept while they had no connection (the signup grant) to
     /// their tabs, once: the first connection to ask takes them.
     pub async fn deliver_pending(&self, player: PlayerId) -> Result<(), sqlx::Error> {
+        // Read first: nearly every connection has nothing pending, and a read takes no write
+        // lock from the ledger writer (SQLite).
+        let pending: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM notifications WHERE user_id = $1 AND delivered_at IS NULL LIMIT 1",
+        )
+        .bind(player.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        if pending.is_none() {
+            return Ok(());
+        }
         let rows = sqlx::query(&format!(
             "UPDATE notifications SET delivered_at = $1 \
              WHERE user_id = $2 AND delivered_at IS NULL RETURNING {}",
@@ -164,10 +178,9 @@ impl Notices {
 
     /// The player's inbox.
     pub async fn inbox(&self, player: PlayerId) -> Result<Inbox, ChatError> {
-        let mine = "(n.user_id = u.id OR (n.user_id IS NULL AND n.created_at >= u.created_at))";
         let items = sqlx::query(&format!(
             "SELECT {} FROM notifications n JOIN users u ON u.id = $1 \
-             WHERE {mine} ORDER BY n.id DESC LIMIT $2",
+             WHERE {MINE} ORDER BY n.id DESC LIMIT $2",
             columns("n.")
         ))
         .bind(player.0)
@@ -177,20 +190,27 @@ impl Notices {
         .iter()
         .map(from_row)
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let (unread, read_upto) = self.unread(player).await?;
+        Ok(Inbox {
+            items,
+            unread,
+            read_upto,
+            can_broadcast: role_of(&self.pool, player).await?.moderates(),
+        })
+    }
+
+    /// How many of the player's kept notifications are unread, and the newest id they marked
+    /// read.
+    pub async fn unread(&self, player: PlayerId) -> Result<(u64, i64), sqlx::Error> {
         let counts = sqlx::query(&format!(
             "SELECT CAST(COUNT(n.id) AS BIGINT), u.notifications_read_upto FROM users u \
-             LEFT JOIN notifications n ON {mine} AND n.id > u.notifications_read_upto \
+             LEFT JOIN notifications n ON {MINE} AND n.id > u.notifications_read_upto \
              WHERE u.id = $1 GROUP BY u.notifications_read_upto"
         ))
         .bind(player.0)
         .fetch_one(&self.pool)
         .await?;
-        Ok(Inbox {
-            items,
-            unread: counts.try_get::<i64, _>(0)? as u64,
-            read_upto: counts.try_get(1)?,
-            can_broadcast: role_of(&self.pool, player).await?.moderates(),
-        })
+        Ok((counts.try_get::<i64, _>(0)? as u64, counts.try_get(1)?))
     }
 
     /// Marks the player's notifications up to `upto` (an id they have seen) as read.
