@@ -24,6 +24,8 @@ trap cleanup EXIT
 export ZEROLAG_CRASH_BETTING_MS=300 ZEROLAG_CRASH_INTERMISSION_MS=300
 # The load generator opens thousands of connections from four addresses: lift the per-address cap.
 export ZEROLAG_WS_CONNECTIONS_PER_IP=1000000
+# The benchmarks are bots: the risk engine alerts but does not suspend them.
+export ZEROLAG_RISK_SUSPENSIONS=false
 
 wait_for() {
   for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/${1%:*}/${1#*:}") 2>/dev/null && return 0; sleep 0.1; done

@@ -17,6 +17,8 @@ server_fn=$(grep -ao '/api/get_crash_history[0-9]*' "$root"/target/site/pkg/zero
 
 # The load generator opens thousands of connections from four addresses: lift the per-address cap.
 export ZEROLAG_WS_CONNECTIONS_PER_IP=1000000
+# The benchmarks are bots: the risk engine alerts but does not suspend them.
+export ZEROLAG_RISK_SUSPENSIONS=false
 data=$(mktemp -d)
 taskset -c 0 "$root/target/release/zerolag" --addr "$addr" --data-dir "$data" --log warn &
 server=$!

@@ -14,6 +14,7 @@
 //! - [`chat`]: chat rooms, their messages and their moderation.
 //! - [`presence`]: how many people are online, across the nodes.
 //! - [`notify`]: notifications: bets settled, big wins, broadcasts, the signup grant; the inbox.
+//! - [`risk`]: the risk engine: rules over what players do, alerts, suspensions.
 //! - [`leaderboard`]: profit and wager boards per game and period, in memory, from the ledger.
 //! - [`hub`]: topics -> subscribers; events are encoded once and the same bytes fanned out.
 //! - [`bus`]: events between nodes through Redis; [`lease`]: jobs one node does at a time.
@@ -42,6 +43,7 @@ pub mod notify;
 pub mod presence;
 pub mod profiles;
 pub mod recent;
+pub mod risk;
 pub mod rounds;
 pub mod store;
 #[doc(hidden)]
@@ -71,6 +73,7 @@ struct Inner {
     presence: presence::Presence,
     leaderboards: leaderboard::Leaderboards,
     notices: notify::Notices,
+    risk: risk::Risk,
     crash: Option<crash::Crash>,
     crash_history: Option<recent::CrashHistory>,
     wheel: Option<wheel::Wheel>,
@@ -113,6 +116,8 @@ pub struct EngineConfig {
     pub wheel: Option<rounds::driver::RoundTiming>,
     /// The time the leaderboards' periods go by (the system's unless a test sets it).
     pub leaderboard_clock: leaderboard::Clock,
+    /// Rules whose action is to suspend only alert (benchmarks, which are bots).
+    pub risk_alert_only: bool,
     /// The profit from which a bet is announced to everyone as a big win (`None`:
     /// [`protocol::notification::BIG_WIN_CENTS_DEFAULT`]).
     pub big_win: Option<protocol::Cents>,
@@ -131,6 +136,7 @@ impl Engine {
             wheel: None,
             leaderboard_clock: leaderboard::Clock::default(),
             big_win: None,
+            risk_alert_only: false,
         })
         .await
     }
@@ -149,23 +155,8 @@ impl Engine {
             .await?;
         let feed = recent::RecentFeed::new(stored, protocol::limits::FEED_BETS_SHOWN);
         let exporting = config.export.is_some();
-        let (leaderboards, settled) = leaderboard::Leaderboards::start(
-            store.pool().clone(),
-            hub.clone(),
-            bus.clone(),
-            config.leaderboard_clock.clone(),
-        )
-        .await?;
-        let big_win = config
-            .big_win
-            .unwrap_or(protocol::notification::BIG_WIN_CENTS_DEFAULT);
-        let (notices, reporter) =
-            notify::Notices::start(store.pool().clone(), hub.clone(), big_win);
-        let published = ledger::Published {
-            recent: feed.clone(),
-            settled,
-            reporter,
-        };
+        let (leaderboards, notices, published) =
+            consumers(&config, &store, (&hub, &bus), feed.clone()).await?;
         let ledger = ledger::Ledger::start(&store, hub.clone(), published, exporting).await?;
         let export = match config.export.clone() {
             Some(export) => Some(export::Export::start(&store, export)?),
@@ -178,6 +169,8 @@ impl Engine {
             bus.clone(),
         );
         let chat = chat::Chat::new(store.pool().clone(), hub.clone(), bus.clone());
+        let suspends = !config.risk_alert_only;
+        let risk = risk::Risk::start(store.pool().clone(), bus.clone(), suspends).await?;
         let presence = presence::Presence::start(hub.clone(), bus.clone());
         let parts = (&store, &ledger, &hub);
         let (crash, crash_history, wheel) = match store.backend() {
@@ -196,6 +189,7 @@ impl Engine {
             presence,
             leaderboards,
             notices,
+            risk,
             crash,
             crash_history,
             wheel,
@@ -260,6 +254,11 @@ impl Engine {
         &self.inner.notices
     }
 
+    /// The risk engine.
+    pub fn risk(&self) -> &risk::Risk {
+        &self.inner.risk
+    }
+
     /// The crash game, when running.
     pub fn crash(&self) -> Option<&crash::Crash> {
         self.inner.crash.as_ref()
@@ -298,6 +297,40 @@ impl Engine {
     pub fn history(&self) -> history::History {
         history::History::new(self.inner.store.pool().clone())
     }
+}
+
+/// What consumes the ledger writer's committed bets beyond the hub: the feed's latest bets, the
+/// leaderboards and the notifications.
+async fn consumers(
+    config: &EngineConfig,
+    store: &store::Store,
+    (hub, bus): (&hub::Hub, &Option<bus::Bus>),
+    recent: recent::RecentFeed,
+) -> Result<
+    (
+        leaderboard::Leaderboards,
+        notify::Notices,
+        ledger::Published,
+    ),
+    StartError,
+> {
+    let (leaderboards, settled) = leaderboard::Leaderboards::start(
+        store.pool().clone(),
+        hub.clone(),
+        bus.clone(),
+        config.leaderboard_clock.clone(),
+    )
+    .await?;
+    let big_win = config
+        .big_win
+        .unwrap_or(protocol::notification::BIG_WIN_CENTS_DEFAULT);
+    let (notices, reporter) = notify::Notices::start(store.pool().clone(), hub.clone(), big_win);
+    let published = ledger::Published {
+        recent,
+        settled,
+        reporter,
+    };
+    Ok((leaderboards, notices, published))
 }
 
 /// The round games this engine runs, their seats and the crash history kept in memory.

@@ -114,3 +114,6 @@ pub const LEADERBOARD_PUBLISH_MS: u64 = 200;
 pub const LEADERBOARD_QUEUE_BATCHES_MAX: usize = 4_096;
 /// Big wins waiting to be kept and announced; past it a big win is not announced (and logged).
 pub const NOTICES_QUEUE_WINS_MAX: usize = 1_024;
+/// Signals waiting for the risk engine's scorer; past it a signal is dropped and counted
+/// (`zerolag_risk_dropped_total`): scoring never slows a bet down.
+pub const RISK_QUEUE_SIGNALS_MAX: usize = 65_536;

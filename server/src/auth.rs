@@ -101,7 +101,17 @@ async fn register(
         .register(&form.username, &form.password, client)
         .await
     {
-        Ok(outcome) => signed_in(jar, &state, &headers, outcome),
+        Ok(outcome) => {
+            state
+                .engine
+                .risk()
+                .observe(engine::risk::Signal::Registered {
+                    player: outcome.0.player.id,
+                    ip: client,
+                    at_ms: engine::store::now_ms(),
+                });
+            signed_in(jar, &state, &headers, outcome)
+        }
         Err(error) => refused(error, &headers, "/register"),
     }
 }

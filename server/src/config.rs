@@ -83,6 +83,11 @@ pub struct Config {
     #[arg(long, env = "ZEROLAG_BIG_WIN_CENTS", default_value_t = protocol::notification::BIG_WIN_CENTS_DEFAULT.0, value_parser = clap::value_parser!(i64).range(1..))]
     pub big_win_cents: i64,
 
+    /// Whether the risk engine suspends players when a rule says so (`false`: it only raises
+    /// alerts; the benchmarks, which are bots, run so).
+    #[arg(long, env = "ZEROLAG_RISK_SUSPENSIONS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub risk_suspensions: bool,
+
     /// Mark session cookies `Secure` (set this when served over https).
     #[arg(long, env = "ZEROLAG_SECURE_COOKIES")]
     pub secure_cookies: bool,

@@ -144,6 +144,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         wheel: Some(config.wheel_timing()),
         leaderboard_clock: engine::leaderboard::Clock::default(),
         big_win: Some(protocol::Cents(config.big_win_cents)),
+        risk_alert_only: !config.risk_suspensions,
     };
     let engine = Engine::start_with(engine_config)
         .await

@@ -46,6 +46,9 @@ pub enum ErrorCode {
     RateLimited,
     /// Chat: no room of that name.
     UnknownRoom,
+    /// The account is suspended pending review (the risk engine or an operator); its balance
+    /// and open bets are kept.
+    AccountSuspended,
     /// Leaderboards: no scope of that name.
     UnknownScope,
     /// Chat: the message is empty or longer than 280 characters; a moderation reason is empty

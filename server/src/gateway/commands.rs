@@ -70,6 +70,7 @@ fn chat_refusal(error: ChatError) -> Refusal {
 impl Context {
     /// Sends an `error` reply.
     pub fn error(&self, req: Option<u64>, code: ErrorCode, message: &str) {
+        self.observe_refusal(code);
         self.outbox.send(&ServerMsg::Error {
             req,
             code,
@@ -82,11 +83,14 @@ impl Context {
         let req = command.req();
         let reply = match self.execute(command, received).await {
             Ok(result) => ServerMsg::Ack { req, result },
-            Err((code, message)) => ServerMsg::Error {
-                req: Some(req),
-                code,
-                message,
-            },
+            Err((code, message)) => {
+                self.observe_refusal(code);
+                ServerMsg::Error {
+                    req: Some(req),
+                    code,
+                    message,
+                }
+            }
         };
         self.outbox.send(&reply);
     }
@@ -102,6 +106,7 @@ impl Context {
             return Err((ErrorCode::Unauthorized, "log in to do that".into()));
         };
         let (player, ledger) = (session.player.clone(), self.engine.ledger());
+        self.screen(player.id, &command)?;
         match command {
             ClientMsg::SetClientSeed { client_seed, .. } => {
                 seed_ack(ledger.set_client_seed(player.id, &client_seed).await)
@@ -143,6 +148,49 @@ impl Context {
 }
 
 impl Context {
+    /// What the risk engine sees of a signed-in player's command, and the refusal of every
+    /// command but a cash-out (which protects what a bet already won) when they are suspended.
+    fn screen(&self, player: protocol::PlayerId, command: &ClientMsg) -> Result<(), Refusal> {
+        let risk = self.engine.risk();
+        if risk.is_suspended(player) && !matches!(command, ClientMsg::CrashCashOut(_)) {
+            return Err((
+                ErrorCode::AccountSuspended,
+                "your account is suspended pending review; your balance and open bets are kept"
+                    .into(),
+            ));
+        }
+        let amount = match command {
+            ClientMsg::DiceBet(bet) => bet.amount,
+            ClientMsg::CrashBet(bet) => bet.amount,
+            ClientMsg::WheelBet(bet) => bet.amount,
+            _ => return Ok(()),
+        };
+        risk.observe(engine::risk::Signal::Bet {
+            player,
+            amount: amount.0,
+            at_ms: engine::store::now_ms(),
+        });
+        Ok(())
+    }
+
+    /// Tells the risk engine a signed-in player's command was refused as abusive (rate limited
+    /// or malformed).
+    fn observe_refusal(&self, code: ErrorCode) {
+        let abusive = matches!(
+            code,
+            ErrorCode::RateLimited
+                | ErrorCode::BadRequest
+                | ErrorCode::UnknownType
+                | ErrorCode::TooLarge
+        );
+        if let (true, Some(session)) = (abusive, &self.session) {
+            self.engine.risk().observe(engine::risk::Signal::Refused {
+                player: session.player.id,
+                at_ms: engine::store::now_ms(),
+            });
+        }
+    }
+
     /// Chat and broadcasts.
     async fn social(
         &self,

@@ -35,6 +35,8 @@ struct Setup {
     ws_per_ip: Option<usize>,
     /// `--big-win-cents` (the default when `None`).
     big_win: Option<i64>,
+    /// `--risk-suspensions`: off unless a test is about them (tests script bots of their own).
+    risk_suspensions: bool,
 }
 
 pub struct TestApp {
@@ -113,6 +115,16 @@ impl TestApp {
         TestApp::spawn_with(setup).await
     }
 
+    /// With the risk engine's suspensions on (`--risk-suspensions true`, the default of a real
+    /// server).
+    pub async fn spawn_suspending() -> TestApp {
+        let setup = Setup {
+            risk_suspensions: true,
+            ..Setup::default()
+        };
+        TestApp::spawn_with(setup).await
+    }
+
     /// Behind load balancers at `proxies` (`--trusted-proxy`).
     pub async fn spawn_trusting(proxies: Vec<std::net::IpAddr>) -> TestApp {
         let setup = Setup {
@@ -143,6 +155,7 @@ impl TestApp {
             export,
             ws_per_ip,
             big_win,
+            risk_suspensions,
         } = setup;
         let dir = tempfile::tempdir().unwrap();
         let config = Config {
@@ -160,6 +173,7 @@ impl TestApp {
             log: "warn".into(),
             allowed_origins: vec![],
             secure_cookies: false,
+            risk_suspensions,
             big_win_cents: big_win.unwrap_or(protocol::notification::BIG_WIN_CENTS_DEFAULT.0),
             site_root: dir.path().join("site"),
             crash_betting_ms: 1_500,

@@ -1,0 +1,261 @@
+//! The risk engine: scores what players do as it happens, off the bets' path.
+//!
+//! The server hands it signals ([`Risk::observe`]: a bet command as it arrives, a registration
+//! with its address, a refused command) through a bounded queue; one task runs the rules
+//! ([`rules`]) over them. Scoring never delays a bet: when the queue is full the signal is
+//! dropped and counted (`zerolag_risk_dropped_total`). Each hit becomes an alert in the database
+//! (`risk_alerts`: its rule, score, accounts and evidence) and is counted by rule
+//! (`zerolag_risk_alerts_total`); a rule whose action is to suspend also suspends the player
+//! pending review: every node refuses their commands with `account_suspended` (a suspension
+//! crosses nodes as a bus notice) while their balance and open bets stay as they are.
+
+pub mod rules;
+
+use crate::bus::Bus;
+use crate::limits::RISK_QUEUE_SIGNALS_MAX;
+use crate::store::now_ms;
+use protocol::PlayerId;
+use rules::{Action, Hit, Rules};
+use sqlx::{AnyPool, Row};
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+use tokio::sync::mpsc;
+
+/// Something a player did that the rules look at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    /// A bet command arrived (any game), staking `amount` cents.
+    Bet {
+        /// Who.
+        player: PlayerId,
+        /// Its stake in cents.
+        amount: i64,
+        /// When it arrived (Unix ms).
+        at_ms: i64,
+    },
+    /// An account was registered from `ip`.
+    Registered {
+        /// The new player.
+        player: PlayerId,
+        /// The address it came from.
+        ip: IpAddr,
+        /// When (Unix ms).
+        at_ms: i64,
+    },
+    /// A command of the player was refused as rate limited or malformed.
+    Refused {
+        /// Who.
+        player: PlayerId,
+        /// When (Unix ms).
+        at_ms: i64,
+    },
+}
+
+/// An alert as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    /// Its id.
+    pub id: i64,
+    /// The rule that fired (`rules::Rule::as_str`).
+    pub rule: String,
+    /// 1 to 100.
+    pub score: i64,
+    /// The accounts concerned.
+    pub players: Vec<PlayerId>,
+    /// What made it fire (JSON).
+    pub evidence: String,
+    /// `alert` or `suspend`.
+    pub action: String,
+    /// When (Unix ms).
+    pub created_ms: i64,
+}
+
+/// The kind of the bus notices that carry suspensions: `<player id> <0|1>`.
+const SUSPENSION_NOTICE: &str = "suspension";
+
+/// The risk engine, shared by cheap clones.
+#[derive(Clone)]
+pub struct Risk {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: AnyPool,
+    bus: Option<Bus>,
+    /// Whether rules whose action is to suspend do (else they only alert).
+    suspends: bool,
+    signals: mpsc::Sender<Signal>,
+    suspended: RwLock<HashSet<PlayerId>>,
+}
+
+impl Risk {
+    /// Loads who is suspended and starts scoring. With `suspends` false, every rule only
+    /// alerts (e.g. while benchmarks, which are bots, run).
+    pub async fn start(
+        pool: AnyPool,
+        bus: Option<Bus>,
+        suspends: bool,
+    ) -> Result<Risk, sqlx::Error> {
+        let (signals, queue) = mpsc::channel(RISK_QUEUE_SIGNALS_MAX);
+        let (notices, heard) = mpsc::channel(RISK_QUEUE_SIGNALS_MAX);
+        if let Some(bus) = &bus {
+            bus.listen(SUSPENSION_NOTICE, notices);
+        }
+        let suspended: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM users WHERE suspended_at IS NOT NULL")
+                .fetch_all(&pool)
+                .await?;
+        let inner = Arc::new(Inner {
+            pool,
+            bus,
+            suspends,
+            signals,
+            suspended: RwLock::new(suspended.into_iter().map(PlayerId).collect()),
+        });
+        tokio::spawn(score(Arc::downgrade(&inner), queue));
+        tokio::spawn(hear_suspensions(Arc::downgrade(&inner), heard));
+        Ok(Risk { inner })
+    }
+
+    /// Hands a signal to the scorer without waiting; a full queue drops it (counted).
+    pub fn observe(&self, signal: Signal) {
+        if self.inner.signals.try_send(signal).is_err() {
+            metrics::counter!("zerolag_risk_dropped_total").increment(1);
+        }
+    }
+
+    /// Whether the player is suspended pending review.
+    pub fn is_suspended(&self, player: PlayerId) -> bool {
+        let suspended = self.inner.suspended.read().expect("risk lock");
+        suspended.contains(&player)
+    }
+
+    /// Suspends the player (`true`) or lifts it (`false`), on every node.
+    pub async fn set_suspended(
+        &self,
+        player: PlayerId,
+        suspended: bool,
+    ) -> Result<(), sqlx::Error> {
+        self.inner.set_suspended(player, suspended).await
+    }
+
+    /// The latest alerts, newest first.
+    pub async fn alerts(&self, limit: i64) -> Result<Vec<Alert>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, rule, score, players, evidence, action, created_at FROM risk_alerts \
+             ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.inner.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let players: String = row.try_get(3)?;
+                Ok(Alert {
+                    id: row.try_get(0)?,
+                    rule: row.try_get(1)?,
+                    score: row.try_get(2)?,
+                    players: players
+                        .split(',')
+                        .filter_map(|id| id.parse().ok().map(PlayerId))
+                        .collect(),
+                    evidence: row.try_get(4)?,
+                    action: row.try_get(5)?,
+                    created_ms: row.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Inner {
+    async fn set_suspended(&self, player: PlayerId, suspended: bool) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE users SET suspended_at = $1 WHERE id = $2")
+            .bind(suspended.then(now_ms))
+            .bind(player.0)
+            .execute(&self.pool)
+            .await?;
+        self.mark(player, suspended);
+        if let Some(bus) = &self.bus {
+            let body = format!("{} {}", player.0, u8::from(suspended)).into_bytes();
+            if !bus.notify(SUSPENSION_NOTICE, body) {
+                tracing::error!(player = player.0, "the bus is not taking a suspension");
+            }
+        }
+        tracing::warn!(player = player.0, suspended, "account suspension changed");
+        Ok(())
+    }
+
+    fn mark(&self, player: PlayerId, suspended: bool) {
+        let mut set = self.suspended.write().expect("risk lock");
+        if suspended {
+            set.insert(player);
+        } else {
+            set.remove(&player);
+        }
+    }
+
+    /// Stores a hit as an alert, and suspends when its rule says so.
+    async fn raise(&self, hit: Hit) -> Result<(), sqlx::Error> {
+        let action = match hit.rule.action() {
+            Action::Suspend if !self.suspends => Action::Alert,
+            action => action,
+        };
+        let players: Vec<String> = hit.players.iter().map(|p| p.0.to_string()).collect();
+        sqlx::query(
+            "INSERT INTO risk_alerts (rule, score, players, evidence, action, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(hit.rule.as_str())
+        .bind(i64::from(hit.score))
+        .bind(players.join(","))
+        .bind(hit.evidence.to_string())
+        .bind(action.as_str())
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        metrics::counter!("zerolag_risk_alerts_total", "rule" => hit.rule.as_str()).increment(1);
+        tracing::warn!(rule = hit.rule.as_str(), players = ?hit.players, "risk alert");
+        if action == Action::Suspend {
+            self.set_suspended(hit.players[0], true).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs the rules over the signals as they come, and raises what they hit.
+async fn score(inner: std::sync::Weak<Inner>, mut queue: mpsc::Receiver<Signal>) {
+    let mut rules = Rules::default();
+    let mut seen: u64 = 0;
+    while let Some(signal) = queue.recv().await {
+        let Some(inner) = inner.upgrade() else { return };
+        metrics::gauge!("zerolag_risk_queue_depth").set(queue.len() as f64);
+        for hit in rules.observe(&signal) {
+            if let Err(error) = inner.raise(hit).await {
+                tracing::error!(%error, "cannot store a risk alert");
+            }
+        }
+        seen += 1;
+        if seen.is_multiple_of(RISK_FORGET_EVERY_SIGNALS) {
+            rules.forget_idle(now_ms());
+        }
+    }
+}
+
+/// Signals between two sweeps of the rules' idle players.
+const RISK_FORGET_EVERY_SIGNALS: u64 = 100_000;
+
+/// Applies other nodes' suspensions.
+async fn hear_suspensions(inner: std::sync::Weak<Inner>, mut heard: mpsc::Receiver<Vec<u8>>) {
+    while let Some(body) = heard.recv().await {
+        let Some(inner) = inner.upgrade() else { return };
+        let text = String::from_utf8_lossy(&body);
+        let mut fields = text.split_whitespace();
+        let player = fields.next().and_then(|id| id.parse().ok()).map(PlayerId);
+        match (player, fields.next()) {
+            (Some(player), Some(flag)) => inner.mark(player, flag == "1"),
+            _ => tracing::error!(%text, "unreadable suspension on the bus"),
+        }
+    }
+}

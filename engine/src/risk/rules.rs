@@ -1,0 +1,266 @@
+//! The risk rules: pure functions of the signals seen so far, each with named thresholds and
+//! the explanation an operator reads. [`Rules::observe`] returns the hits a signal causes.
+
+use super::Signal;
+use protocol::PlayerId;
+use serde_json::json;
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+
+/// Bets whose timing the regularity rule looks at (19 intervals).
+pub const REGULARITY_BETS: usize = 20;
+/// Bot-like regularity: the intervals' standard deviation below this share of their mean (a
+/// person's is typically 0.3 to 1).
+pub const REGULARITY_CV_MAX: f64 = 0.1;
+/// Regularity only counts in fast play: a mean interval below this (ms).
+pub const REGULARITY_INTERVAL_MS_MAX: f64 = 5_000.0;
+/// Identical stakes in a row that, placed fast, look automated.
+pub const IDENTICAL_STAKES_RUN: usize = 100;
+/// "Fast" for identical stakes: a mean interval below this over the run (ms).
+pub const IDENTICAL_STAKES_INTERVAL_MS_MAX: i64 = 1_000;
+/// Accounts registered from one address within [`SIGNUP_FARM_WINDOW_MS`] that raise an alert.
+pub const SIGNUP_FARM_ACCOUNTS: usize = 5;
+/// See [`SIGNUP_FARM_ACCOUNTS`] (24 h).
+pub const SIGNUP_FARM_WINDOW_MS: i64 = 86_400_000;
+/// Refused commands (rate limited or malformed) by one player within
+/// [`COMMAND_ABUSE_WINDOW_MS`] that raise an alert.
+pub const COMMAND_ABUSE_REFUSALS: usize = 30;
+/// See [`COMMAND_ABUSE_REFUSALS`] (60 s).
+pub const COMMAND_ABUSE_WINDOW_MS: i64 = 60_000;
+/// A player whose last signal is older than this is forgotten by the rules (10 min).
+pub const RISK_IDLE_FORGET_MS: i64 = 600_000;
+
+/// What the risk engine does when a rule fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// An alert for an operator to look at.
+    Alert,
+    /// An alert, and the player is suspended pending review.
+    Suspend,
+}
+
+impl Action {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Alert => "alert",
+            Action::Suspend => "suspend",
+        }
+    }
+}
+
+/// The rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// Bets at nearly constant intervals.
+    BotRegularity,
+    /// A long run of identical stakes, placed fast.
+    IdenticalStakes,
+    /// Many accounts registered from one address.
+    SignupFarming,
+    /// Many refused commands.
+    CommandAbuse,
+}
+
+impl Rule {
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::BotRegularity => "bot_regularity",
+            Rule::IdenticalStakes => "identical_stakes",
+            Rule::SignupFarming => "signup_farming",
+            Rule::CommandAbuse => "command_abuse",
+        }
+    }
+
+    /// What an operator reads about it.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Rule::BotRegularity => "20 bets whose intervals vary by less than 10% of their mean (under 5 s): people are not that regular",
+            Rule::IdenticalStakes => "100 identical stakes in a row at under 1 s apart: an auto-bettor",
+            Rule::SignupFarming => "5 accounts registered from one address within 24 h: farming the signup grant",
+            Rule::CommandAbuse => "30 refused commands (rate limited or malformed) within 60 s",
+        }
+    }
+
+    /// What the engine does when it fires.
+    pub fn action(self) -> Action {
+        match self {
+            Rule::BotRegularity => Action::Suspend,
+            Rule::IdenticalStakes | Rule::SignupFarming | Rule::CommandAbuse => Action::Alert,
+        }
+    }
+}
+
+/// A rule that fired.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// Which.
+    pub rule: Rule,
+    /// How sure, 1 to 100.
+    pub score: u32,
+    /// The accounts concerned (the first is the one that fired it).
+    pub players: Vec<PlayerId>,
+    /// What made it fire.
+    pub evidence: serde_json::Value,
+}
+
+#[derive(Default)]
+struct Bets {
+    times: VecDeque<i64>,
+    stake: i64,
+    run: usize,
+    run_started_ms: i64,
+    last_ms: i64,
+}
+
+/// The rules' memory of recent signals.
+#[derive(Default)]
+pub struct Rules {
+    bets: HashMap<PlayerId, Bets>,
+    signups: HashMap<IpAddr, VecDeque<(i64, PlayerId)>>,
+    refusals: HashMap<PlayerId, VecDeque<i64>>,
+}
+
+impl Rules {
+    /// The hits one more signal causes.
+    pub fn observe(&mut self, signal: &Signal) -> Vec<Hit> {
+        match signal {
+            Signal::Bet {
+                player,
+                amount,
+                at_ms,
+                ..
+            } => self.bet(*player, *amount, *at_ms),
+            Signal::Registered { player, ip, at_ms } => {
+                self.registered(*player, *ip, *at_ms).into_iter().collect()
+            }
+            Signal::Refused { player, at_ms, .. } => {
+                self.refused(*player, *at_ms).into_iter().collect()
+            }
+        }
+    }
+
+    fn bet(&mut self, player: PlayerId, amount: i64, at_ms: i64) -> Vec<Hit> {
+        let bets = self.bets.entry(player).or_default();
+        bets.last_ms = at_ms;
+        bets.times.push_back(at_ms);
+        if bets.times.len() > REGULARITY_BETS {
+            bets.times.pop_front();
+        }
+        if bets.run > 0 && bets.stake == amount {
+            bets.run += 1;
+        } else {
+            (bets.stake, bets.run, bets.run_started_ms) = (amount, 1, at_ms);
+        }
+        let mut hits = Vec::new();
+        if let Some(hit) = regularity(player, &bets.times) {
+            bets.times.clear();
+            hits.push(hit);
+        }
+        if bets.run >= IDENTICAL_STAKES_RUN {
+            let mean = (at_ms - bets.run_started_ms) / (bets.run as i64 - 1);
+            if mean < IDENTICAL_STAKES_INTERVAL_MS_MAX {
+                hits.push(Hit {
+                    rule: Rule::IdenticalStakes,
+                    score: 60,
+                    players: vec![player],
+                    evidence: json!({ "stake": amount, "run": bets.run, "mean_interval_ms": mean }),
+                });
+            }
+            bets.run = 0;
+        }
+        hits
+    }
+
+    fn registered(&mut self, player: PlayerId, ip: IpAddr, at_ms: i64) -> Option<Hit> {
+        let recent = self.signups.entry(ip).or_default();
+        recent.push_back((at_ms, player));
+        while recent
+            .front()
+            .is_some_and(|(at, _)| *at <= at_ms - SIGNUP_FARM_WINDOW_MS)
+        {
+            recent.pop_front();
+        }
+        if recent.len() < SIGNUP_FARM_ACCOUNTS {
+            return None;
+        }
+        let mut players: Vec<PlayerId> = recent.drain(..).map(|(_, player)| player).collect();
+        players.reverse();
+        Some(Hit {
+            rule: Rule::SignupFarming,
+            score: 70,
+            evidence: json!({ "ip": ip.to_string(), "accounts": players.len() }),
+            players,
+        })
+    }
+
+    fn refused(&mut self, player: PlayerId, at_ms: i64) -> Option<Hit> {
+        let recent = self.refusals.entry(player).or_default();
+        recent.push_back(at_ms);
+        while recent
+            .front()
+            .is_some_and(|at| *at <= at_ms - COMMAND_ABUSE_WINDOW_MS)
+        {
+            recent.pop_front();
+        }
+        if recent.len() < COMMAND_ABUSE_REFUSALS {
+            return None;
+        }
+        let count = recent.len();
+        recent.clear();
+        Some(Hit {
+            rule: Rule::CommandAbuse,
+            score: 50,
+            players: vec![player],
+            evidence: json!({ "refused": count, "within_ms": COMMAND_ABUSE_WINDOW_MS }),
+        })
+    }
+
+    /// Forgets players and addresses not seen since `now_ms - RISK_IDLE_FORGET_MS` (the
+    /// signup window is kept whole).
+    pub fn forget_idle(&mut self, now_ms: i64) {
+        let idle = now_ms - RISK_IDLE_FORGET_MS;
+        self.bets.retain(|_, bets| bets.last_ms > idle);
+        self.refusals
+            .retain(|_, times| times.back().is_some_and(|at| *at > idle));
+        let farm = now_ms - SIGNUP_FARM_WINDOW_MS;
+        self.signups
+            .retain(|_, times| times.back().is_some_and(|(at, _)| *at > farm));
+    }
+}
+
+/// The regularity rule over a player's latest bet times.
+fn regularity(player: PlayerId, times: &VecDeque<i64>) -> Option<Hit> {
+    if times.len() < REGULARITY_BETS {
+        return None;
+    }
+    let intervals: Vec<f64> = times
+        .iter()
+        .zip(times.iter().skip(1))
+        .map(|(a, b)| (b - a) as f64)
+        .collect();
+    let mean = intervals.iter().sum::<f64>() / intervals.len() as f64;
+    if mean <= 0.0 || mean >= REGULARITY_INTERVAL_MS_MAX {
+        return None;
+    }
+    let variance =
+        intervals.iter().map(|i| (i - mean).powi(2)).sum::<f64>() / intervals.len() as f64;
+    let cv = variance.sqrt() / mean;
+    if cv >= REGULARITY_CV_MAX {
+        return None;
+    }
+    Some(Hit {
+        rule: Rule::BotRegularity,
+        score: (100.0 - cv / REGULARITY_CV_MAX * 40.0).round() as u32,
+        players: vec![player],
+        evidence: json!({
+            "bets": times.len(),
+            "mean_interval_ms": mean.round(),
+            "interval_cv": (cv * 1_000.0).round() / 1_000.0,
+        }),
+    })
+}
+
+#[cfg(test)]
+mod tests;
