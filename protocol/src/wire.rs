@@ -25,7 +25,9 @@ use serde::{Deserialize, Serialize};
 pub const PROTOCOL_VERSION: u32 = 1;
 
 /// Commands a client sends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, strum::VariantNames)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, strum::VariantNames, strum::IntoStaticStr,
+)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[strum(serialize_all = "snake_case")]
 pub enum ClientMsg {

@@ -83,6 +83,21 @@ pub struct Config {
     #[arg(long, env = "ZEROLAG_BIG_WIN_CENTS", default_value_t = protocol::notification::BIG_WIN_CENTS_DEFAULT.0, value_parser = clap::value_parser!(i64).range(1..))]
     pub big_win_cents: i64,
 
+    /// Addresses allowed to read `/metrics` without the token (the scraper's; by default this
+    /// machine's).
+    #[arg(
+        long = "metrics-allow",
+        env = "ZEROLAG_METRICS_ALLOW",
+        value_delimiter = ',',
+        default_value = "127.0.0.1,::1"
+    )]
+    pub metrics_allow: Vec<std::net::IpAddr>,
+
+    /// A token that also lets a request read `/metrics`, from any address, as
+    /// `Authorization: Bearer <token>`.
+    #[arg(long, env = "ZEROLAG_METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
+
     /// Whether the risk engine suspends players when a rule says so (`false`: it only raises
     /// alerts; the benchmarks, which are bots, run so).
     #[arg(long, env = "ZEROLAG_RISK_SUSPENSIONS", default_value_t = true, action = clap::ArgAction::Set)]
@@ -166,6 +181,21 @@ impl From<GrantedRole> for engine::chat::Role {
 }
 
 impl Config {
+    /// What the engine is started with.
+    pub fn engine(&self) -> engine::EngineConfig {
+        engine::EngineConfig {
+            database_url: self.database_url(),
+            redis_url: self.redis_url.clone(),
+            redis_prefix: self.redis_prefix.clone(),
+            export: self.export(),
+            crash: Some(self.crash_timing()),
+            wheel: Some(self.wheel_timing()),
+            leaderboard_clock: engine::leaderboard::Clock::default(),
+            big_win: Some(protocol::Cents(self.big_win_cents)),
+            risk_alert_only: !self.risk_suspensions,
+        }
+    }
+
     /// The crash game's timing.
     pub fn crash_timing(&self) -> RoundTiming {
         RoundTiming {

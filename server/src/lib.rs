@@ -135,18 +135,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         })?;
     }
     metrics::install();
-    let engine_config = engine::EngineConfig {
-        database_url: config.database_url(),
-        redis_url: config.redis_url.clone(),
-        redis_prefix: config.redis_prefix.clone(),
-        export: config.export(),
-        crash: Some(config.crash_timing()),
-        wheel: Some(config.wheel_timing()),
-        leaderboard_clock: engine::leaderboard::Clock::default(),
-        big_win: Some(protocol::Cents(config.big_win_cents)),
-        risk_alert_only: !config.risk_suspensions,
-    };
-    let engine = Engine::start_with(engine_config)
+    let engine = Engine::start_with(config.engine())
         .await
         .context("cannot start the engine")?;
     let listener = listener::bind(config.addr)
@@ -172,6 +161,10 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         connections: Arc::default(),
         draining: CancellationToken::new(),
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+        metrics_access: Arc::new(metrics::Access::new(
+            config.metrics_allow.clone(),
+            config.metrics_token.as_deref(),
+        )),
         admission: gateway::admission::Admission::new(
             config.ws_connections_per_ip,
             engine.bus().cloned(),

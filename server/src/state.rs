@@ -30,6 +30,8 @@ pub struct AppState {
     pub admission: Arc<crate::gateway::admission::Admission>,
     /// Load balancers whose `X-Forwarded-For` names the client (`client_ip`).
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    /// Who may read `/metrics`.
+    pub metrics_access: Arc<crate::metrics::Access>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

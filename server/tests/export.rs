@@ -14,15 +14,7 @@ const WAIT_MS: u64 = 30_000;
 
 /// The value of an unlabelled metric in `/metrics`.
 async fn metric(app: &TestApp, name: &str) -> Option<f64> {
-    let text = app
-        .http()
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text().await;
     text.lines()
         .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
 }

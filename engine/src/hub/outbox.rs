@@ -71,6 +71,7 @@ impl Outbox {
         let mut frames = self.shared.frames.lock().expect("outbox lock");
         if frames.len() >= OUTBOX_FRAMES_MAX {
             drop(frames);
+            metrics::counter!("zerolag_slow_consumer_closes_total").increment(1);
             self.close(CloseReason::SlowConsumer);
             return false;
         }

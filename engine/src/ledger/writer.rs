@@ -198,11 +198,14 @@ impl Writer {
             }
             return;
         };
+        let elapsed = started.elapsed();
         tracing::debug!(
             commands = batch.answers.len(),
-            elapsed_us = started.elapsed().as_micros() as u64,
+            elapsed_us = elapsed.as_micros() as u64,
             "ledger batch committed"
         );
+        metrics::histogram!("zerolag_ledger_batch_commands").record(batch.answers.len() as f64);
+        metrics::histogram!("zerolag_ledger_batch_seconds").record(elapsed.as_secs_f64());
         // Durable now: adopt the working copy, answer, publish.
         let Applied {
             players: changed,

@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Stable error codes; clients may match on these, never on messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ErrorCode {
     /// The frame is not valid JSON or misses required fields.
     BadRequest,

@@ -81,9 +81,17 @@ impl Context {
     /// Runs one command, received at `received`, and sends its reply.
     pub async fn run(&self, command: ClientMsg, received: Instant) {
         let req = command.req();
+        let kind: &'static str = (&command).into();
         let reply = match self.execute(command, received).await {
-            Ok(result) => ServerMsg::Ack { req, result },
+            Ok(result) => {
+                metrics::counter!("zerolag_commands_total", "type" => kind, "result" => "ack")
+                    .increment(1);
+                ServerMsg::Ack { req, result }
+            }
             Err((code, message)) => {
+                let result: &'static str = code.into();
+                metrics::counter!("zerolag_commands_total", "type" => kind, "result" => result)
+                    .increment(1);
                 self.observe_refusal(code);
                 ServerMsg::Error {
                     req: Some(req),
@@ -93,6 +101,8 @@ impl Context {
             }
         };
         self.outbox.send(&reply);
+        metrics::histogram!("zerolag_command_ack_seconds", "type" => kind)
+            .record(received.elapsed().as_secs_f64());
     }
 
     async fn execute(&self, command: ClientMsg, received: Instant) -> Result<AckResult, Refusal> {

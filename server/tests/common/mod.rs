@@ -37,7 +37,12 @@ struct Setup {
     big_win: Option<i64>,
     /// `--risk-suspensions`: off unless a test is about them (tests script bots of their own).
     risk_suspensions: bool,
+    /// `--metrics-allow` empty: `/metrics` only with the token (`METRICS_TOKEN`).
+    metrics_by_token_only: bool,
 }
+
+/// The `--metrics-token` of every test server.
+pub const METRICS_TOKEN: &str = "scraper-secret";
 
 pub struct TestApp {
     pub running: Running,
@@ -125,6 +130,15 @@ impl TestApp {
         TestApp::spawn_with(setup).await
     }
 
+    /// `/metrics` readable only with [`METRICS_TOKEN`] (no address allowed).
+    pub async fn spawn_metrics_by_token_only() -> TestApp {
+        let setup = Setup {
+            metrics_by_token_only: true,
+            ..Setup::default()
+        };
+        TestApp::spawn_with(setup).await
+    }
+
     /// Behind load balancers at `proxies` (`--trusted-proxy`).
     pub async fn spawn_trusting(proxies: Vec<std::net::IpAddr>) -> TestApp {
         let setup = Setup {
@@ -156,6 +170,7 @@ impl TestApp {
             ws_per_ip,
             big_win,
             risk_suspensions,
+            metrics_by_token_only,
         } = setup;
         let dir = tempfile::tempdir().unwrap();
         let config = Config {
@@ -173,6 +188,11 @@ impl TestApp {
             log: "warn".into(),
             allowed_origins: vec![],
             secure_cookies: false,
+            metrics_allow: match metrics_by_token_only {
+                true => Vec::new(),
+                false => vec!["127.0.0.1".parse().unwrap()],
+            },
+            metrics_token: Some(METRICS_TOKEN.into()),
             risk_suspensions,
             big_win_cents: big_win.unwrap_or(protocol::notification::BIG_WIN_CENTS_DEFAULT.0),
             site_root: dir.path().join("site"),
@@ -210,6 +230,12 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// `/metrics` as this machine's scraper reads it.
+    pub async fn metrics_text(&self) -> String {
+        let scraped = self.http().get(self.url("/metrics")).send().await.unwrap();
+        scraped.text().await.unwrap()
     }
 
     /// A client that does not follow redirects, so tests can see them.
