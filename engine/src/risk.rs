@@ -19,6 +19,7 @@ use rules::{Action, Hit, Rules};
 use sqlx::{AnyPool, Row};
 use std::collections::HashSet;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use tokio::sync::mpsc;
 
@@ -86,6 +87,8 @@ struct Inner {
     /// Whether rules whose action is to suspend do (else they only alert).
     suspends: bool,
     signals: mpsc::Sender<Signal>,
+    /// Signals dropped because the queue was full.
+    dropped: AtomicU64,
     suspended: RwLock<HashSet<PlayerId>>,
 }
 
@@ -111,6 +114,7 @@ impl Risk {
             bus,
             suspends,
             signals,
+            dropped: AtomicU64::new(0),
             suspended: RwLock::new(suspended.into_iter().map(PlayerId).collect()),
         });
         tokio::spawn(score(Arc::downgrade(&inner), queue));
@@ -121,8 +125,14 @@ impl Risk {
     /// Hands a signal to the scorer without waiting; a full queue drops it (counted).
     pub fn observe(&self, signal: Signal) {
         if self.inner.signals.try_send(signal).is_err() {
+            self.inner.dropped.fetch_add(1, Ordering::Relaxed);
             metrics::counter!("zerolag_risk_dropped_total").increment(1);
         }
+    }
+
+    /// Signals dropped so far because the scorer's queue was full.
+    pub fn dropped(&self) -> u64 {
+        self.inner.dropped.load(Ordering::Relaxed)
     }
 
     /// Whether the player is suspended pending review.

@@ -23,6 +23,36 @@ async fn a_suspension_is_kept_across_a_restart(db: Db) {
 
 on_each_database!(a_suspension_is_kept_across_a_restart);
 
+/// A flood of signals past the scorer's queue is dropped and counted; observing never waits, and
+/// bets go on.
+#[tokio::test]
+async fn a_flooded_scorer_drops_signals_and_bets_go_on() {
+    let (url, _dir) = database(Db::Sqlite).await;
+    let engine = Engine::start(&url).await.unwrap();
+    let flo = player(&engine, "flo").await;
+    let flood = engine::limits::RISK_QUEUE_SIGNALS_MAX as u64 + 10_000;
+    // On this test's single thread the scorer cannot run during the loop: the queue fills.
+    // Bets of varied stakes at scattered times: no rule fires on them.
+    for i in 0..flood as i64 {
+        engine.risk().observe(engine::risk::Signal::Bet {
+            player: flo,
+            amount: i % 7 + 1,
+            at_ms: i * 7_919 % 1_000_003,
+        });
+    }
+    assert!(
+        engine.risk().dropped() >= 10_000,
+        "{}",
+        engine.risk().dropped()
+    );
+    let receipt = engine
+        .ledger()
+        .dice_bet(flo, "during-flood", protocol::Cents(100), 5_000)
+        .await
+        .unwrap();
+    assert_eq!(receipt.bet.amount, protocol::Cents(100));
+}
+
 #[tokio::test]
 async fn a_suspension_on_one_node_reaches_the_other() {
     let url = engine::testing::postgres_database().await;
