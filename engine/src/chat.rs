@@ -304,7 +304,8 @@ pub async fn role_of(pool: &AnyPool, player: PlayerId) -> Result<Role, ChatError
     Ok(role.parse().unwrap_or(Role::Player))
 }
 
-async fn player_named(pool: &AnyPool, username: &str) -> Result<(PlayerId, String), ChatError> {
+/// The player called `username` (without regard to case): their id and name as registered.
+pub async fn player_named(pool: &AnyPool, username: &str) -> Result<(PlayerId, String), ChatError> {
     let row = sqlx::query("SELECT id, username FROM users WHERE username_key = $1")
         .bind(crate::accounts::username_key(username.trim()))
         .fetch_optional(pool)

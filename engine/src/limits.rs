@@ -117,3 +117,6 @@ pub const NOTICES_QUEUE_WINS_MAX: usize = 1_024;
 /// Signals waiting for the risk engine's scorer; past it a signal is dropped and counted
 /// (`zerolag_risk_dropped_total`): scoring never slows a bet down.
 pub const RISK_QUEUE_SIGNALS_MAX: usize = 65_536;
+/// How often a node re-reads who is suspended (5 s): what it missed on the bus, or what
+/// `zerolag admin suspend` changed, takes effect within this.
+pub const RISK_SUSPENDED_REFRESH_MS: u64 = 5_000;

@@ -7,12 +7,13 @@
 //! (`risk_alerts`: its rule, score, accounts and evidence) and is counted by rule
 //! (`zerolag_risk_alerts_total`); a rule whose action is to suspend also suspends the player
 //! pending review: every node refuses their commands with `account_suspended` (a suspension
-//! crosses nodes as a bus notice) while their balance and open bets stay as they are.
+//! crosses nodes as a bus notice, and every node re-reads the suspended players every
+//! [`RISK_SUSPENDED_REFRESH_MS`]) while their balance and open bets stay as they are.
 
 pub mod rules;
 
 use crate::bus::Bus;
-use crate::limits::RISK_QUEUE_SIGNALS_MAX;
+use crate::limits::{RISK_QUEUE_SIGNALS_MAX, RISK_SUSPENDED_REFRESH_MS};
 use crate::store::now_ms;
 use protocol::PlayerId;
 use rules::{Action, Hit, Rules};
@@ -105,20 +106,18 @@ impl Risk {
         if let Some(bus) = &bus {
             bus.listen(SUSPENSION_NOTICE, notices);
         }
-        let suspended: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM users WHERE suspended_at IS NOT NULL")
-                .fetch_all(&pool)
-                .await?;
+        let suspended = suspended_players(&pool).await?;
         let inner = Arc::new(Inner {
             pool,
             bus,
             suspends,
             signals,
             dropped: AtomicU64::new(0),
-            suspended: RwLock::new(suspended.into_iter().map(PlayerId).collect()),
+            suspended: RwLock::new(suspended),
         });
         tokio::spawn(score(Arc::downgrade(&inner), queue));
         tokio::spawn(hear_suspensions(Arc::downgrade(&inner), heard));
+        tokio::spawn(refresh_suspensions(Arc::downgrade(&inner)));
         Ok(Risk { inner })
     }
 
@@ -152,40 +151,78 @@ impl Risk {
 
     /// The latest alerts, newest first.
     pub async fn alerts(&self, limit: i64) -> Result<Vec<Alert>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT id, rule, score, players, evidence, action, created_at FROM risk_alerts \
-             ORDER BY id DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.inner.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let players: String = row.try_get(3)?;
-                Ok(Alert {
-                    id: row.try_get(0)?,
-                    rule: row.try_get(1)?,
-                    score: row.try_get(2)?,
-                    players: players
-                        .split(',')
-                        .filter_map(|id| id.parse().ok().map(PlayerId))
-                        .collect(),
-                    evidence: row.try_get(4)?,
-                    action: row.try_get(5)?,
-                    created_ms: row.try_get(6)?,
-                })
+        latest_alerts(&self.inner.pool, limit).await
+    }
+}
+
+/// The latest alerts in the database `pool`, newest first.
+pub async fn latest_alerts(pool: &AnyPool, limit: i64) -> Result<Vec<Alert>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, rule, score, players, evidence, action, created_at FROM risk_alerts \
+         ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let players: String = row.try_get(3)?;
+            Ok(Alert {
+                id: row.try_get(0)?,
+                rule: row.try_get(1)?,
+                score: row.try_get(2)?,
+                players: players
+                    .split(',')
+                    .filter_map(|id| id.parse().ok().map(PlayerId))
+                    .collect(),
+                evidence: row.try_get(4)?,
+                action: row.try_get(5)?,
+                created_ms: row.try_get(6)?,
             })
-            .collect()
+        })
+        .collect()
+}
+
+/// Suspends a player (`true`) or lifts it, in the database `pool` only: running nodes take it in
+/// within [`RISK_SUSPENDED_REFRESH_MS`] (`zerolag admin suspend`).
+pub async fn store_suspension(
+    pool: &AnyPool,
+    player: PlayerId,
+    suspended: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET suspended_at = $1 WHERE id = $2")
+        .bind(suspended.then(now_ms))
+        .bind(player.0)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+async fn suspended_players(pool: &AnyPool) -> Result<HashSet<PlayerId>, sqlx::Error> {
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM users WHERE suspended_at IS NOT NULL")
+        .fetch_all(pool)
+        .await?;
+    Ok(ids.into_iter().map(PlayerId).collect())
+}
+
+/// Re-reads who is suspended every [`RISK_SUSPENDED_REFRESH_MS`].
+async fn refresh_suspensions(inner: std::sync::Weak<Inner>) {
+    let mut every =
+        tokio::time::interval(std::time::Duration::from_millis(RISK_SUSPENDED_REFRESH_MS));
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let Some(inner) = inner.upgrade() else { return };
+        match suspended_players(&inner.pool).await {
+            Ok(suspended) => *inner.suspended.write().expect("risk lock") = suspended,
+            Err(error) => tracing::warn!(%error, "cannot re-read the suspended players"),
+        }
     }
 }
 
 impl Inner {
     async fn set_suspended(&self, player: PlayerId, suspended: bool) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE users SET suspended_at = $1 WHERE id = $2")
-            .bind(suspended.then(now_ms))
-            .bind(player.0)
-            .execute(&self.pool)
-            .await?;
+        store_suspension(&self.pool, player, suspended).await?;
         self.mark(player, suspended);
         if let Some(bus) = &self.bus {
             let body = format!("{} {}", player.0, u8::from(suspended)).into_bytes();

@@ -157,6 +157,23 @@ pub enum AdminAction {
         /// The role.
         role: GrantedRole,
     },
+    /// Suspends a player pending review: their commands are refused with `account_suspended`
+    /// (running nodes take it in within 5 s).
+    Suspend {
+        /// The player's username.
+        username: String,
+    },
+    /// Lifts a player's suspension.
+    Unsuspend {
+        /// The player's username.
+        username: String,
+    },
+    /// Lists the risk engine's latest alerts, newest first.
+    Alerts {
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
 }
 
 /// Roles `zerolag admin grant` gives.

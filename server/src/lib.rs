@@ -110,20 +110,58 @@ impl Running {
 /// Runs `zerolag admin ...` on the database `config` names (migrating it first, as a start
 /// would), and prints what it did.
 pub async fn admin(config: &Config, action: &config::AdminAction) -> anyhow::Result<()> {
-    let config::AdminAction::Grant { username, role } = action;
     if config.database_url.is_none() {
         std::fs::create_dir_all(&config.data_dir)?;
     }
     let store = engine::store::Store::open(&config.database_url())
         .await
         .context("cannot open the database")?;
-    engine::chat::grant_role(store.pool(), username, (*role).into())
+    let pool = store.pool();
+    match action {
+        config::AdminAction::Grant { username, role } => {
+            engine::chat::grant_role(pool, username, (*role).into())
+                .await
+                .with_context(|| format!("cannot grant {username} the role {role:?}"))?;
+            let role = <&str>::from(engine::chat::Role::from(*role));
+            println!("{username} is now {role}");
+        }
+        config::AdminAction::Suspend { username } => suspend(pool, username, true).await?,
+        config::AdminAction::Unsuspend { username } => suspend(pool, username, false).await?,
+        config::AdminAction::Alerts { limit } => {
+            let alerts = engine::risk::latest_alerts(pool, *limit).await?;
+            if alerts.is_empty() {
+                println!("no alerts");
+            }
+            for alert in alerts {
+                let when = protocol::records::utc_text(alert.created_ms);
+                let players: Vec<String> = alert.players.iter().map(|p| p.0.to_string()).collect();
+                println!(
+                    "#{} {when} UTC {} score {} {} players {} {}",
+                    alert.id,
+                    alert.rule,
+                    alert.score,
+                    alert.action,
+                    players.join(","),
+                    alert.evidence
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `zerolag admin suspend` and `unsuspend`.
+async fn suspend(pool: &sqlx::AnyPool, username: &str, suspended: bool) -> anyhow::Result<()> {
+    let (player, name) = engine::chat::player_named(pool, username)
         .await
-        .with_context(|| format!("cannot grant {username} the role {role:?}"))?;
-    println!(
-        "{username} is now {}",
-        <&str>::from(engine::chat::Role::from(*role))
-    );
+        .with_context(|| format!("cannot find {username}"))?;
+    engine::risk::store_suspension(pool, player, suspended).await?;
+    let state = if suspended {
+        "suspended"
+    } else {
+        "no longer suspended"
+    };
+    println!("{name} is {state} (running nodes take it in within 5 s)");
     Ok(())
 }
 

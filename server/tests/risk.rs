@@ -52,3 +52,59 @@ async fn a_bot_is_flagged_and_suspended_and_its_next_bet_is_refused() {
     let ack = bot.call(dice_bet("lifted", 100, 5_000)).await;
     assert_eq!(ack["type"], "ack", "{ack}");
 }
+
+/// Runs `zerolag admin ARGS` on the test server's database; returns its stdout (it must succeed)
+/// or its stderr (it must fail).
+fn admin(app: &TestApp, args: &[&str], succeeds: bool) -> String {
+    let data_dir = app.site_root().parent().unwrap().to_path_buf();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_zerolag"))
+        .args([
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+            "--log",
+            "error",
+            "admin",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.success(), succeeds, "{output:?}");
+    let text = if succeeds {
+        output.stdout
+    } else {
+        output.stderr
+    };
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+/// Waits until the running server sees the player's suspension as `suspended`.
+async fn until_suspended(app: &TestApp, player: PlayerId, suspended: bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while app.running.engine.risk().is_suspended(player) != suspended {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server never took it in"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_operator_suspends_and_lifts_from_the_command_line_and_lists_alerts() {
+    let app = TestApp::spawn().await;
+    let token = app.register("cleo").await;
+    let mut ws = app.ws(Some(&token)).await;
+    let player = PlayerId(ws.welcome["player"]["id"].as_i64().unwrap());
+    assert_eq!(admin(&app, &["alerts"], true).trim(), "no alerts");
+    assert!(admin(&app, &["suspend", "nobody"], false).contains("cannot find nobody"));
+
+    let said = admin(&app, &["suspend", "CLEO"], true);
+    assert!(said.starts_with("cleo is suspended"), "{said}");
+    until_suspended(&app, player, true).await;
+    let refused = ws.call(dice_bet("cli-1", 100, 5_000)).await;
+    assert_eq!(refused["code"], "account_suspended", "{refused}");
+
+    admin(&app, &["unsuspend", "cleo"], true);
+    until_suspended(&app, player, false).await;
+    assert_eq!(ws.call(dice_bet("cli-2", 100, 5_000)).await["type"], "ack");
+}
