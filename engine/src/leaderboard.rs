@@ -80,12 +80,13 @@ pub struct Settled {
     pub payout: Cents,
 }
 
-/// One node's batch of settled bets as it crosses the bus, numbered per node.
+/// One node's batch of settled bets as it crosses the bus, numbered per node. Sent borrowed
+/// (the writer keeps its batch for its own boards), received owned.
 #[derive(Serialize, Deserialize)]
-struct Notice {
+struct Notice<'a> {
     node: u64,
     seq: u64,
-    bets: Vec<Settled>,
+    bets: std::borrow::Cow<'a, [Settled]>,
 }
 
 /// The kind of the bus's notices of settled bets.
@@ -122,7 +123,7 @@ impl Sink {
             let notice = Notice {
                 node: bus.node(),
                 seq,
-                bets: bets.clone(),
+                bets: std::borrow::Cow::Borrowed(&bets),
             };
             let body = serde_json::to_vec(&notice).expect("settled bets serialise");
             if !bus.notify(NOTICE_KIND, body) {
@@ -441,7 +442,7 @@ impl Inner {
             self.stale.store(true, Ordering::Relaxed);
         }
         state.roll(self.clock.now_ms());
-        state.apply(notice.bets);
+        state.apply(notice.bets.into_owned());
     }
 
     /// Rebuilds the boards from the ledger. What waits in the queues was committed before the

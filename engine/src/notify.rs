@@ -131,20 +131,9 @@ impl Notices {
             game: None,
             sent_ms: now_ms(),
         };
-        notification.id = Some(self.keep(None, &notification, true).await?);
+        notification.id = Some(keep(&self.pool, None, &notification, true).await?);
         publish(&self.hub, NOTICES_TOPIC, notification.clone());
         Ok(notification)
-    }
-
-    /// Keeps a notification (for `player`, or for everyone), marked delivered or not; returns its
-    /// id.
-    async fn keep(
-        &self,
-        player: Option<PlayerId>,
-        notification: &Notification,
-        delivered: bool,
-    ) -> Result<i64, sqlx::Error> {
-        keep(&self.pool, player, notification, delivered).await
     }
 
     /// Sends the player's notifications kept while they had no connection (the signup grant) to
@@ -249,6 +238,8 @@ pub async fn keep_signup_grant(
     Ok(())
 }
 
+/// Keeps a notification (for `player`, or for everyone), marked delivered or not; returns its
+/// id.
 async fn keep(
     pool: &AnyPool,
     player: Option<PlayerId>,
@@ -307,7 +298,7 @@ async fn announce_wins(notices: Notices, mut wins: mpsc::Receiver<Settled>) {
             game: Some(game.to_owned()),
             sent_ms: now_ms(),
         };
-        match notices.keep(Some(bet.player), &notification, true).await {
+        match keep(&notices.pool, Some(bet.player), &notification, true).await {
             Ok(id) => notification.id = Some(id),
             Err(error) => tracing::error!(%error, "cannot keep a big win; announcing it anyway"),
         }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::TestApp;
+use common::{admin, TestApp};
 use serde_json::{json, Value};
 
 fn send(room: &str, body: &str) -> Value {
@@ -100,23 +100,10 @@ async fn a_message_sent_on_one_node_reaches_the_other_nodes_clients() {
 async fn the_admin_command_grants_a_role_that_lets_a_player_moderate() {
     let app = TestApp::spawn().await;
     let token = app.register("olga").await;
-    let data_dir = app.site_root().parent().unwrap().to_path_buf();
-    let grant = |username: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_zerolag"))
-            .args(["--data-dir", data_dir.to_str().unwrap(), "--log", "error"])
-            .args(["admin", "grant", username, "moderator"])
-            .output()
-            .unwrap()
-    };
-    let unknown = grant("nobody");
-    assert!(!unknown.status.success());
-    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no player is called"));
-    let granted = grant("olga");
-    assert!(granted.status.success(), "{granted:?}");
-    assert_eq!(
-        String::from_utf8_lossy(&granted.stdout).trim(),
-        "olga is now moderator"
-    );
+    let unknown = admin(&app, &["grant", "nobody", "moderator"], false);
+    assert!(unknown.contains("no player is called"), "{unknown}");
+    let granted = admin(&app, &["grant", "olga", "moderator"], true);
+    assert_eq!(granted.trim(), "olga is now moderator");
 
     let mut ws = app.ws(Some(&token)).await;
     let ban = json!({"type": "chat_ban", "username": "olga", "reason": "testing myself"});

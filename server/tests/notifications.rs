@@ -79,7 +79,7 @@ async fn a_players_tabs_each_get_one_notification_per_settled_bet_and_the_grant_
     }
     assert!(received(&mut second, "signup_grant").await.is_empty());
 
-    let player = protocol::PlayerId(first.welcome["player"]["id"].as_i64().unwrap());
+    let player = first.player();
     let notices = app.running.engine.notices();
     let inbox = notices.inbox(player).await.unwrap();
     assert_eq!((inbox.items.len(), inbox.unread), (1, 1));
@@ -132,7 +132,7 @@ async fn big_wins_and_broadcasts_reach_everyone_and_stay_in_the_inbox() {
     assert_eq!(mia_ws.call(empty).await["code"], "invalid_message");
 
     // Bob's inbox: his grant, his big win, the broadcast; newest first.
-    let player = protocol::PlayerId(bob_ws.welcome["player"]["id"].as_i64().unwrap());
+    let player = bob_ws.player();
     let inbox = app.running.engine.notices().inbox(player).await.unwrap();
     let kinds: Vec<&str> = inbox.items.iter().map(|n| n.kind.as_str()).collect();
     assert_eq!(kinds, ["broadcast", "big_win", "signup_grant"]);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{dice_bet, TestApp};
+use common::{admin, dice_bet, TestApp};
 use protocol::PlayerId;
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ async fn a_bot_is_flagged_and_suspended_and_its_next_bet_is_refused() {
     let app = TestApp::spawn_suspending().await;
     let token = app.register("botty").await;
     let mut bot = app.ws(Some(&token)).await;
-    let player = PlayerId(bot.welcome["player"]["id"].as_i64().unwrap());
+    let player = bot.player();
     let risk = app.running.engine.risk();
 
     let started = tokio::time::Instant::now();
@@ -53,30 +53,6 @@ async fn a_bot_is_flagged_and_suspended_and_its_next_bet_is_refused() {
     assert_eq!(ack["type"], "ack", "{ack}");
 }
 
-/// Runs `zerolag admin ARGS` on the test server's database; returns its stdout (it must succeed)
-/// or its stderr (it must fail).
-fn admin(app: &TestApp, args: &[&str], succeeds: bool) -> String {
-    let data_dir = app.site_root().parent().unwrap().to_path_buf();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_zerolag"))
-        .args([
-            "--data-dir",
-            data_dir.to_str().unwrap(),
-            "--log",
-            "error",
-            "admin",
-        ])
-        .args(args)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.success(), succeeds, "{output:?}");
-    let text = if succeeds {
-        output.stdout
-    } else {
-        output.stderr
-    };
-    String::from_utf8_lossy(&text).into_owned()
-}
-
 /// Waits until the running server sees the player's suspension as `suspended`.
 async fn until_suspended(app: &TestApp, player: PlayerId, suspended: bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
@@ -94,7 +70,7 @@ async fn an_operator_suspends_and_lifts_from_the_command_line_and_lists_alerts()
     let app = TestApp::spawn().await;
     let token = app.register("cleo").await;
     let mut ws = app.ws(Some(&token)).await;
-    let player = PlayerId(ws.welcome["player"]["id"].as_i64().unwrap());
+    let player = ws.player();
     assert_eq!(admin(&app, &["alerts"], true).trim(), "no alerts");
     assert!(admin(&app, &["suspend", "nobody"], false).contains("cannot find nobody"));
 

@@ -41,6 +41,30 @@ struct Setup {
     metrics_by_token_only: bool,
 }
 
+/// Runs `zerolag admin ARGS` on the test server's database; returns its stdout (it must succeed)
+/// or its stderr (it must fail).
+pub fn admin(app: &TestApp, args: &[&str], succeeds: bool) -> String {
+    let data_dir = app.site_root().parent().unwrap().to_path_buf();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_zerolag"))
+        .args([
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+            "--log",
+            "error",
+            "admin",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.success(), succeeds, "{output:?}");
+    let text = if succeeds {
+        output.stdout
+    } else {
+        output.stderr
+    };
+    String::from_utf8_lossy(&text).into_owned()
+}
+
 /// The `--metrics-token` of every test server.
 pub const METRICS_TOKEN: &str = "scraper-secret";
 
@@ -413,6 +437,15 @@ impl Ws {
             .partition(|frame| want(frame));
         self.unclaimed = others;
         matching
+    }
+
+    /// The signed-in player this connection was welcomed as.
+    pub fn player(&self) -> protocol::PlayerId {
+        protocol::PlayerId(
+            self.welcome["player"]["id"]
+                .as_i64()
+                .expect("a signed-in welcome"),
+        )
     }
 
     /// Forgets frames read earlier and not yet claimed.
