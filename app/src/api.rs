@@ -11,6 +11,8 @@ use protocol::wire::{PlayerView, SeedView};
 use protocol::Cents;
 use serde::{Deserialize, Serialize};
 
+pub mod console;
+
 /// Errors server functions return to pages. On the wire: the variant as JSON (for example
 /// `"Unauthorized"`) in the body of an error response, which pages decode back into this type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -19,6 +21,22 @@ pub enum AppError {
     /// of a server function answers it with status 401.
     #[error("log in to see this")]
     Unauthorized,
+    /// The caller's role does not allow it (the console needs `admin`): status 403.
+    #[error("this needs the admin role")]
+    Forbidden,
+    /// An operator action needs the password typed within the last 15 minutes: status 403.
+    #[error("confirm your password to act (every 15 minutes)")]
+    Reauthenticate,
+    /// Refused as asked (nothing changed): a stable code and what to do, status 400, 404 or
+    /// 409.
+    #[error("{message}")]
+    Refused {
+        /// `invalid`, `not_found`, or a ledger code (`insufficient_funds`,
+        /// `idempotency_conflict`, ...).
+        code: String,
+        /// What was wrong.
+        message: String,
+    },
     /// The server failed; details are in its log.
     #[error("something went wrong on our side; please try again")]
     Internal,
@@ -97,24 +115,32 @@ mod ssr {
     pub async fn require_session<F: ServerFn>() -> Result<Session, AppError> {
         match session().await? {
             Some(session) => Ok(session),
-            None => Err(unauthorized(F::PATH)),
+            None => Err(refuse::<F>(AppError::Unauthorized)),
         }
     }
 
-    /// A missing session is the client's condition: logged at debug, and the HTTP call of the
-    /// server function at `path` is answered with 401 instead of the default 500. When the
-    /// function runs inside a page's server-side render instead, the status is the page's and
-    /// is left alone (the page shows its sign-in prompt).
-    fn unauthorized(path: &str) -> AppError {
-        tracing::debug!(path, "server function called without a session");
-        let own_call =
-            use_context::<http::request::Parts>().is_some_and(|request| request.uri.path() == path);
+    /// A refusal is the client's condition: logged at debug, and the HTTP call of the server
+    /// function `F` is answered with the refusal's status (401, 403, 400, 404 or 409) instead
+    /// of the default 500. When the function runs inside a page's server-side render instead,
+    /// the status is the page's and is left alone (the page shows the refusal).
+    pub fn refuse<F: ServerFn>(error: AppError) -> AppError {
+        tracing::debug!(path = F::PATH, %error, "server function refused");
+        let status = match &error {
+            AppError::Unauthorized => http::StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::Reauthenticate => http::StatusCode::FORBIDDEN,
+            AppError::Refused { code, .. } if code == "not_found" => http::StatusCode::NOT_FOUND,
+            AppError::Refused { code, .. } if code == "invalid" => http::StatusCode::BAD_REQUEST,
+            AppError::Refused { .. } => http::StatusCode::CONFLICT,
+            AppError::Internal | AppError::Call(_) => return error,
+        };
+        let own_call = use_context::<http::request::Parts>()
+            .is_some_and(|request| request.uri.path() == F::PATH);
         if own_call {
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response.set_status(http::StatusCode::UNAUTHORIZED);
+                response.set_status(status);
             }
         }
-        AppError::Unauthorized
+        error
     }
 
     pub fn internal(error: impl std::fmt::Display) -> AppError {

@@ -103,6 +103,8 @@ pub struct Live {
     pub kept: RwSignal<u64>,
     /// The tops of the boards this tab watches, as the server last sent them.
     pub leaderboards: RwSignal<std::collections::HashMap<BoardKey, Vec<Ranked>>>,
+    /// The console's dashboard figures, once an admin's tab watches them.
+    pub admin: RwSignal<Option<protocol::console::DashboardStats>>,
     #[cfg(feature = "hydrate")]
     conn: StoredValue<connection::Conn, LocalStorage>,
 }
@@ -126,6 +128,7 @@ pub fn provide() -> Live {
         toasts: RwSignal::new(Vec::new()),
         unread: RwSignal::new(None),
         kept: RwSignal::new(0),
+        admin: RwSignal::new(None),
         #[cfg(feature = "hydrate")]
         conn: StoredValue::new_local(connection::Conn::default()),
     };
@@ -198,6 +201,7 @@ impl Live {
             ServerMsg::Wheel(event) => wheel::apply(*self, event),
             ServerMsg::Presence { counts, .. } => self.presence.set(Some(counts)),
             ServerMsg::Notification { notification, .. } => self.notify(notification),
+            ServerMsg::AdminStats { stats, .. } => self.admin.set(Some(stats)),
             ServerMsg::Leaderboard { changes, .. } => self.leaderboards.update(|boards| {
                 for change in changes {
                     change.apply(boards.entry(change.key).or_default());

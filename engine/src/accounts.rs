@@ -22,7 +22,7 @@ use sqlx::{AnyPool, Row};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-pub use sessions::{Session, SessionToken};
+pub use sessions::{Client, Session, SessionToken};
 
 /// Why an account operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,11 +120,12 @@ impl Accounts {
         &self,
         username: &str,
         password: &str,
-        ip: IpAddr,
+        client: impl Into<Client>,
     ) -> Result<(Session, SessionToken), AuthError> {
+        let client = client.into();
         let username = parse_username(username)?;
         check_password(password)?;
-        self.throttle.check_registration(ip).await?;
+        self.throttle.check_registration(client.ip).await?;
         let hash = password::hash(password.to_owned()).await?;
         let inserted = sqlx::query(
             "INSERT INTO users (username, username_key, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -146,7 +147,7 @@ impl Accounts {
             id: player,
             username: username.to_owned(),
         };
-        let started = self.start_session(view).await?;
+        let started = self.start_session(view, &client).await?;
         // The grant is in the ledger now; its notification waits for the first connection.
         crate::notify::keep_signup_grant(&self.pool, player, username).await?;
         Ok(started)
@@ -157,10 +158,11 @@ impl Accounts {
         &self,
         username: &str,
         password: &str,
-        ip: IpAddr,
+        client: impl Into<Client>,
     ) -> Result<(Session, SessionToken), AuthError> {
+        let client = client.into();
         let key = username_key(username);
-        self.throttle.check_login(&key, ip).await?;
+        self.throttle.check_login(&key, client.ip).await?;
         let found = if parse_username(username).is_ok() && password.len() <= PASSWORD_BYTES_MAX {
             sqlx::query("SELECT id, username, password_hash FROM users WHERE username_key = $1")
                 .bind(&key)
@@ -186,7 +188,7 @@ impl Accounts {
         )
         .await?;
         match view {
-            Some(view) if matches => self.start_session(view).await,
+            Some(view) if matches => self.start_session(view, &client).await,
             _ => Err(AuthError::InvalidCredentials),
         }
     }
@@ -194,6 +196,7 @@ impl Accounts {
     async fn start_session(
         &self,
         player: PlayerView,
+        client: &Client,
     ) -> Result<(Session, SessionToken), AuthError> {
         // Idempotent: creates the wallet and signup grant if an earlier attempt stopped short.
         self.ledger
@@ -203,12 +206,44 @@ impl Accounts {
                 tracing::error!(%error, "opening a wallet failed");
                 AuthError::Internal
             })?;
-        Ok(sessions::create(&self.pool, player).await?)
+        Ok(sessions::create(&self.pool, player, client).await?)
     }
 
     /// The live session for a cookie token, if any; refreshes its last-seen time.
     pub async fn session(&self, token: &str) -> Result<Option<Session>, AuthError> {
         Ok(sessions::find(&self.pool, token).await?)
+    }
+
+    /// Checks the session owner's password again (throttled like a login) and marks the
+    /// session as just authenticated; returns when (Unix ms).
+    pub async fn reauthenticate(
+        &self,
+        session: &Session,
+        password: &str,
+        ip: IpAddr,
+    ) -> Result<i64, AuthError> {
+        let key = username_key(&session.player.username);
+        self.throttle.check_login(&key, ip).await?;
+        let stored_hash: String =
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+                .bind(session.player.id.0)
+                .fetch_one(&self.pool)
+                .await?;
+        let candidate = password.chars().take(PASSWORD_BYTES_MAX).collect();
+        if !password::verify(candidate, stored_hash).await? {
+            return Err(AuthError::InvalidCredentials);
+        }
+        Ok(sessions::authenticated(&self.pool, &session.id).await?)
+    }
+
+    /// Ends every session of a player and closes their WebSocket connections; returns how
+    /// many sessions there were.
+    pub async fn end_sessions(&self, player: PlayerId) -> Result<usize, AuthError> {
+        let ended = sessions::delete_all(&self.pool, player).await?;
+        for session_id in &ended {
+            self.hub.end_session(session_id);
+        }
+        Ok(ended.len())
     }
 
     /// Ends the session and closes its WebSocket connections.

@@ -438,9 +438,12 @@ pub fn new_epoch() -> u64 {
 /// events come from any node's ledger writer, a player's tabs may be on several nodes, and a
 /// round game's events come from the one node that drives it. Presence counts and leaderboard
 /// changes do not cross: each node computes the same from what it reads (Redis, the settled bets
-/// of every node) and sends them to its own connections.
+/// of every node) and sends them to its own connections. Nor do the dashboard's figures, which
+/// are each node's own.
 pub fn crosses_nodes(topic: &str) -> bool {
-    topic != protocol::presence::PRESENCE_TOPIC && !topic.starts_with("leaderboard:")
+    topic != protocol::presence::PRESENCE_TOPIC
+        && topic != protocol::console::ADMIN_TOPIC
+        && !topic.starts_with("leaderboard:")
 }
 
 /// Shared topics keep their sequence numbers when nobody listens, so a returning client can

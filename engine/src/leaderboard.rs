@@ -217,6 +217,14 @@ impl Leaderboards {
             .collect()
     }
 
+    /// Every player's stakes and profit together in a scope and period (the house's result
+    /// is the opposite of their profit).
+    pub fn totals(&self, scope: Scope, period: Period) -> Totals {
+        let state = self.inner.state.lock().expect("leaderboard lock");
+        let table = state.tables.get(&(scope, period));
+        table.map(board::Table::sum).unwrap_or_default()
+    }
+
     /// Sends a connection its scope's boards' tops as last sent, then their changes.
     pub fn watch(&self, scope: Scope, outbox: &Outbox) {
         let state = self.inner.state.lock().expect("leaderboard lock");

@@ -35,7 +35,9 @@ mod work;
 mod writer;
 
 pub use checkpoint::WAL_FILE_BYTES_KEPT;
-pub use results::{DiceReceipt, LedgerError, RoundBetReceipt, SeedChange, WalletSnapshot};
+pub use results::{
+    Adjustment, DiceReceipt, LedgerError, RoundBetReceipt, SeedChange, WalletSnapshot,
+};
 
 use crate::hub::Hub;
 use crate::limits::{LEDGER_BATCH_COMMANDS_MAX, LEDGER_QUEUE_COMMANDS_MAX};
@@ -165,6 +167,26 @@ impl Ledger {
         match self.call(player, op).await? {
             Reply::Dice(receipt) => Ok(receipt),
             _ => unreachable!("dice_bet answers with a receipt"),
+        }
+    }
+
+    /// An operator's credit adjustment against the treasury (`amount` may be negative, never
+    /// below a zero balance), durably, before answering. The same key and amount again
+    /// return the first result.
+    pub async fn adjust(
+        &self,
+        player: PlayerId,
+        idempotency_key: &str,
+        amount: Cents,
+    ) -> Result<Adjustment, LedgerError> {
+        check_idempotency_key(idempotency_key)?;
+        let op = Op::Adjust {
+            idem: idempotency_key.to_owned(),
+            amount: amount.0,
+        };
+        match self.call(player, op).await? {
+            Reply::Adjusted(done) => Ok(done),
+            _ => unreachable!("adjust answers with an adjustment"),
         }
     }
 

@@ -15,6 +15,8 @@
 //! - [`presence`]: how many people are online, across the nodes.
 //! - [`notify`]: notifications: bets settled, big wins, broadcasts, the signup grant; the inbox.
 //! - [`risk`]: the risk engine: rules over what players do, alerts, suspensions.
+//! - [`console`]: the operator console: dashboard, alerts, players, round replays, audit log.
+//! - [`pulse`]: this node's bets and answer times over the last second (the dashboard).
 //! - [`leaderboard`]: profit and wager boards per game and period, in memory, from the ledger.
 //! - [`hub`]: topics -> subscribers; events are encoded once and the same bytes fanned out.
 //! - [`bus`]: events between nodes through Redis; [`lease`]: jobs one node does at a time.
@@ -31,6 +33,7 @@
 pub mod accounts;
 pub mod bus;
 pub mod chat;
+pub mod console;
 pub mod crash;
 pub mod export;
 pub mod history;
@@ -42,6 +45,7 @@ pub mod limits;
 pub mod notify;
 pub mod presence;
 pub mod profiles;
+pub mod pulse;
 pub mod recent;
 pub mod risk;
 pub mod rounds;
@@ -74,6 +78,8 @@ struct Inner {
     leaderboards: leaderboard::Leaderboards,
     notices: notify::Notices,
     risk: risk::Risk,
+    pulse: pulse::Pulse,
+    console: console::Console,
     crash: Option<crash::Crash>,
     crash_history: Option<recent::CrashHistory>,
     wheel: Option<wheel::Wheel>,
@@ -172,6 +178,17 @@ impl Engine {
         let suspends = !config.risk_alert_only;
         let risk = risk::Risk::start(store.pool().clone(), bus.clone(), suspends).await?;
         let presence = presence::Presence::start(hub.clone(), bus.clone());
+        let pulse = pulse::Pulse::default();
+        let console = console::Console::start(console::Parts {
+            pool: store.pool().clone(),
+            hub: hub.clone(),
+            risk: risk.clone(),
+            accounts: accounts.clone(),
+            ledger: ledger.clone(),
+            leaderboards: leaderboards.clone(),
+            presence: presence.clone(),
+            pulse: pulse.clone(),
+        });
         let parts = (&store, &ledger, &hub);
         let (crash, crash_history, wheel) = match store.backend() {
             store::Backend::Postgres(_) => leased_games(&config, parts, bus.clone()).await?,
@@ -190,6 +207,8 @@ impl Engine {
             leaderboards,
             notices,
             risk,
+            pulse,
+            console,
             crash,
             crash_history,
             wheel,
@@ -257,6 +276,16 @@ impl Engine {
     /// The risk engine.
     pub fn risk(&self) -> &risk::Risk {
         &self.inner.risk
+    }
+
+    /// This node's answered commands, for the console's dashboard.
+    pub fn pulse(&self) -> &pulse::Pulse {
+        &self.inner.pulse
+    }
+
+    /// The operator console.
+    pub fn console(&self) -> &console::Console {
+        &self.inner.console
     }
 
     /// The crash game, when running.

@@ -21,6 +21,8 @@ pub const SESSION_ABSOLUTE_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 pub const SESSION_TOUCH_INTERVAL_MS: i64 = 5 * 60 * 1000;
 /// Bytes of randomness in a session token (256 bits).
 pub const SESSION_TOKEN_BYTES: usize = 32;
+/// Characters of a browser's user agent kept with its session (the console shows it).
+pub const SESSION_DEVICE_CHARS_MAX: usize = 200;
 
 /// Login attempts per client IP: burst, then one more every `LOGIN_IP_REFILL_MS`.
 pub const LOGIN_IP_BURST: u32 = 20;

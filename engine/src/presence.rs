@@ -110,6 +110,19 @@ impl Presence {
         true
     }
 
+    /// This node's connections, and the distinct players among them.
+    pub fn here(&self) -> (u64, u64) {
+        let here = self.inner.here.lock().expect("presence lock");
+        let players: HashSet<&PlayerId> = here
+            .values()
+            .filter_map(|(person, _)| match person {
+                Person::Player(player) => Some(player),
+                Person::Visitor(_) => None,
+            })
+            .collect();
+        (here.len() as u64, players.len() as u64)
+    }
+
     /// The connection left.
     pub fn leave(&self, connection: u64) {
         self.inner

@@ -6,9 +6,11 @@
 //! dropped and counted (`zerolag_risk_dropped_total`). Each hit becomes an alert in the database
 //! (`risk_alerts`: its rule, score, accounts and evidence) and is counted by rule
 //! (`zerolag_risk_alerts_total`); a rule whose action is to suspend also suspends the player
-//! pending review: every node refuses their commands with `account_suspended` (a suspension
-//! crosses nodes as a bus notice, and every node re-reads the suspended players every
-//! [`RISK_SUSPENDED_REFRESH_MS`]) while their balance and open bets stay as they are.
+//! pending review, and a rule whose action is to cap caps their stakes: every node refuses their
+//! commands with `account_suspended`, or stakes over the cap with `bet_capped` (a change crosses
+//! nodes as a bus notice, and every node re-reads the restricted players every
+//! [`RISK_SUSPENDED_REFRESH_MS`]) while their balance and open bets stay as they are. Operators
+//! set and lift both from the console ([`crate::console`]).
 
 pub mod rules;
 
@@ -16,9 +18,9 @@ use crate::bus::Bus;
 use crate::limits::{RISK_QUEUE_SIGNALS_MAX, RISK_SUSPENDED_REFRESH_MS};
 use crate::store::now_ms;
 use protocol::PlayerId;
-use rules::{Action, Hit, Rules};
+use rules::{Action, Hit, Rules, RISK_BET_CAP_CENTS};
 use sqlx::{AnyPool, Row};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -67,14 +69,30 @@ pub struct Alert {
     pub players: Vec<PlayerId>,
     /// What made it fire (JSON).
     pub evidence: String,
-    /// `alert` or `suspend`.
+    /// `alert`, `cap` or `suspend`.
     pub action: String,
     /// When (Unix ms).
     pub created_ms: i64,
 }
 
-/// The kind of the bus notices that carry suspensions: `<player id> <0|1>`.
-const SUSPENSION_NOTICE: &str = "suspension";
+/// The kind of the bus notices that carry a player's restrictions as stored:
+/// `<player id> <suspended 0|1> <bet cap in cents, or ->`.
+const RESTRICTION_NOTICE: &str = "restriction";
+
+/// What a player may not do while reviewed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Restriction {
+    /// Every command but a cash-out is refused.
+    pub suspended: bool,
+    /// Stakes above this (cents) are refused.
+    pub bet_cap: Option<i64>,
+}
+
+impl Restriction {
+    fn is_none(self) -> bool {
+        self == Restriction::default()
+    }
+}
 
 /// The risk engine, shared by cheap clones.
 #[derive(Clone)]
@@ -85,39 +103,35 @@ pub struct Risk {
 struct Inner {
     pool: AnyPool,
     bus: Option<Bus>,
-    /// Whether rules whose action is to suspend do (else they only alert).
-    suspends: bool,
+    /// Whether rules whose action is to suspend or cap do (else they only alert).
+    acts: bool,
     signals: mpsc::Sender<Signal>,
     /// Signals dropped because the queue was full.
     dropped: AtomicU64,
-    suspended: RwLock<HashSet<PlayerId>>,
+    restricted: RwLock<HashMap<PlayerId, Restriction>>,
 }
 
 impl Risk {
-    /// Loads who is suspended and starts scoring. With `suspends` false, every rule only
-    /// alerts (e.g. while benchmarks, which are bots, run).
-    pub async fn start(
-        pool: AnyPool,
-        bus: Option<Bus>,
-        suspends: bool,
-    ) -> Result<Risk, sqlx::Error> {
+    /// Loads who is restricted and starts scoring. With `acts` false, every rule only alerts
+    /// (e.g. while benchmarks, which are bots, run).
+    pub async fn start(pool: AnyPool, bus: Option<Bus>, acts: bool) -> Result<Risk, sqlx::Error> {
         let (signals, queue) = mpsc::channel(RISK_QUEUE_SIGNALS_MAX);
         let (notices, heard) = mpsc::channel(RISK_QUEUE_SIGNALS_MAX);
         if let Some(bus) = &bus {
-            bus.listen(SUSPENSION_NOTICE, notices);
+            bus.listen(RESTRICTION_NOTICE, notices);
         }
-        let suspended = suspended_players(&pool).await?;
+        let restricted = restricted_players(&pool).await?;
         let inner = Arc::new(Inner {
             pool,
             bus,
-            suspends,
+            acts,
             signals,
             dropped: AtomicU64::new(0),
-            suspended: RwLock::new(suspended),
+            restricted: RwLock::new(restricted),
         });
         tokio::spawn(score(Arc::downgrade(&inner), queue));
-        tokio::spawn(hear_suspensions(Arc::downgrade(&inner), heard));
-        tokio::spawn(refresh_suspensions(Arc::downgrade(&inner)));
+        tokio::spawn(hear_restrictions(Arc::downgrade(&inner), heard));
+        tokio::spawn(refresh_restrictions(Arc::downgrade(&inner)));
         Ok(Risk { inner })
     }
 
@@ -134,10 +148,15 @@ impl Risk {
         self.inner.dropped.load(Ordering::Relaxed)
     }
 
+    /// What the player may not do (nothing, for most).
+    pub fn restriction(&self, player: PlayerId) -> Restriction {
+        let restricted = self.inner.restricted.read().expect("risk lock");
+        restricted.get(&player).copied().unwrap_or_default()
+    }
+
     /// Whether the player is suspended pending review.
     pub fn is_suspended(&self, player: PlayerId) -> bool {
-        let suspended = self.inner.suspended.read().expect("risk lock");
-        suspended.contains(&player)
+        self.restriction(player).suspended
     }
 
     /// Suspends the player (`true`) or lifts it (`false`), on every node.
@@ -146,7 +165,14 @@ impl Risk {
         player: PlayerId,
         suspended: bool,
     ) -> Result<(), sqlx::Error> {
-        self.inner.set_suspended(player, suspended).await
+        store_suspension(&self.inner.pool, player, suspended).await?;
+        self.inner.spread(player).await
+    }
+
+    /// Caps the player's stakes at `cap` cents (`None` lifts it), on every node.
+    pub async fn set_bet_cap(&self, player: PlayerId, cap: Option<i64>) -> Result<(), sqlx::Error> {
+        store_bet_cap(&self.inner.pool, player, cap).await?;
+        self.inner.spread(player).await
     }
 
     /// The latest alerts, newest first.
@@ -198,55 +224,97 @@ pub async fn store_suspension(
     Ok(())
 }
 
-async fn suspended_players(pool: &AnyPool) -> Result<HashSet<PlayerId>, sqlx::Error> {
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM users WHERE suspended_at IS NOT NULL")
-        .fetch_all(pool)
+/// Caps a player's stakes at `cap` cents (`None` lifts it), in the database `pool` only.
+pub async fn store_bet_cap(
+    pool: &AnyPool,
+    player: PlayerId,
+    cap: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET bet_cap = $1 WHERE id = $2")
+        .bind(cap)
+        .bind(player.0)
+        .execute(pool)
         .await?;
-    Ok(ids.into_iter().map(PlayerId).collect())
+    Ok(())
 }
 
-/// Re-reads who is suspended every [`RISK_SUSPENDED_REFRESH_MS`].
-async fn refresh_suspensions(inner: std::sync::Weak<Inner>) {
+fn restriction_of(row: &sqlx::any::AnyRow) -> Result<Restriction, sqlx::Error> {
+    Ok(Restriction {
+        suspended: row.try_get::<Option<i64>, _>("suspended_at")?.is_some(),
+        bet_cap: row.try_get("bet_cap")?,
+    })
+}
+
+async fn restricted_players(pool: &AnyPool) -> Result<HashMap<PlayerId, Restriction>, sqlx::Error> {
+    // Two statements, each on its partial index.
+    let mut restricted = HashMap::new();
+    for filter in ["suspended_at IS NOT NULL", "bet_cap IS NOT NULL"] {
+        let rows = sqlx::query(&format!(
+            "SELECT id, suspended_at, bet_cap FROM users WHERE {filter}"
+        ))
+        .fetch_all(pool)
+        .await?;
+        for row in &rows {
+            restricted.insert(PlayerId(row.try_get("id")?), restriction_of(row)?);
+        }
+    }
+    Ok(restricted)
+}
+
+/// Re-reads who is restricted every [`RISK_SUSPENDED_REFRESH_MS`].
+async fn refresh_restrictions(inner: std::sync::Weak<Inner>) {
     let mut every =
         tokio::time::interval(std::time::Duration::from_millis(RISK_SUSPENDED_REFRESH_MS));
     every.tick().await;
     loop {
         every.tick().await;
         let Some(inner) = inner.upgrade() else { return };
-        match suspended_players(&inner.pool).await {
-            Ok(suspended) => *inner.suspended.write().expect("risk lock") = suspended,
-            Err(error) => tracing::warn!(%error, "cannot re-read the suspended players"),
+        match restricted_players(&inner.pool).await {
+            Ok(restricted) => *inner.restricted.write().expect("risk lock") = restricted,
+            Err(error) => tracing::warn!(%error, "cannot re-read the restricted players"),
         }
     }
 }
 
 impl Inner {
-    async fn set_suspended(&self, player: PlayerId, suspended: bool) -> Result<(), sqlx::Error> {
-        store_suspension(&self.pool, player, suspended).await?;
-        self.mark(player, suspended);
+    /// Reads the player's restriction as stored, applies it here and tells the other nodes.
+    async fn spread(&self, player: PlayerId) -> Result<(), sqlx::Error> {
+        let row = sqlx::query("SELECT suspended_at, bet_cap FROM users WHERE id = $1")
+            .bind(player.0)
+            .fetch_one(&self.pool)
+            .await?;
+        let restriction = restriction_of(&row)?;
+        self.mark(player, restriction);
         if let Some(bus) = &self.bus {
-            let body = format!("{} {}", player.0, u8::from(suspended)).into_bytes();
-            if !bus.notify(SUSPENSION_NOTICE, body) {
-                tracing::error!(player = player.0, "the bus is not taking a suspension");
+            let cap = restriction
+                .bet_cap
+                .map_or("-".into(), |cap| cap.to_string());
+            let body = format!("{} {} {cap}", player.0, u8::from(restriction.suspended));
+            if !bus.notify(RESTRICTION_NOTICE, body.into_bytes()) {
+                tracing::error!(player = player.0, "the bus is not taking a restriction");
             }
         }
-        tracing::warn!(player = player.0, suspended, "account suspension changed");
+        tracing::warn!(
+            player = player.0,
+            ?restriction,
+            "account restriction changed"
+        );
         Ok(())
     }
 
-    fn mark(&self, player: PlayerId, suspended: bool) {
-        let mut set = self.suspended.write().expect("risk lock");
-        if suspended {
-            set.insert(player);
+    fn mark(&self, player: PlayerId, restriction: Restriction) {
+        let mut restricted = self.restricted.write().expect("risk lock");
+        if restriction.is_none() {
+            restricted.remove(&player);
         } else {
-            set.remove(&player);
+            restricted.insert(player, restriction);
         }
     }
 
-    /// Stores a hit as an alert, and suspends when its rule says so.
+    /// Stores a hit as an alert, and suspends or caps when its rule says so.
     async fn raise(&self, hit: Hit) -> Result<(), sqlx::Error> {
         let action = match hit.rule.action() {
-            Action::Suspend if !self.suspends => Action::Alert,
+            Action::Suspend | Action::Cap if !self.acts => Action::Alert,
             action => action,
         };
         let players: Vec<String> = hit.players.iter().map(|p| p.0.to_string()).collect();
@@ -264,10 +332,14 @@ impl Inner {
         .await?;
         metrics::counter!("zerolag_risk_alerts_total", "rule" => hit.rule.as_str()).increment(1);
         tracing::warn!(rule = hit.rule.as_str(), players = ?hit.players, "risk alert");
-        if action == Action::Suspend {
-            self.set_suspended(hit.players[0], true).await?;
+        match action {
+            Action::Suspend => store_suspension(&self.pool, hit.players[0], true).await?,
+            Action::Cap => {
+                store_bet_cap(&self.pool, hit.players[0], Some(RISK_BET_CAP_CENTS)).await?
+            }
+            Action::Alert => return Ok(()),
         }
-        Ok(())
+        self.spread(hit.players[0]).await
     }
 }
 
@@ -293,16 +365,22 @@ async fn score(inner: std::sync::Weak<Inner>, mut queue: mpsc::Receiver<Signal>)
 /// Signals between two sweeps of the rules' idle players.
 const RISK_FORGET_EVERY_SIGNALS: u64 = 100_000;
 
-/// Applies other nodes' suspensions.
-async fn hear_suspensions(inner: std::sync::Weak<Inner>, mut heard: mpsc::Receiver<Vec<u8>>) {
+/// Applies other nodes' restrictions.
+async fn hear_restrictions(inner: std::sync::Weak<Inner>, mut heard: mpsc::Receiver<Vec<u8>>) {
     while let Some(body) = heard.recv().await {
         let Some(inner) = inner.upgrade() else { return };
         let text = String::from_utf8_lossy(&body);
         let mut fields = text.split_whitespace();
         let player = fields.next().and_then(|id| id.parse().ok()).map(PlayerId);
-        match (player, fields.next()) {
-            (Some(player), Some(flag)) => inner.mark(player, flag == "1"),
-            _ => tracing::error!(%text, "unreadable suspension on the bus"),
+        match (player, fields.next(), fields.next()) {
+            (Some(player), Some(flag), Some(cap)) => {
+                let restriction = Restriction {
+                    suspended: flag == "1",
+                    bet_cap: cap.parse().ok(),
+                };
+                inner.mark(player, restriction);
+            }
+            _ => tracing::error!(%text, "unreadable restriction on the bus"),
         }
     }
 }

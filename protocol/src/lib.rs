@@ -10,6 +10,7 @@
 //! - [`wheel`]: the wheel's segments, layout and outcome.
 //! - [`dice`]: the dice game's rules: chance, payout multiplier, payout, and `verify`.
 //! - [`chat`]: chat rooms, messages and moderation commands.
+//! - [`console`]: the operator console's records and the live dashboard's figures.
 //! - [`presence`]: how many people are online.
 //! - [`leaderboard`]: boards of profit and amount wagered, their rows and changes.
 //! - [`notification`]: toasts and the inbox: what happened to me, big wins, broadcasts.
@@ -24,6 +25,7 @@
 
 pub mod chain;
 pub mod chat;
+pub mod console;
 pub mod crash;
 pub mod dice;
 pub mod fair;

@@ -70,6 +70,11 @@ pub enum ClientMsg {
     LeaderboardWatch(leaderboard::WatchCommand),
     /// Moderators: send a message to everyone.
     Broadcast(notification::BroadcastCommand),
+    /// Admins: receive this node's dashboard figures live (topic `admin`).
+    AdminWatch {
+        /// Client request id.
+        req: u64,
+    },
 }
 
 impl ClientMsg {
@@ -81,7 +86,8 @@ impl ClientMsg {
         match self {
             ClientMsg::SetClientSeed { req, .. }
             | ClientMsg::RotateSeed { req }
-            | ClientMsg::Ping { req } => *req,
+            | ClientMsg::Ping { req }
+            | ClientMsg::AdminWatch { req } => *req,
             ClientMsg::DiceBet(command) => command.req,
             ClientMsg::CrashBet(command) => command.req,
             ClientMsg::CrashCashOut(command) => command.req,
@@ -178,6 +184,17 @@ pub enum ServerMsg {
         /// One change per board that changed.
         changes: Vec<leaderboard::BoardChange>,
     },
+    /// This node's dashboard figures (topic `admin`), every second while an admin watches.
+    AdminStats {
+        /// `admin`.
+        topic: String,
+        /// Position in this node's stream of figures.
+        seq: u64,
+        /// Publish time (Unix milliseconds).
+        at_ms: i64,
+        /// The figures.
+        stats: crate::console::DashboardStats,
+    },
     /// A notification (topic `player:<id>` for mine, `notices` for everyone's).
     Notification {
         /// `player:<id>` or `notices`.
@@ -229,6 +246,8 @@ pub enum AckResult {
     Presence,
     /// Answer to `leaderboard_watch`.
     LeaderboardWatch,
+    /// Answer to `admin_watch`.
+    AdminWatch,
     /// The broadcast as kept and sent to everyone.
     Broadcast(notification::Notification),
 }
@@ -350,6 +369,7 @@ mod tests {
                 req: 1,
                 body: "hello".into(),
             }),
+            ClientMsg::AdminWatch { req: 1 },
         ]
     }
 

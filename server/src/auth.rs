@@ -1,4 +1,5 @@
-//! `/auth/*`: register, log in, log out. Plain form posts that answer with a redirect (so they
+//! `/auth/*`: register, log in, log out, and confirm the password (the operator console asks
+//! for it every 15 minutes before an action). Plain form posts that answer with a redirect (so they
 //! work before hydration and without JavaScript), or with JSON when the client asks for it.
 
 use crate::client_ip::ClientIp;
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/register", post(register))
         .route("/auth/login", post(login))
         .route("/auth/logout", post(logout))
+        .route("/auth/confirm", post(confirm))
         .layer(RequestBodyLimitLayer::new(AUTH_FORM_BYTES_MAX))
 }
 
@@ -98,7 +100,7 @@ async fn register(
     match state
         .engine
         .accounts()
-        .register(&form.username, &form.password, client)
+        .register(&form.username, &form.password, device(client, &headers))
         .await
     {
         Ok(outcome) => {
@@ -130,11 +132,59 @@ async fn login(
     match state
         .engine
         .accounts()
-        .login(&form.username, &form.password, client)
+        .login(&form.username, &form.password, device(client, &headers))
         .await
     {
         Ok(outcome) => signed_in(jar, &state, &headers, outcome),
         Err(error) => refused(error, &headers, "/login"),
+    }
+}
+
+/// Fields of the password confirmation form.
+#[derive(Deserialize)]
+pub struct Confirmation {
+    password: String,
+    /// The console page to return to.
+    #[serde(default)]
+    next: String,
+}
+
+/// Where a confirmation returns: the console page it came from, or `/admin`.
+fn console_page(next: &str) -> &str {
+    let plain = next
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_'));
+    let inside = next == "/admin" || next.starts_with("/admin/");
+    if plain && inside && !next.contains("//") {
+        next
+    } else {
+        "/admin"
+    }
+}
+
+/// Checks the signed-in player's password again (throttled like a login) and marks their
+/// session as just authenticated. Without a session it answers as a wrong password.
+async fn confirm(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(form): Form<Confirmation>,
+) -> Response {
+    let page = console_page(&form.next);
+    let accounts = state.engine.accounts();
+    let confirmed = match session_of(&state, &jar).await {
+        Some(session) => {
+            accounts
+                .reauthenticate(&session, &form.password, client)
+                .await
+        }
+        None => Err(AuthError::InvalidCredentials),
+    };
+    match confirmed {
+        Ok(_) if wants_json(&headers) => StatusCode::NO_CONTENT.into_response(),
+        Ok(_) => Redirect::to(page).into_response(),
+        Err(error) => refused(error, &headers, page),
     }
 }
 
@@ -149,6 +199,18 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, jar: CookieJa
         (jar, StatusCode::NO_CONTENT).into_response()
     } else {
         (jar, Redirect::to("/")).into_response()
+    }
+}
+
+/// Where a session starts from: the client's address and its browser's user agent.
+fn device(ip: std::net::IpAddr, headers: &HeaderMap) -> engine::accounts::Client {
+    let agent = headers.get(http::header::USER_AGENT);
+    engine::accounts::Client {
+        ip,
+        device: agent
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
     }
 }
 

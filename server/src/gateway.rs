@@ -181,6 +181,8 @@ async fn serve(
     topics.extend(joined.into_iter().map(str::to_owned));
     // Leaderboards a `leaderboard_watch` may subscribe the connection to.
     topics.extend(protocol::leaderboard::Scope::ALL.map(|scope| scope.topic()));
+    // What a connection may watch on command, unsubscribed when it closes.
+    topics.push(protocol::console::ADMIN_TOPIC.to_owned());
 
     let closed = inbox.closed.clone();
     let writer = tokio::spawn(writer::write_loop(sink, inbox));

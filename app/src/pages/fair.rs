@@ -4,7 +4,6 @@
 use crate::api::{get_published_chains, get_verifiable_bets, get_verifiable_rounds, AppError};
 use leptos::prelude::*;
 use protocol::chain;
-use protocol::crash::crash_point_x100;
 use protocol::dice::{self, format_hundredths};
 use protocol::records::{BetRecord, ChainRecord, RoundRecord};
 use protocol::wheel;
@@ -138,11 +137,8 @@ fn describe(game: &str, outcome: u64) -> String {
 
 /// Recomputes a round's outcome from its hash, as the server did.
 fn recompute(game: &str, salt: &str, hash: &chain::ChainHash) -> u64 {
-    if game == "wheel" {
-        u64::from(wheel::slot(salt, hash))
-    } else {
-        crash_point_x100(salt, hash)
-    }
+    let game = protocol::Game::parse(game).unwrap_or(protocol::Game::Crash);
+    game.outcome(salt, hash)
 }
 
 #[component]

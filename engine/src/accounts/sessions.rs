@@ -3,7 +3,8 @@
 //! [`SESSION_IDLE_MS`] without use or [`SESSION_ABSOLUTE_MS`] after login.
 
 use crate::limits::{
-    SESSION_ABSOLUTE_MS, SESSION_IDLE_MS, SESSION_TOKEN_BYTES, SESSION_TOUCH_INTERVAL_MS,
+    SESSION_ABSOLUTE_MS, SESSION_DEVICE_CHARS_MAX, SESSION_IDLE_MS, SESSION_TOKEN_BYTES,
+    SESSION_TOUCH_INTERVAL_MS,
 };
 use crate::store::now_ms;
 use protocol::wire::PlayerView;
@@ -29,6 +30,26 @@ pub struct Session {
     pub id: String,
     /// Who is logged in.
     pub player: PlayerView,
+    /// When its owner last typed their password (login, or re-authentication), Unix ms.
+    pub authenticated_ms: i64,
+}
+
+/// Where a session is started from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Client {
+    /// The client's address.
+    pub ip: std::net::IpAddr,
+    /// Its browser's user agent (cut to [`SESSION_DEVICE_CHARS_MAX`] characters).
+    pub device: String,
+}
+
+impl From<std::net::IpAddr> for Client {
+    fn from(ip: std::net::IpAddr) -> Client {
+        Client {
+            ip,
+            device: String::new(),
+        }
+    }
 }
 
 fn token_hash(token: &str) -> String {
@@ -38,6 +59,7 @@ fn token_hash(token: &str) -> String {
 pub async fn create(
     pool: &AnyPool,
     player: PlayerView,
+    client: &Client,
 ) -> Result<(Session, SessionToken), sqlx::Error> {
     let mut bytes = [0u8; SESSION_TOKEN_BYTES];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
@@ -45,15 +67,24 @@ pub async fn create(
     let id = token_hash(&token);
     let now = now_ms();
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, ip, device, authenticated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&id)
     .bind(player.id.0)
     .bind(now)
     .bind(now)
+    .bind(client.ip.to_string())
+    .bind(client.device.chars().take(SESSION_DEVICE_CHARS_MAX).collect::<String>())
+    .bind(now)
     .execute(pool)
     .await?;
-    Ok((Session { id, player }, SessionToken(token)))
+    let session = Session {
+        id,
+        player,
+        authenticated_ms: now,
+    };
+    Ok((session, SessionToken(token)))
 }
 
 pub async fn find(pool: &AnyPool, token: &str) -> Result<Option<Session>, sqlx::Error> {
@@ -63,7 +94,7 @@ pub async fn find(pool: &AnyPool, token: &str) -> Result<Option<Session>, sqlx::
     let id = token_hash(token);
     let now = now_ms();
     let Some(row) = sqlx::query(
-        "SELECT s.user_id, s.created_at, s.last_seen_at, u.username FROM sessions s JOIN users u ON u.id = s.user_id \
+        "SELECT s.user_id, s.created_at, s.last_seen_at, s.authenticated_at, u.username FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1",
     )
     .bind(&id)
@@ -92,7 +123,11 @@ pub async fn find(pool: &AnyPool, token: &str) -> Result<Option<Session>, sqlx::
         id: PlayerId(row.get("user_id")),
         username: row.get("username"),
     };
-    Ok(Some(Session { id, player }))
+    Ok(Some(Session {
+        id,
+        player,
+        authenticated_ms: row.get("authenticated_at"),
+    }))
 }
 
 /// Deletes a session; returns its id if it existed.
@@ -103,4 +138,23 @@ pub async fn delete(pool: &AnyPool, token: &str) -> Result<Option<String>, sqlx:
         .execute(pool)
         .await?;
     Ok((deleted.rows_affected() > 0).then_some(id))
+}
+
+/// Marks a session as just authenticated (its owner typed their password again).
+pub async fn authenticated(pool: &AnyPool, id: &str) -> Result<i64, sqlx::Error> {
+    let now = now_ms();
+    sqlx::query("UPDATE sessions SET authenticated_at = $1 WHERE token_hash = $2")
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(now)
+}
+
+/// Deletes every session of a player; returns their ids.
+pub async fn delete_all(pool: &AnyPool, player: PlayerId) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("DELETE FROM sessions WHERE user_id = $1 RETURNING token_hash")
+        .bind(player.0)
+        .fetch_all(pool)
+        .await
 }

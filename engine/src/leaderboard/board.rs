@@ -82,6 +82,8 @@ pub struct Totals {
 #[derive(Default)]
 pub struct Table {
     totals: HashMap<PlayerId, Totals>,
+    /// Every player's together.
+    sum: Totals,
     profit: Board,
     wagered: Board,
 }
@@ -89,6 +91,8 @@ pub struct Table {
 impl Table {
     /// Adds a player's settled stakes and profit.
     pub fn add(&mut self, player: PlayerId, stake: i64, profit: i64) {
+        self.sum.wagered += stake;
+        self.sum.profit += profit;
         let totals = self.totals.entry(player).or_default();
         totals.wagered += stake;
         totals.profit += profit;
@@ -106,6 +110,11 @@ impl Table {
             Metric::Profit => &self.profit,
             Metric::Wagered => &self.wagered,
         }
+    }
+
+    /// Every player's totals together.
+    pub fn sum(&self) -> Totals {
+        self.sum
     }
 
     /// A player's totals, if they played.

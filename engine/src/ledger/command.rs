@@ -1,6 +1,8 @@
 //! The commands the writer runs, and how each applies to a batch's working copy.
 
-use super::results::{DiceReceipt, LedgerError, RoundBetReceipt, SeedChange, WalletSnapshot};
+use super::results::{
+    Adjustment, DiceReceipt, LedgerError, RoundBetReceipt, SeedChange, WalletSnapshot,
+};
 use super::rounds::{Game, Payout, RoundBetRequest, RoundEnd, Settlement};
 use super::work::Work;
 use protocol::dice::DiceWager;
@@ -30,6 +32,10 @@ pub enum Op {
     StartRunning {
         round: RoundId,
     },
+    Adjust {
+        idem: String,
+        amount: i64,
+    },
     RoundBet(RoundBetRequest),
     FindRoundBet(RoundBetRequest),
     Settle {
@@ -47,6 +53,7 @@ pub enum Reply {
     RoundBet(RoundBetReceipt),
     FoundRoundBet(Option<RoundBetReceipt>),
     Settled(Vec<Payout>),
+    Adjusted(Adjustment),
     Done,
 }
 
@@ -65,6 +72,7 @@ pub fn apply(work: &mut Work, player: PlayerId, op: Op) -> Result<Reply, LedgerE
             work.set_client_seed(player, client_seed).map(Reply::Seed)
         }
         Op::RotateSeed => work.rotate(player).map(Reply::Seed),
+        Op::Adjust { idem, amount } => work.adjust(player, idem, amount).map(Reply::Adjusted),
         Op::OpenRound {
             game,
             chain,

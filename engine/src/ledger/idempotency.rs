@@ -3,7 +3,7 @@
 //! typed reference to what it produced. A retry with the same key and content gets the original
 //! result; the same key with different content is a conflict.
 
-use super::results::{DiceReceipt, RoundBetReceipt};
+use super::results::{Adjustment, DiceReceipt, RoundBetReceipt};
 use protocol::ids::RoundBetId;
 use protocol::{BetId, Cents, PlayerId};
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,8 @@ pub enum KeyKind {
     Dice,
     /// Bets in shared rounds (every round game; the game is part of the fingerprint).
     Round,
+    /// Operators' credit adjustments (the console).
+    Adjust,
 }
 
 impl KeyKind {
@@ -25,6 +27,7 @@ impl KeyKind {
             KeyKind::Signup => "signup",
             KeyKind::Dice => "dice",
             KeyKind::Round => "round",
+            KeyKind::Adjust => "adjust",
         }
     }
 }
@@ -58,6 +61,13 @@ pub enum StoredReceipt {
         /// Balance after the hold.
         balance: Cents,
     },
+    /// A credit adjustment and the balance right after it.
+    Adjustment {
+        /// Its ledger transaction.
+        tx: i64,
+        /// Balance after it.
+        balance: Cents,
+    },
 }
 
 impl StoredReceipt {
@@ -83,7 +93,7 @@ impl StoredReceipt {
                 bet: RoundBetId(bet),
                 balance: Cents(balance),
             }),
-            KeyKind::Signup => None,
+            KeyKind::Signup | KeyKind::Adjust => None,
         }
     }
 }
@@ -104,6 +114,8 @@ pub enum KnownReceipt {
     Dice(DiceReceipt),
     /// A round bet.
     Round(RoundBetReceipt),
+    /// A credit adjustment.
+    Adjustment(Adjustment),
 }
 
 /// A key to store with a command's effects.

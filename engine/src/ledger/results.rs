@@ -35,6 +35,9 @@ pub enum LedgerError {
     /// The player has no wallet.
     #[error("no wallet for this player")]
     NoWallet,
+    /// A credit adjustment of zero.
+    #[error("an adjustment moves a non-zero amount")]
+    ZeroAdjustment,
     /// The round bet is not open (unknown, already settled, or of another round).
     #[error("that bet is not open in this round")]
     BetNotOpen,
@@ -55,6 +58,7 @@ impl LedgerError {
             LedgerError::InvalidSeed => ErrorCode::InvalidSeed,
             LedgerError::InvalidIdempotencyKey => ErrorCode::InvalidIdempotencyKey,
             LedgerError::IdempotencyConflict => ErrorCode::IdempotencyConflict,
+            LedgerError::ZeroAdjustment => ErrorCode::BadRequest,
             LedgerError::BetNotOpen
             | LedgerError::NoWallet
             | LedgerError::Unavailable
@@ -71,6 +75,18 @@ pub struct DiceReceipt {
     pub bet: DiceBetView,
     /// Balance after settlement.
     pub balance: Cents,
+}
+
+/// A credit adjustment made: its ledger transaction and the balance right after it; also what
+/// a retry with the same idempotency key returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Adjustment {
+    /// Its ledger transaction.
+    pub tx: i64,
+    /// Balance after it.
+    pub balance: Cents,
+    /// Whether this answers a retry (the key was used before; nothing moved now).
+    pub repeated: bool,
 }
 
 /// Balance and seed pair of a player.

@@ -18,6 +18,7 @@ pub enum TxKind {
     BetHold,
     BetSettle,
     BetVoid,
+    Adjustment,
 }
 
 impl TxKind {
@@ -27,6 +28,7 @@ impl TxKind {
             TxKind::BetHold => "bet_hold",
             TxKind::BetSettle => "bet_settle",
             TxKind::BetVoid => "bet_void",
+            TxKind::Adjustment => "adjustment",
         }
     }
 }

@@ -2,7 +2,7 @@
 //! bets (hold and settlement in one go), and the player's seed pair (client seed, rotation).
 
 use super::idempotency::{scoped_key, KeyKind, KnownReceipt, StoredReceipt};
-use super::results::{DiceReceipt, LedgerError, SeedChange, WalletSnapshot};
+use super::results::{Adjustment, DiceReceipt, LedgerError, SeedChange, WalletSnapshot};
 use super::rows::{BetRow, SeedFields, SeedRow, TxKind};
 use super::work::{ActiveSeed, Event, PlayerState, Work, HOUSE, IN_PLAY, TREASURY};
 use crate::leaderboard::Settled;
@@ -38,6 +38,53 @@ impl Work<'_> {
             seed,
             revealed: None,
         })
+    }
+
+    /// An operator's credit adjustment: the treasury pays the player (`amount` > 0) or takes
+    /// from them (`amount` < 0, never below a zero balance).
+    pub(super) fn adjust(
+        &mut self,
+        player: PlayerId,
+        idem: String,
+        amount: i64,
+    ) -> Result<Adjustment, LedgerError> {
+        let key = scoped_key(player, KeyKind::Adjust, &idem);
+        let fingerprint = format!("adjust:{amount}");
+        if let Some(known) = self.keys.get(&key) {
+            return match &known.receipt {
+                KnownReceipt::Adjustment(done) if known.fingerprint == fingerprint => {
+                    Ok(Adjustment {
+                        repeated: true,
+                        ..*done
+                    })
+                }
+                _ => Err(LedgerError::IdempotencyConflict),
+            };
+        }
+        if amount == 0 {
+            return Err(LedgerError::ZeroAdjustment);
+        }
+        let state = self.player(player).ok_or(LedgerError::NoWallet)?;
+        if state.balance + amount < 0 {
+            return Err(LedgerError::InsufficientFunds {
+                balance: Cents(state.balance),
+                needed: Cents(-amount),
+            });
+        }
+        let account = state.account;
+        let tx = self.new_tx(TxKind::Adjustment, player, None);
+        self.post(tx, &[(TREASURY, -amount), (account, amount)]);
+        let balance = Cents(self.players[&player].balance);
+        let done = Adjustment {
+            tx,
+            balance,
+            repeated: false,
+        };
+        let stored = StoredReceipt::Adjustment { tx, balance };
+        let known = KnownReceipt::Adjustment(done);
+        self.remember_key(key, fingerprint, stored, Some(known));
+        self.events.push(Event::Balance { player });
+        Ok(done)
     }
 
     pub(super) fn open_wallet(&mut self, player: PlayerId, username: String) -> WalletSnapshot {

@@ -5,7 +5,7 @@ use super::checkpoint::Checkpointer;
 use super::command::{self, Op, Reply, Request};
 use super::idempotency::{scoped_key, KeyKind, KnownKey, KnownReceipt, StoredReceipt};
 use super::pg;
-use super::results::{DiceReceipt, LedgerError, RoundBetReceipt};
+use super::results::{Adjustment, DiceReceipt, LedgerError, RoundBetReceipt};
 use super::work::{
     self, ActiveSeed, Ids, NextIds, OpenBet, PlayerState, Work, HOUSE, IN_PLAY, TREASURY,
 };
@@ -388,6 +388,9 @@ fn batch_keys(batch: &[Request]) -> HashMap<String, KeyKind> {
         .filter_map(|r| match &r.op {
             Op::Dice { idem, .. } => {
                 Some((scoped_key(r.player, KeyKind::Dice, idem), KeyKind::Dice))
+            }
+            Op::Adjust { idem, .. } => {
+                Some((scoped_key(r.player, KeyKind::Adjust, idem), KeyKind::Adjust))
             }
             Op::RoundBet(bet) | Op::FindRoundBet(bet) => Some((
                 scoped_key(r.player, KeyKind::Round, &bet.idem),

@@ -27,6 +27,8 @@ pub const SIGNUP_FARM_WINDOW_MS: i64 = 86_400_000;
 pub const COMMAND_ABUSE_REFUSALS: usize = 30;
 /// See [`COMMAND_ABUSE_REFUSALS`] (60 s).
 pub const COMMAND_ABUSE_WINDOW_MS: i64 = 60_000;
+/// The stake cap a rule whose action is [`Action::Cap`] sets (1.00).
+pub const RISK_BET_CAP_CENTS: i64 = 100;
 /// A player whose last signal is older than this is forgotten by the rules (10 min).
 pub const RISK_IDLE_FORGET_MS: i64 = 600_000;
 
@@ -35,6 +37,8 @@ pub const RISK_IDLE_FORGET_MS: i64 = 600_000;
 pub enum Action {
     /// An alert for an operator to look at.
     Alert,
+    /// An alert, and the player's stakes are capped at [`RISK_BET_CAP_CENTS`] pending review.
+    Cap,
     /// An alert, and the player is suspended pending review.
     Suspend,
 }
@@ -44,6 +48,7 @@ impl Action {
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Alert => "alert",
+            Action::Cap => "cap",
             Action::Suspend => "suspend",
         }
     }
@@ -63,6 +68,19 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Every rule.
+    pub const ALL: [Rule; 4] = [
+        Rule::BotRegularity,
+        Rule::IdenticalStakes,
+        Rule::SignupFarming,
+        Rule::CommandAbuse,
+    ];
+
+    /// The rule stored as `name`.
+    pub fn parse(name: &str) -> Option<Rule> {
+        Rule::ALL.into_iter().find(|rule| rule.as_str() == name)
+    }
+
     /// The stored and shown name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -87,7 +105,8 @@ impl Rule {
     pub fn action(self) -> Action {
         match self {
             Rule::BotRegularity => Action::Suspend,
-            Rule::IdenticalStakes | Rule::SignupFarming | Rule::CommandAbuse => Action::Alert,
+            Rule::IdenticalStakes => Action::Cap,
+            Rule::SignupFarming | Rule::CommandAbuse => Action::Alert,
         }
     }
 }

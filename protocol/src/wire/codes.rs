@@ -50,6 +50,8 @@ pub enum ErrorCode {
     /// The account is suspended pending review (the risk engine or an operator); its balance
     /// and open bets are kept.
     AccountSuspended,
+    /// The stake is above the cap set on the account while it is reviewed.
+    BetCapped,
     /// Leaderboards: no scope of that name.
     UnknownScope,
     /// Chat: the message is empty or longer than 280 characters; a moderation reason is empty

@@ -4,6 +4,7 @@
 
 use engine::accounts::Session;
 use engine::chat::ChatError;
+use engine::console::ConsoleError;
 use engine::hub::Outbox;
 use engine::ledger::{LedgerError, SeedChange};
 use engine::rounds::RoundError;
@@ -63,6 +64,14 @@ fn round_refusal(error: RoundError) -> Refusal {
     (error.code(), error.to_string())
 }
 
+fn console_refusal(error: ConsoleError) -> Refusal {
+    let code = match error {
+        ConsoleError::Forbidden => ErrorCode::Forbidden,
+        _ => ErrorCode::Internal,
+    };
+    (code, error.to_string())
+}
+
 fn chat_refusal(error: ChatError) -> Refusal {
     (error.code(), error.to_string())
 }
@@ -101,8 +110,12 @@ impl Context {
             }
         };
         self.outbox.send(&reply);
+        let took = received.elapsed();
         metrics::histogram!("zerolag_command_ack_seconds", "type" => kind)
-            .record(received.elapsed().as_secs_f64());
+            .record(took.as_secs_f64());
+        let bet = matches!(kind, "dice_bet" | "crash_bet" | "wheel_bet");
+        let acked = matches!(reply, ServerMsg::Ack { .. });
+        self.engine.pulse().record(took, bet && acked);
     }
 
     async fn execute(&self, command: ClientMsg, received: Instant) -> Result<AckResult, Refusal> {
@@ -148,6 +161,16 @@ impl Context {
                 let ack = wheel.bet(player, bet.idem, bet.amount, bet.segment).await;
                 ack.map(AckResult::WheelBet).map_err(round_refusal)
             }
+            ClientMsg::AdminWatch { .. } => {
+                let console = self.engine.console();
+                let watched = match console.operator(session).await {
+                    Ok(operator) => console.watch(&operator, &self.outbox).await,
+                    Err(refusal) => Err(refusal),
+                };
+                watched
+                    .map(|()| AckResult::AdminWatch)
+                    .map_err(console_refusal)
+            }
             ClientMsg::Broadcast(_)
             | ClientMsg::ChatSend(_)
             | ClientMsg::ChatMute(_)
@@ -162,7 +185,8 @@ impl Context {
     /// command but a cash-out (which protects what a bet already won) when they are suspended.
     fn screen(&self, player: protocol::PlayerId, command: &ClientMsg) -> Result<(), Refusal> {
         let risk = self.engine.risk();
-        if risk.is_suspended(player) && !matches!(command, ClientMsg::CrashCashOut(_)) {
+        let restriction = risk.restriction(player);
+        if restriction.suspended && !matches!(command, ClientMsg::CrashCashOut(_)) {
             return Err((
                 ErrorCode::AccountSuspended,
                 "your account is suspended pending review; your balance and open bets are kept"
@@ -175,6 +199,15 @@ impl Context {
             ClientMsg::WheelBet(bet) => bet.amount,
             _ => return Ok(()),
         };
+        if let Some(cap) = restriction.bet_cap.filter(|cap| amount.0 > *cap) {
+            return Err((
+                ErrorCode::BetCapped,
+                format!(
+                    "your stakes are capped at {} while your account is reviewed",
+                    protocol::Cents(cap)
+                ),
+            ));
+        }
         risk.observe(engine::risk::Signal::Bet {
             player,
             amount: amount.0,

@@ -182,6 +182,13 @@ macro_rules! batch_reads {
                         let bet = dice_bet_view(&row);
                         KnownReceipt::Dice(DiceReceipt { bet, balance })
                     }
+                    StoredReceipt::Adjustment { tx, balance } => {
+                        KnownReceipt::Adjustment(Adjustment {
+                            tx,
+                            balance,
+                            repeated: true,
+                        })
+                    }
                     StoredReceipt::Grant { .. } => continue,
                 };
                 known.insert(
