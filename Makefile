@@ -46,8 +46,9 @@ release:
 # The browser bundle's budget: the wasm and js of the release build, gzipped (-9), in bytes.
 # `make test` fails when the bundle grows past it (measured 487,314 on 2026-11-28, 523,529 with
 # the chat panel, 527,941 with presence, 571,099 with public profiles, 624,729 with leaderboards,
-# 667,491 with notifications; the goal is 200 KiB, see docs/benchmarks.md).
-BUNDLE_GZ_BYTES_MAX := 672000
+# 667,491 with notifications, 838,726 with the operator console, which is to move to a bundle
+# of its own; the goal is 200 KiB, see docs/benchmarks.md).
+BUNDLE_GZ_BYTES_MAX := 842000
 
 size:
 	@hash() { sed -n "s/^$$1: *//p" target/release/hash.txt; }; \

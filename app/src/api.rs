@@ -64,6 +64,8 @@ pub struct Me {
     pub seed: SeedView,
     /// Kept notifications not yet marked read.
     pub unread: u64,
+    /// Whether the player may use the operator console (role `admin`).
+    pub admin: bool,
 }
 
 /// A player's history.
@@ -163,7 +165,10 @@ pub async fn get_me() -> Result<Option<Me>, AppError> {
         .map_err(ssr::internal)?;
     let unread = engine.notices().unread(session.player.id);
     let (unread, _) = unread.await.map_err(ssr::internal)?;
+    let role = engine::chat::role_of(engine.store().pool(), session.player.id).await;
+    let admin = role.map_err(ssr::internal)? == engine::chat::Role::Admin;
     Ok(Some(Me {
+        admin,
         player: session.player,
         balance: snapshot.balance,
         seed: snapshot.seed,

@@ -41,6 +41,7 @@ pub fn Header() -> impl IntoView {
                             Ok(Some(me)) => {
                                 let ssr_balance = me.balance;
                                 view! {
+                                    {me.admin.then(|| view! { <a href="/admin">"Console"</a> })}
                                     <span class="who">{me.player.username}</span>
                                     <crate::notifications::InboxLink loaded=me.unread/>
                                     <span class="balance" aria-label="Balance" data-testid="balance">

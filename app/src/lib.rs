@@ -58,6 +58,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/notifications") view=pages::notifications::NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/leaderboard") view=pages::leaderboard::LeaderboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/u/:username") view=pages::profile::ProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=pages::admin::dashboard::DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/alerts") view=pages::admin::alerts::AlertsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/alerts/:id") view=pages::admin::alerts::AlertPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/players") view=pages::admin::players::PlayersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/players/:username") view=pages::admin::players::PlayerPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/rounds") view=pages::admin::rounds::RoundsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=pages::admin::audit::AuditPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <notifications::Toasts/>

@@ -267,7 +267,7 @@ pub(crate) fn update_some<T: Send + Sync + 'static>(
 }
 
 /// A fresh random idempotency key (128 bits, hex) from the browser's CSPRNG.
-fn new_idempotency_key() -> String {
+pub(crate) fn new_idempotency_key() -> String {
     #[cfg(feature = "hydrate")]
     {
         let mut bytes = [0u8; 16];

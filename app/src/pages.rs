@@ -1,5 +1,6 @@
 //! One module per route.
 
+pub mod admin;
 pub mod auth;
 pub mod crash;
 pub mod dice;
