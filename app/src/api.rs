@@ -11,6 +11,7 @@ use protocol::wire::{PlayerView, SeedView};
 use protocol::Cents;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "console")]
 pub mod console;
 
 /// Errors server functions return to pages. On the wire: the variant as JSON (for example

@@ -41,7 +41,10 @@ pub fn Header() -> impl IntoView {
                             Ok(Some(me)) => {
                                 let ssr_balance = me.balance;
                                 view! {
-                                    {me.admin.then(|| view! { <a href="/admin">"Console"</a> })}
+                                    {me.admin.then(|| view! {
+                                        // A full page load: the console's pages come with their own bundle.
+                                        <a href="/admin" rel="external">"Console"</a>
+                                    })}
                                     <span class="who">{me.player.username}</span>
                                     <crate::notifications::InboxLink loaded=me.unread/>
                                     <span class="balance" aria-label="Balance" data-testid="balance">

@@ -46,28 +46,52 @@ pub fn App() -> impl IntoView {
         <Router>
             <header::Header/>
             <main class="page">
-                <Routes fallback=pages::NotFound>
-                    <Route path=path!("") view=pages::lobby::Lobby ssr=SsrMode::Async/>
-                    <Route path=path!("/login") view=pages::auth::Login ssr=SsrMode::Async/>
-                    <Route path=path!("/register") view=pages::auth::Register ssr=SsrMode::Async/>
-                    <Route path=path!("/dice") view=pages::dice::DicePage ssr=SsrMode::Async/>
-                    <Route path=path!("/crash") view=pages::crash::CrashPage ssr=SsrMode::Async/>
-                    <Route path=path!("/wheel") view=pages::wheel::WheelPage ssr=SsrMode::Async/>
-                    <Route path=path!("/me") view=pages::me::MePage ssr=SsrMode::Async/>
-                    <Route path=path!("/fair") view=pages::fair::FairPage ssr=SsrMode::Async/>
-                    <Route path=path!("/notifications") view=pages::notifications::NotificationsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/leaderboard") view=pages::leaderboard::LeaderboardPage ssr=SsrMode::Async/>
-                    <Route path=path!("/u/:username") view=pages::profile::ProfilePage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin") view=pages::admin::dashboard::DashboardPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/alerts") view=pages::admin::alerts::AlertsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/alerts/:id") view=pages::admin::alerts::AlertPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/players") view=pages::admin::players::PlayersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/players/:username") view=pages::admin::players::PlayerPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/rounds") view=pages::admin::rounds::RoundsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/audit") view=pages::admin::audit::AuditPage ssr=SsrMode::Async/>
-                </Routes>
+                {routes()}
             </main>
             <notifications::Toasts/>
         </Router>
     }
+}
+
+/// Every route: the players' pages, and the routes given (the console's, in the builds that
+/// have them).
+macro_rules! routes {
+    ($($console:tt)*) => {
+        view! {
+            <Routes fallback=pages::NotFound>
+                <Route path=path!("") view=pages::lobby::Lobby ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=pages::auth::Login ssr=SsrMode::Async/>
+                <Route path=path!("/register") view=pages::auth::Register ssr=SsrMode::Async/>
+                <Route path=path!("/dice") view=pages::dice::DicePage ssr=SsrMode::Async/>
+                <Route path=path!("/crash") view=pages::crash::CrashPage ssr=SsrMode::Async/>
+                <Route path=path!("/wheel") view=pages::wheel::WheelPage ssr=SsrMode::Async/>
+                <Route path=path!("/me") view=pages::me::MePage ssr=SsrMode::Async/>
+                <Route path=path!("/fair") view=pages::fair::FairPage ssr=SsrMode::Async/>
+                <Route path=path!("/notifications") view=pages::notifications::NotificationsPage ssr=SsrMode::Async/>
+                <Route path=path!("/leaderboard") view=pages::leaderboard::LeaderboardPage ssr=SsrMode::Async/>
+                <Route path=path!("/u/:username") view=pages::profile::ProfilePage ssr=SsrMode::Async/>
+                $($console)*
+            </Routes>
+        }
+    };
+}
+
+/// The players' pages and the operator console's (the server and the console's bundle).
+#[cfg(feature = "console")]
+fn routes() -> impl IntoView {
+    routes! {
+        <Route path=path!("/admin") view=pages::admin::dashboard::DashboardPage ssr=SsrMode::Async/>
+        <Route path=path!("/admin/alerts") view=pages::admin::alerts::AlertsPage ssr=SsrMode::Async/>
+        <Route path=path!("/admin/alerts/:id") view=pages::admin::alerts::AlertPage ssr=SsrMode::Async/>
+        <Route path=path!("/admin/players") view=pages::admin::players::PlayersPage ssr=SsrMode::Async/>
+        <Route path=path!("/admin/players/:username") view=pages::admin::players::PlayerPage ssr=SsrMode::Async/>
+        <Route path=path!("/admin/rounds") view=pages::admin::rounds::RoundsPage ssr=SsrMode::Async/>
+        <Route path=path!("/admin/audit") view=pages::admin::audit::AuditPage ssr=SsrMode::Async/>
+    }
+}
+
+/// The players' pages (their bundle: the console's pages are in a bundle of their own).
+#[cfg(not(feature = "console"))]
+fn routes() -> impl IntoView {
+    routes! {}
 }

@@ -1,5 +1,6 @@
 //! One module per route.
 
+#[cfg(feature = "console")]
 pub mod admin;
 pub mod auth;
 pub mod crash;

@@ -38,20 +38,66 @@ impl BundleFiles {
     /// Files named after their content, from the release build's hash file (lines
     /// `js: <hash>`, `wasm: <hash>`, `css: <hash>`); `None` when one of the three is missing.
     pub fn hashed(output_name: &str, hash_file: &str) -> Option<Self> {
-        let hash = |kind: &str| {
-            hash_file.lines().find_map(|line| {
-                let (file, hash) = line.trim().split_once(':')?;
-                (file.trim() == kind).then(|| hash.trim().to_owned())
-            })
-        };
-        let name = |kind: &str| -> Option<Arc<str>> {
-            Some(format!("{output_name}.{}.{kind}", hash(kind)?).into())
+        Some(Self {
+            js: hashed_name(output_name, hash_file, "js")?,
+            wasm: hashed_name(output_name, hash_file, "wasm")?,
+            css: hashed_name(output_name, hash_file, "css")?,
+        })
+    }
+
+    /// The operator console's bundle beside the players' `player` one (whose stylesheet it
+    /// shares): named after its content from its hash file (lines `js: <hash>` and
+    /// `wasm: <hash>`), or plainly without one.
+    pub fn console(player: &BundleFiles, hash_file: Option<&str>) -> Option<Self> {
+        let (js, wasm) = match hash_file {
+            Some(text) => (
+                hashed_name(CONSOLE_BUNDLE_NAME, text, "js")?,
+                hashed_name(CONSOLE_BUNDLE_NAME, text, "wasm")?,
+            ),
+            None => (
+                format!("{CONSOLE_BUNDLE_NAME}.js").into(),
+                format!("{CONSOLE_BUNDLE_NAME}.wasm").into(),
+            ),
         };
         Some(Self {
-            js: name("js")?,
-            wasm: name("wasm")?,
-            css: name("css")?,
+            js,
+            wasm,
+            css: player.css.clone(),
         })
+    }
+}
+
+/// The operator console's bundle's base name (`zerolag-console.<hash>.wasm`).
+pub const CONSOLE_BUNDLE_NAME: &str = "zerolag-console";
+
+/// `<output name>.<hash>.<kind>`, with the hash of `kind` in a hash file's text.
+fn hashed_name(output_name: &str, hash_file: &str, kind: &str) -> Option<Arc<str>> {
+    let hash = hash_file.lines().find_map(|line| {
+        let (file, hash) = line.trim().split_once(':')?;
+        (file.trim() == kind).then(|| hash.trim().to_owned())
+    })?;
+    Some(format!("{output_name}.{hash}.{kind}").into())
+}
+
+/// The players' bundle and the operator console's. Players never download the console's
+/// pages: only pages under `/admin` link its bundle (the app with the `console` feature, built
+/// from `console-frontend`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bundles {
+    /// Every page but the console's.
+    pub player: BundleFiles,
+    /// The console's pages.
+    pub console: BundleFiles,
+}
+
+impl Bundles {
+    /// The bundle the page at `path` hydrates with.
+    pub fn for_path(&self, path: &str) -> &BundleFiles {
+        if path == "/admin" || path.starts_with("/admin/") {
+            &self.console
+        } else {
+            &self.player
+        }
     }
 }
 
@@ -60,8 +106,10 @@ impl BundleFiles {
 const HYDRATE_SCRIPT: &str = "((js, wasm) => import(js).then(app => \
      app.default({ module_or_path: wasm }).then(() => app.hydrate())))";
 
-/// The HTML document around the app.
-pub fn shell(options: LeptosOptions, files: BundleFiles) -> impl IntoView {
+/// The HTML document around the app, linking the bundle its path hydrates with.
+pub fn shell(options: LeptosOptions, bundles: Bundles) -> impl IntoView {
+    let path = use_context::<http::request::Parts>().map(|request| request.uri.path().to_owned());
+    let files = bundles.for_path(path.as_deref().unwrap_or("/")).clone();
     let pkg = format!("/{}", options.site_pkg_dir);
     let js = format!("{pkg}/{}", files.js);
     let wasm = format!("{pkg}/{}", files.wasm);
@@ -98,6 +146,23 @@ mod tests {
         assert_eq!(&*files.js, "zerolag.abc.js");
         assert_eq!(&*files.wasm, "zerolag.def.wasm");
         assert_eq!(&*files.css, "zerolag.ghi.css");
+    }
+
+    #[test]
+    fn console_pages_link_the_console_bundle_with_the_players_stylesheet() {
+        let player = BundleFiles::hashed("zerolag", "js: a\nwasm: b\ncss: c\n").unwrap();
+        let console = BundleFiles::console(&player, Some("js: d\nwasm: e\n")).unwrap();
+        assert_eq!(&*console.js, "zerolag-console.d.js");
+        assert_eq!(&*console.wasm, "zerolag-console.e.wasm");
+        assert_eq!(console.css, player.css);
+        assert_eq!(BundleFiles::console(&player, Some("js: d\n")), None);
+        let bundles = Bundles { player, console };
+        for path in ["/admin", "/admin/players/bob"] {
+            assert_eq!(bundles.for_path(path), &bundles.console, "{path}");
+        }
+        for path in ["/", "/administrator", "/crash"] {
+            assert_eq!(bundles.for_path(path), &bundles.player, "{path}");
+        }
     }
 
     #[test]

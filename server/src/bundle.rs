@@ -8,7 +8,7 @@
 //! never cached). Without it (a development build) the files keep their plain names and are
 //! revalidated on every use, so a browser never runs an old bundle against new HTML.
 
-use app::shell::BundleFiles;
+use app::shell::{BundleFiles, Bundles};
 use axum::http::{header, HeaderValue, Response};
 use axum::Router;
 use std::path::Path;
@@ -18,17 +18,35 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// The file the release build writes beside the binary with the bundle's content hashes.
 pub const HASH_FILE: &str = "hash.txt";
 
+/// The same for the operator console's bundle (written by `make release`).
+pub const CONSOLE_HASH_FILE: &str = "console-hash.txt";
+
 /// How long a browser keeps a content-named bundle file without asking again: one year.
 pub const HASHED_FILE_CACHE: &str = "public, max-age=31536000, immutable";
 
-/// The bundle's file names, worked out once at start-up: named after their content when the
-/// release build wrote its hash file beside the running binary, else plainly; and whether
+/// The bundles' file names, worked out once at start-up: named after their content when the
+/// release build wrote its hash files beside the running binary, else plainly; and whether
 /// they are hashed.
-pub fn files(output_name: &str) -> (BundleFiles, bool) {
-    let text = std::env::current_exe()
-        .ok()
-        .and_then(|exe| std::fs::read_to_string(exe.parent()?.join(HASH_FILE)).ok());
-    let Some(text) = text else {
+pub fn files(output_name: &str) -> (Bundles, bool) {
+    let (player, hashed) = player_files(output_name);
+    let console_text = hashed.then(|| beside_binary(CONSOLE_HASH_FILE)).flatten();
+    let console = BundleFiles::console(&player, console_text.as_deref()).unwrap_or_else(|| {
+        tracing::warn!(
+            file = CONSOLE_HASH_FILE,
+            "the console's hash file names no js and wasm; console pages link the plain names"
+        );
+        BundleFiles::console(&player, None).expect("plain names")
+    });
+    (Bundles { player, console }, hashed)
+}
+
+fn beside_binary(file: &str) -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    std::fs::read_to_string(exe.parent()?.join(file)).ok()
+}
+
+fn player_files(output_name: &str) -> (BundleFiles, bool) {
+    let Some(text) = beside_binary(HASH_FILE) else {
         return (BundleFiles::plain(output_name), false);
     };
     match BundleFiles::hashed(output_name, &text) {

@@ -1,7 +1,7 @@
 //! The state every handler shares, built once at startup.
 
 use crate::origin::Allowlist;
-use app::shell::BundleFiles;
+use app::shell::Bundles;
 use axum::extract::FromRef;
 use engine::Engine;
 use leptos::prelude::LeptosOptions;
@@ -20,8 +20,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Leptos rendering options.
     pub leptos: LeptosOptions,
-    /// The browser bundle's file names, which every page links.
-    pub bundle: BundleFiles,
+    /// The browser bundles' file names, which every page links (the console's on `/admin`).
+    pub bundle: Bundles,
     /// Open WebSocket connections.
     pub connections: Arc<AtomicUsize>,
     /// Cancelled when the node starts draining (`Running::drain`).

@@ -288,6 +288,30 @@ async fn audit_log_and_player(app: &TestApp, olga: &str) {
 }
 
 #[tokio::test]
+async fn console_pages_hydrate_with_the_console_bundle_and_players_never_load_it() {
+    let app = TestApp::spawn().await;
+    let olga = operator(&app, "olga").await;
+    let page = |path: &'static str| {
+        let request = app.http().get(app.url(path));
+        let request = request.header("cookie", format!("zl_session={olga}"));
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    for path in ["/admin", "/admin/players"] {
+        let html = page(path).await;
+        assert!(html.contains("/pkg/zerolag-console.js"), "{path}: {html}");
+        assert!(html.contains("/pkg/zerolag-console.wasm"), "{path}");
+    }
+    for path in ["/", "/crash", "/administrators"] {
+        let html = page(path).await;
+        assert!(!html.contains("zerolag-console"), "{path}: {html}");
+    }
+    assert!(
+        page("/").await.contains(r#"href="/admin" rel="external""#),
+        "the header's link loads the console's bundle"
+    );
+}
+
+#[tokio::test]
 async fn an_action_needs_the_password_typed_within_15_minutes() {
     let app = TestApp::spawn().await;
     let olga = operator(&app, "olga").await;
