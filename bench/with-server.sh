@@ -13,7 +13,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 client_core=1
 [ "$(nproc)" -lt 2 ] && client_core=0
 # The pages' crash history call; its path carries a hash that changes between builds.
-server_fn=$(grep -ao '/api/get_crash_history[0-9]*' "$root"/target/site/pkg/zerolag*.wasm | head -1)
+server_fn=$(grep -aoh '/api/get_crash_history[0-9]*' "$root"/target/site/pkg/zerolag*.wasm | head -1)
 
 # The load generator opens thousands of connections from four addresses: lift the per-address cap.
 export ZEROLAG_WS_CONNECTIONS_PER_IP=1000000
