@@ -87,6 +87,7 @@ fn routes() -> impl IntoView {
         <Route path=path!("/admin/players/:username") view=pages::admin::players::PlayerPage ssr=SsrMode::Async/>
         <Route path=path!("/admin/rounds") view=pages::admin::rounds::RoundsPage ssr=SsrMode::Async/>
         <Route path=path!("/admin/audit") view=pages::admin::audit::AuditPage ssr=SsrMode::Async/>
+        <Route path=path!("/admin/keys") view=pages::admin::keys::KeysPage ssr=SsrMode::Async/>
     }
 }
 

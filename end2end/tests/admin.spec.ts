@@ -72,6 +72,16 @@ test("an admin watches a bot get flagged live, suspends it, and the bot is refus
   await admin.goto(`/admin/players/${botName}`);
   await expect(admin.getByTestId("player")).toContainText("suspended");
 
+  // A key for the operator wallet API: its secret is shown once; revoked, it is marked so.
+  await admin.getByRole("link", { name: "API keys" }).click();
+  await admin.getByLabel("Key name").fill("shop");
+  await admin.getByRole("button", { name: "Create key" }).click();
+  await expect(admin.getByTestId("outcome")).toHaveText(/^Key zk_[0-9a-f]{12} created\. Its secret, shown this once: [0-9a-f]{64}$/);
+  const keyId = (await admin.getByTestId("outcome").textContent())!.match(/zk_[0-9a-f]{12}/)![0];
+  await admin.getByRole("button", { name: `Revoke ${keyId}` }).click();
+  await expect(admin.getByTestId("outcome")).toHaveText(`Key ${keyId} is revoked.`);
+  await expect(admin.getByTestId("keys").getByRole("row").filter({ hasText: keyId })).not.toContainText("live");
+
   expect(adminErrors).toEqual([]);
   expect(botErrors).toEqual([]);
   await adminContext.close();

@@ -8,6 +8,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod dashboard;
+pub mod keys;
 pub mod players;
 pub mod replay;
 

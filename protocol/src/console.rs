@@ -19,6 +19,8 @@ pub const ADMIN_REAUTH_MS: i64 = 15 * 60 * 1_000;
 pub const ADMIN_REASON_CHARS_MAX: usize = 200;
 /// Largest credit adjustment, either way (1,000,000.00).
 pub const ADJUSTMENT_CENTS_MAX: i64 = 100_000_000;
+/// Longest name of an operator API key (characters).
+pub const API_KEY_NAME_CHARS_MAX: usize = 60;
 
 /// One node's figures, published every [`ADMIN_STATS_PUBLISH_MS`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -280,4 +282,28 @@ pub enum PlayerAction {
     Uncap,
     /// End every session (log out everywhere).
     EndSessions,
+}
+
+/// A key of the operator wallet API (docs/operator-api.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    /// What requests name it by: `zk_` and 12 hex digits.
+    pub key_id: String,
+    /// What it is for.
+    pub name: String,
+    /// The admin who created it.
+    pub created_by: String,
+    /// When (Unix ms).
+    pub created_ms: i64,
+    /// When it was revoked, if it was (Unix ms).
+    pub revoked_ms: Option<i64>,
+}
+
+/// A key just created, with its secret: shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApiKey {
+    /// The key.
+    pub key: ApiKeyView,
+    /// Its secret, 64 hex digits: the HMAC key of its requests' signatures.
+    pub secret: String,
 }

@@ -25,6 +25,7 @@ pub mod health;
 pub mod limits;
 pub mod listener;
 pub mod metrics;
+pub mod operator_api;
 pub mod origin;
 pub mod state;
 
@@ -248,6 +249,7 @@ fn router(state: state::AppState) -> Router {
         .merge(metrics::routes())
         .merge(auth::routes())
         .merge(fairness::routes())
+        .merge(operator_api::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let page = page.clone();
             move || page(leptos.clone())

@@ -53,3 +53,9 @@ pub const CLOSE_RESTARTING: u16 = 1012;
 pub const DRAIN_TIMEOUT_MS: u64 = 10_000;
 /// How long `/readyz` waits for the database to answer (1 s).
 pub const READY_DATABASE_TIMEOUT_MS: u64 = 1_000;
+
+/// Largest body of an operator wallet API call (docs/operator-api.md).
+pub const OPERATOR_API_BODY_BYTES_MAX: usize = 4_096;
+/// How far an operator API call's timestamp may be from the server's clock (5 min): older
+/// requests are refused, so a captured one cannot be replayed later.
+pub const OPERATOR_API_SKEW_SECS: i64 = 300;

@@ -6,8 +6,9 @@
 mod common;
 
 use app::api::console::{
-    AdminActOnPlayer, AdminAdjustCredit, AdminAlert, AdminAlerts, AdminAuditLog, AdminOperator,
-    AdminPlayer, AdminPlayers, AdminReplay, AdminResolveAlert,
+    AdminActOnPlayer, AdminAdjustCredit, AdminAlert, AdminAlerts, AdminApiKeys, AdminAuditLog,
+    AdminCreateApiKey, AdminOperator, AdminPlayer, AdminPlayers, AdminReplay, AdminResolveAlert,
+    AdminRevokeApiKey,
 };
 use app::api::AppError;
 use common::{admin, dice_bet, Db, TestApp};
@@ -44,6 +45,9 @@ fn console_calls() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
         ),
         (AdminReplay::PATH, vec![("game", "wheel"), ("number", "1")]),
         (AdminAuditLog::PATH, vec![]),
+        (AdminApiKeys::PATH, vec![]),
+        (AdminCreateApiKey::PATH, vec![("name", "shop")]),
+        (AdminRevokeApiKey::PATH, vec![("key_id", "zk_000000000000")]),
     ]
 }
 
@@ -53,39 +57,9 @@ fn is_wheel_betting(frame: &Value) -> bool {
         && frame["round"]["betting_left_ms"].as_u64().unwrap() > 600
 }
 
-/// Calls a server function as the holder of `token` (a visitor without); returns the status
-/// and the JSON body.
-async fn call(
-    app: &TestApp,
-    path: &str,
-    token: Option<&str>,
-    form: &[(&str, &str)],
-) -> (u16, Value) {
-    let mut request = app.http().post(app.url(path)).form(form);
-    if let Some(token) = token {
-        request = request.header("cookie", format!("zl_session={token}"));
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let body = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&body).unwrap_or(Value::String(body)),
-    )
-}
-
 async fn count(app: &TestApp, sql: &str) -> i64 {
     let row = sqlx::query(sql).fetch_one(app.running.engine.store().pool());
     row.await.unwrap().get(0)
-}
-
-/// A registered player with the admin role; returns their session token.
-async fn operator(app: &TestApp, username: &str) -> String {
-    let token = app.register(username).await;
-    let pool = app.running.engine.store().pool();
-    let granted = engine::chat::grant_role(pool, username, engine::chat::Role::Admin);
-    granted.await.unwrap();
-    token
 }
 
 #[tokio::test]
@@ -95,10 +69,10 @@ async fn every_console_call_is_refused_to_visitors_players_and_moderators_and_ch
     let moderator = app.register("mona").await;
     admin(&app, &["grant", "mona", "moderator"], true);
     for (path, form) in console_calls() {
-        let (status, body) = call(&app, path, None, &form).await;
+        let (status, body) = app.server_fn(path, None, &form).await;
         assert_eq!((status, &body), (401, &json!("Unauthorized")), "{path}");
         for token in [&bob, &moderator] {
-            let (status, body) = call(&app, path, Some(token), &form).await;
+            let (status, body) = app.server_fn(path, Some(token), &form).await;
             assert_eq!((status, &body), (403, &json!("Forbidden")), "{path}");
         }
     }
@@ -113,6 +87,7 @@ async fn every_console_call_is_refused_to_visitors_players_and_moderators_and_ch
         assert_eq!(refused["code"], code, "{refused}");
     }
     assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_log").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM api_keys").await, 0);
     assert_eq!(
         count(
             &app,
@@ -137,7 +112,7 @@ async fn an_admin_suspends_caps_and_credits_a_player_on_postgres() {
 
 async fn suspend_cap_and_credit(db: Db) {
     let app = TestApp::spawn_on(db, None, None).await;
-    let olga = operator(&app, "olga").await;
+    let olga = app.register_admin("olga").await;
     let bob = app.register("bob").await;
     let mut ws = app.ws(Some(&bob)).await;
     let act = |action: &'static str, cap: &'static str| {
@@ -152,38 +127,28 @@ async fn suspend_cap_and_credit(db: Db) {
         form
     };
 
-    let (status, row) = call(
-        &app,
-        AdminActOnPlayer::PATH,
-        Some(&olga),
-        &act("suspend", ""),
-    )
-    .await;
+    let (status, row) = app
+        .server_fn(AdminActOnPlayer::PATH, Some(&olga), &act("suspend", ""))
+        .await;
     assert_eq!((status, &row["suspended"]), (200, &json!(true)), "{row}");
     let refused = ws.call(dice_bet("s-1", 100, 5_000)).await;
     assert_eq!(refused["code"], "account_suspended", "{refused}");
-    call(
-        &app,
-        AdminActOnPlayer::PATH,
-        Some(&olga),
-        &act("unsuspend", ""),
-    )
-    .await;
+    app.server_fn(AdminActOnPlayer::PATH, Some(&olga), &act("unsuspend", ""))
+        .await;
 
-    let (status, row) = call(
-        &app,
-        AdminActOnPlayer::PATH,
-        Some(&olga),
-        &act("cap", "150"),
-    )
-    .await;
+    let (status, row) = app
+        .server_fn(AdminActOnPlayer::PATH, Some(&olga), &act("cap", "150"))
+        .await;
     assert_eq!((status, &row["bet_cap"]), (200, &json!(150)), "{row}");
     let refused = ws.call(dice_bet("c-1", 151, 5_000)).await;
     assert_eq!(refused["code"], "bet_capped", "{refused}");
     assert_eq!(ws.call(dice_bet("c-2", 150, 5_000)).await["type"], "ack");
-    let (status, body) = call(&app, AdminActOnPlayer::PATH, Some(&olga), &act("cap", "0")).await;
+    let (status, body) = app
+        .server_fn(AdminActOnPlayer::PATH, Some(&olga), &act("cap", "0"))
+        .await;
     assert_eq!(status, 400, "{body}");
-    call(&app, AdminActOnPlayer::PATH, Some(&olga), &act("uncap", "")).await;
+    app.server_fn(AdminActOnPlayer::PATH, Some(&olga), &act("uncap", ""))
+        .await;
     assert_eq!(ws.call(dice_bet("c-3", 151, 5_000)).await["type"], "ack");
 
     credit_and_audit(&app, &olga, &bob).await;
@@ -200,7 +165,9 @@ async fn credit_and_audit(app: &TestApp, olga: &str, bob: &str) {
         ("reason", "apology for downtime"),
     ];
     for _ in 0..2 {
-        let (status, row) = call(app, AdminAdjustCredit::PATH, Some(olga), &credit).await;
+        let (status, row) = app
+            .server_fn(AdminAdjustCredit::PATH, Some(olga), &credit)
+            .await;
         assert_eq!(
             (status, &row["balance"]),
             (200, &json!(balance + 50_000)),
@@ -209,7 +176,9 @@ async fn credit_and_audit(app: &TestApp, olga: &str, bob: &str) {
     }
     let mut reused = credit;
     reused[1].1 = "60000";
-    let (status, body) = call(app, AdminAdjustCredit::PATH, Some(olga), &reused).await;
+    let (status, body) = app
+        .server_fn(AdminAdjustCredit::PATH, Some(olga), &reused)
+        .await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["Refused"]["code"], "idempotency_conflict");
     let debit = [
@@ -218,7 +187,9 @@ async fn credit_and_audit(app: &TestApp, olga: &str, bob: &str) {
         ("idempotency_key", "too-much"),
         ("reason", "test"),
     ];
-    let (status, body) = call(app, AdminAdjustCredit::PATH, Some(olga), &debit).await;
+    let (status, body) = app
+        .server_fn(AdminAdjustCredit::PATH, Some(olga), &debit)
+        .await;
     assert_eq!(
         (status, &body["Refused"]["code"]),
         (409, &json!("insufficient_funds"))
@@ -232,13 +203,7 @@ async fn credit_and_audit(app: &TestApp, olga: &str, bob: &str) {
 
 /// The audit log of what olga did to bob (append-only), and bob as the console shows him.
 async fn audit_log_and_player(app: &TestApp, olga: &str) {
-    let (_, log) = call(app, AdminAuditLog::PATH, Some(olga), &[]).await;
-    let actions: Vec<&str> = log
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let (actions, log) = app.audit_log(olga).await;
     assert_eq!(
         actions,
         [
@@ -278,19 +243,23 @@ async fn audit_log_and_player(app: &TestApp, olga: &str) {
         .await
         .is_err());
 
-    let (_, detail) = call(app, AdminPlayer::PATH, Some(olga), &[("username", "BOB")]).await;
+    let (_, detail) = app
+        .server_fn(AdminPlayer::PATH, Some(olga), &[("username", "BOB")])
+        .await;
     assert_eq!(detail["row"]["player"]["username"], "bob");
     assert_eq!(detail["transactions"][0]["kind"], "adjustment");
     assert_eq!(detail["dice_bets"].as_array().unwrap().len(), 2);
     assert_eq!(detail["sessions"][0]["ip"], "127.0.0.1");
-    let (_, found) = call(app, AdminPlayers::PATH, Some(olga), &[("prefix", "b")]).await;
+    let (_, found) = app
+        .server_fn(AdminPlayers::PATH, Some(olga), &[("prefix", "b")])
+        .await;
     assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
 }
 
 #[tokio::test]
 async fn console_pages_hydrate_with_the_console_bundle_and_players_never_load_it() {
     let app = TestApp::spawn().await;
-    let olga = operator(&app, "olga").await;
+    let olga = app.register_admin("olga").await;
     let page = |path: &'static str| {
         let request = app.http().get(app.url(path));
         let request = request.header("cookie", format!("zl_session={olga}"));
@@ -314,7 +283,7 @@ async fn console_pages_hydrate_with_the_console_bundle_and_players_never_load_it
 #[tokio::test]
 async fn an_action_needs_the_password_typed_within_15_minutes() {
     let app = TestApp::spawn().await;
-    let olga = operator(&app, "olga").await;
+    let olga = app.register_admin("olga").await;
     app.register("bob").await;
     let pool = app.running.engine.store().pool();
     let sixteen_minutes_ago = engine::store::now_ms() - 16 * 60 * 1_000;
@@ -324,9 +293,13 @@ async fn an_action_needs_the_password_typed_within_15_minutes() {
         .await
         .unwrap();
     let suspend = [("username", "bob"), ("action", "suspend"), ("reason", "x")];
-    let (status, body) = call(&app, AdminActOnPlayer::PATH, Some(&olga), &suspend).await;
+    let (status, body) = app
+        .server_fn(AdminActOnPlayer::PATH, Some(&olga), &suspend)
+        .await;
     assert_eq!((status, body), (403, json!("Reauthenticate")));
-    let (status, _) = call(&app, AdminPlayers::PATH, Some(&olga), &[("prefix", "")]).await;
+    let (status, _) = app
+        .server_fn(AdminPlayers::PATH, Some(&olga), &[("prefix", "")])
+        .await;
     assert_eq!(status, 200, "reading needs no fresh password");
 
     let confirm = |password: &'static str| {
@@ -344,21 +317,23 @@ async fn an_action_needs_the_password_typed_within_15_minutes() {
     );
     let right = confirm("password1").await.unwrap();
     assert_eq!(right.headers()["location"], "/admin/players");
-    let (status, _) = call(&app, AdminActOnPlayer::PATH, Some(&olga), &suspend).await;
+    let (status, _) = app
+        .server_fn(AdminActOnPlayer::PATH, Some(&olga), &suspend)
+        .await;
     assert_eq!(status, 200);
 }
 
 #[tokio::test]
 async fn an_admin_resolves_an_alert_and_sees_the_accounts_sharing_its_address() {
     let app = TestApp::spawn().await;
-    let olga = operator(&app, "olga").await;
+    let olga = app.register_admin("olga").await;
     // Five sign-ups from one address: the signup-farming rule fires.
     for name in ["farm1", "farm2", "farm3", "farm4", "farm5"] {
         app.register(name).await;
     }
     let open = [("status", "open")];
     let alerts = loop {
-        let (_, alerts) = call(&app, AdminAlerts::PATH, Some(&olga), &open).await;
+        let (_, alerts) = app.server_fn(AdminAlerts::PATH, Some(&olga), &open).await;
         if !alerts.as_array().unwrap().is_empty() {
             break alerts;
         }
@@ -368,7 +343,9 @@ async fn an_admin_resolves_an_alert_and_sees_the_accounts_sharing_its_address() 
     assert_eq!(alert["rule"], "signup_farming");
     assert!(alert["explanation"].as_str().unwrap().contains("24 h"));
     let id = alert["id"].to_string();
-    let (_, detail) = call(&app, AdminAlert::PATH, Some(&olga), &[("id", &id)]).await;
+    let (_, detail) = app
+        .server_fn(AdminAlert::PATH, Some(&olga), &[("id", &id)])
+        .await;
     let links = detail["links"].as_array().unwrap();
     assert!(
         links
@@ -376,7 +353,9 @@ async fn an_admin_resolves_an_alert_and_sees_the_accounts_sharing_its_address() 
             .any(|l| l["to"]["username"] == "farm2" && l["via"] == "ip 127.0.0.1"),
         "{detail}"
     );
-    let (status, _) = call(&app, AdminAlert::PATH, Some(&olga), &[("id", "999")]).await;
+    let (status, _) = app
+        .server_fn(AdminAlert::PATH, Some(&olga), &[("id", "999")])
+        .await;
     assert_eq!(status, 404);
 
     let dismiss = [
@@ -384,29 +363,31 @@ async fn an_admin_resolves_an_alert_and_sees_the_accounts_sharing_its_address() 
         ("action", "dismiss"),
         ("reason", "a LAN party"),
     ];
-    let (status, resolved) = call(&app, AdminResolveAlert::PATH, Some(&olga), &dismiss).await;
+    let (status, resolved) = app
+        .server_fn(AdminResolveAlert::PATH, Some(&olga), &dismiss)
+        .await;
     assert_eq!(
         (status, &resolved["status"]),
         (200, &json!("dismissed")),
         "{resolved}"
     );
     assert_eq!(resolved["resolution"], "dismissed: a LAN party");
-    let (_, still_open) = call(&app, AdminAlerts::PATH, Some(&olga), &open).await;
+    let (_, still_open) = app.server_fn(AdminAlerts::PATH, Some(&olga), &open).await;
     assert_eq!(still_open, json!([]));
-    let (_, log) = call(
-        &app,
-        AdminAuditLog::PATH,
-        Some(&olga),
-        &[("action", "dismiss_alert")],
-    )
-    .await;
+    let (_, log) = app
+        .server_fn(
+            AdminAuditLog::PATH,
+            Some(&olga),
+            &[("action", "dismiss_alert")],
+        )
+        .await;
     assert_eq!(log[0]["reason"], "a LAN party");
 }
 
 #[tokio::test]
 async fn the_dashboard_counts_connections_bets_and_the_house_result_live() {
     let app = TestApp::spawn_with_chains(None, Some(([5u8; 32], 16))).await;
-    let olga = operator(&app, "olga").await;
+    let olga = app.register_admin("olga").await;
     let alice = app.register("alice").await;
     let mut watch = app.ws(Some(&olga)).await;
     assert_eq!(
@@ -433,7 +414,7 @@ async fn the_dashboard_counts_connections_bets_and_the_house_result_live() {
 #[tokio::test]
 async fn a_round_replays_to_its_chain_and_its_ledger_rows() {
     let app = TestApp::spawn_with_chains(None, Some(([5u8; 32], 16))).await;
-    let olga = operator(&app, "olga").await;
+    let olga = app.register_admin("olga").await;
     let alice = app.register("alice").await;
     let mut a = app.ws(Some(&alice)).await;
     a.until(is_wheel_betting).await;
@@ -455,7 +436,9 @@ async fn a_round_replays_to_its_chain_and_its_ledger_rows() {
         .await;
     app.assert_rounds_settled().await;
     let replay_form = [("game", "wheel"), ("number", number.as_str())];
-    let (status, replay) = call(&app, AdminReplay::PATH, Some(&olga), &replay_form).await;
+    let (status, replay) = app
+        .server_fn(AdminReplay::PATH, Some(&olga), &replay_form)
+        .await;
     assert_eq!(status, 200, "{replay}");
     assert_eq!(replay["matches"], true, "{replay}");
     assert_eq!(replay["in_chain"], true);
@@ -470,7 +453,9 @@ async fn a_round_replays_to_its_chain_and_its_ledger_rows() {
         .execute(pool)
         .await
         .unwrap();
-    let (_, tampered) = call(&app, AdminReplay::PATH, Some(&olga), &replay_form).await;
+    let (_, tampered) = app
+        .server_fn(AdminReplay::PATH, Some(&olga), &replay_form)
+        .await;
     assert_eq!(tampered["matches"], false);
     let differences = tampered["differences"].as_array().unwrap();
     assert!(
@@ -478,8 +463,7 @@ async fn a_round_replays_to_its_chain_and_its_ledger_rows() {
         "{tampered}"
     );
     let error: AppError = serde_json::from_value(
-        call(
-            &app,
+        app.server_fn(
             AdminReplay::PATH,
             Some(&olga),
             &[("game", "plinko"), ("number", "1")],

@@ -6,7 +6,8 @@
 use super::AppError;
 use leptos::prelude::*;
 use protocol::console::{
-    AlertDetail, AlertView, AuditEntry, PlayerAction, PlayerDetail, PlayerRow, RoundReplay,
+    AlertDetail, AlertView, ApiKeyView, AuditEntry, NewApiKey, PlayerAction, PlayerDetail,
+    PlayerRow, RoundReplay,
 };
 use protocol::Cents;
 use serde::{Deserialize, Serialize};
@@ -183,4 +184,28 @@ pub async fn admin_audit_log(action: Option<String>) -> Result<Vec<AuditEntry>, 
     let (console, operator, _) = ssr::operator::<AdminAuditLog>().await?;
     let entries = console.audit_log(&operator, action.as_deref()).await;
     entries.map_err(ssr::refusal::<AdminAuditLog>)
+}
+
+/// Every key of the operator wallet API, newest first.
+#[server]
+pub async fn admin_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
+    let (console, operator, _) = ssr::operator::<AdminApiKeys>().await?;
+    let keys = console.api_keys(&operator).await;
+    keys.map_err(ssr::refusal::<AdminApiKeys>)
+}
+
+/// Creates a key named `name`; the answer carries its secret, shown this once.
+#[server]
+pub async fn admin_create_api_key(name: String) -> Result<NewApiKey, AppError> {
+    let (console, operator, _) = ssr::operator::<AdminCreateApiKey>().await?;
+    let created = console.create_api_key(&operator, &name).await;
+    created.map_err(ssr::refusal::<AdminCreateApiKey>)
+}
+
+/// Revokes the key `key_id`.
+#[server]
+pub async fn admin_revoke_api_key(key_id: String) -> Result<(), AppError> {
+    let (console, operator, _) = ssr::operator::<AdminRevokeApiKey>().await?;
+    let revoked = console.revoke_api_key(&operator, &key_id).await;
+    revoked.map_err(ssr::refusal::<AdminRevokeApiKey>)
 }

@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod dashboard;
+pub mod keys;
 pub mod players;
 pub mod rounds;
 
@@ -26,6 +27,7 @@ pub fn Console(title: String, children: ChildrenFn) -> impl IntoView {
             <a href="/admin/players">"Players"</a>
             <a href="/admin/rounds">"Rounds"</a>
             <a href="/admin/audit">"Audit log"</a>
+            <a href="/admin/keys">"API keys"</a>
         </nav>
         <h1>{title}</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -63,6 +65,22 @@ pub fn Outcome(outcome: RwSignal<Option<Result<String, AppError>>>) -> impl Into
             }
         })
     }
+}
+
+/// What an operator's action changed (a counter the page's data reloads on) and its answer.
+pub type Answer = (RwSignal<u32>, RwSignal<Option<Result<String, AppError>>>);
+
+/// Shows each answer of `action`, and reloads the page's data when it did something.
+pub fn report<I: 'static>(action: Action<I, Result<String, AppError>>, answer: Answer) {
+    let (changed, outcome) = answer;
+    Effect::new(move |_| {
+        if let Some(done) = action.value().get() {
+            if done.is_ok() {
+                changed.update(|n| *n += 1);
+            }
+            outcome.set(Some(done));
+        }
+    });
 }
 
 /// Asks for the operator's password (a plain form post to `/auth/confirm`, which returns to

@@ -300,6 +300,50 @@ impl TestApp {
         (status, body, token)
     }
 
+    /// Registers a player with the `admin` role; returns their session token.
+    #[allow(dead_code)] // Not every test binary has operators.
+    pub async fn register_admin(&self, username: &str) -> String {
+        let token = self.register(username).await;
+        let pool = self.running.engine.store().pool();
+        let granted = engine::chat::grant_role(pool, username, engine::chat::Role::Admin);
+        granted.await.unwrap();
+        token
+    }
+
+    /// Calls a server function as the holder of `token` (a visitor without); returns the
+    /// status and the JSON body (a JSON string of the body when it is not JSON).
+    #[allow(dead_code)] // Not every test binary calls server functions.
+    pub async fn server_fn(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        form: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut request = self.http().post(self.url(path)).form(form);
+        if let Some(token) = token {
+            request = request.header("cookie", format!("zl_session={token}"));
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&body).unwrap_or(Value::String(body)),
+        )
+    }
+
+    /// The audit log as the operator holding `token` reads it: its actions, newest first, and
+    /// its entries.
+    #[allow(dead_code)] // Not every test binary has operators.
+    pub async fn audit_log(&self, token: &str) -> (Vec<String>, Value) {
+        use leptos::server_fn::ServerFn;
+        let path = app::api::console::AdminAuditLog::PATH;
+        let (_, log) = self.server_fn(path, Some(token), &[]).await;
+        let entries = log.as_array().expect("the audit log is a list").iter();
+        let actions = entries.map(|e| e["action"].as_str().unwrap().to_owned());
+        (actions.collect(), log)
+    }
+
     /// Registers a player and returns their session token.
     pub async fn register(&self, username: &str) -> String {
         let (status, body, token) = self.auth("register", username, "password1").await;

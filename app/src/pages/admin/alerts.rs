@@ -1,7 +1,9 @@
 //! `/admin/alerts`: the risk engine's alerts with filters; `/admin/alerts/<id>`: one alert's
 //! evidence, the accounts linked to its players, and what to do about it.
 
-use super::{link_to, when, ConfirmRefusal, Console, DataTable, Outcome, ReasonField};
+use super::{
+    link_to, report, when, Answer, ConfirmRefusal, Console, DataTable, Outcome, ReasonField,
+};
 use crate::api::console::{admin_alert, admin_alerts, admin_resolve_alert};
 use crate::api::AppError;
 use leptos::prelude::*;
@@ -106,9 +108,6 @@ pub fn AlertPage() -> impl IntoView {
     }
 }
 
-/// What an action changed and its answer.
-type Answer = (RwSignal<u32>, RwSignal<Option<Result<String, AppError>>>);
-
 #[component]
 fn AlertView(
     detail: AlertDetail,
@@ -161,7 +160,6 @@ fn Links(links: Vec<Link>) -> impl IntoView {
 /// Dismiss with a reason, or act on the alert's first player.
 #[component]
 fn Resolve(id: i64, answer: Answer) -> impl IntoView {
-    let (changed, outcome) = answer;
     let reason = RwSignal::new(String::new());
     let cap = RwSignal::new("1.00".to_owned());
     let resolve = Action::new(move |action: &&'static str| {
@@ -173,14 +171,7 @@ fn Resolve(id: i64, answer: Answer) -> impl IntoView {
             done.map(|alert| format!("Alert {} is {}.", alert.id, alert.status))
         }
     });
-    Effect::new(move |_| {
-        if let Some(done) = resolve.value().get() {
-            if done.is_ok() {
-                changed.update(|n| *n += 1);
-            }
-            outcome.set(Some(done));
-        }
-    });
+    report(resolve, answer);
     let button = move |label: &'static str, action: &'static str| {
         view! {
             <button type="button" on:click=move |_| { resolve.dispatch(action); }

@@ -3,7 +3,9 @@
 //! adjust credit with a reason).
 
 use super::dashboard::AlertList;
-use super::{link_to, when, ConfirmRefusal, Console, DataTable, Outcome, ReasonField};
+use super::{
+    link_to, report, when, Answer, ConfirmRefusal, Console, DataTable, Outcome, ReasonField,
+};
 use crate::api::console::{admin_act_on_player, admin_adjust_credit, admin_player, admin_players};
 use crate::api::AppError;
 use leptos::prelude::*;
@@ -97,9 +99,6 @@ pub fn PlayerPage() -> impl IntoView {
     }
 }
 
-/// What an action changed and its answer.
-type Answer = (RwSignal<u32>, RwSignal<Option<Result<String, AppError>>>);
-
 #[component]
 fn PlayerView(detail: PlayerDetail, answer: Answer) -> impl IntoView {
     let row = detail.row;
@@ -189,7 +188,6 @@ fn PlayerView(detail: PlayerDetail, answer: Answer) -> impl IntoView {
 /// Suspend, cap, lift, log out everywhere.
 #[component]
 fn Actions(username: String, answer: Answer) -> impl IntoView {
-    let (changed, outcome) = answer;
     let reason = RwSignal::new(String::new());
     let cap = RwSignal::new("1.00".to_owned());
     let name = StoredValue::new(username);
@@ -201,14 +199,7 @@ fn Actions(username: String, answer: Answer) -> impl IntoView {
             done.map(|row| format!("{} is {}.", row.player.username, standing(&row)))
         }
     });
-    Effect::new(move |_| {
-        if let Some(done) = act.value().get() {
-            if done.is_ok() {
-                changed.update(|n| *n += 1);
-            }
-            outcome.set(Some(done));
-        }
-    });
+    report(act, answer);
     let button = move |label: &'static str, action: PlayerAction| {
         view! {
             <button type="button" on:click=move |_| { act.dispatch(action); }
@@ -234,7 +225,6 @@ fn Actions(username: String, answer: Answer) -> impl IntoView {
 /// click moves the amount once.
 #[component]
 fn Adjust(username: String, answer: Answer) -> impl IntoView {
-    let (changed, outcome) = answer;
     let amount = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
     let key = RwSignal::new(crate::live::new_idempotency_key());
@@ -259,13 +249,11 @@ fn Adjust(username: String, answer: Answer) -> impl IntoView {
             ))
         }
     });
+    report(adjust, answer);
+    // The next adjustment is another one: a new key.
     Effect::new(move |_| {
-        if let Some(done) = adjust.value().get() {
-            if done.is_ok() {
-                changed.update(|n| *n += 1);
-                key.set(crate::live::new_idempotency_key());
-            }
-            outcome.set(Some(done));
+        if adjust.value().with(|done| matches!(done, Some(Ok(_)))) {
+            key.set(crate::live::new_idempotency_key());
         }
     });
     view! {
