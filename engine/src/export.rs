@@ -17,7 +17,7 @@
 //! nodes, one relays at a time: the holder of the relay's lease ([`crate::lease`]).
 
 use crate::lease::{Job, Lease};
-use crate::ledger::rows::{TOPIC_BETS, TOPIC_LEDGER, TOPIC_ROUNDS};
+use crate::ledger::rows::{TOPIC_BETS, TOPIC_LEDGER, TOPIC_RISK, TOPIC_ROUNDS};
 use crate::limits::{
     EXPORT_ADMIN_TIMEOUT_MS, EXPORT_BATCH_EVENTS_MAX, EXPORT_BATCH_ROWS_MAX,
     EXPORT_EVENTS_PER_ROW_MAX, EXPORT_PENDING_REFRESH_MS, EXPORT_POLL_MS, EXPORT_RETRY_WAIT_MS,
@@ -51,8 +51,8 @@ pub struct ExportConfig {
 
 impl ExportConfig {
     /// The three topics' full names.
-    pub fn topics(&self) -> [String; 3] {
-        [TOPIC_LEDGER, TOPIC_BETS, TOPIC_ROUNDS]
+    pub fn topics(&self) -> [String; 4] {
+        [TOPIC_LEDGER, TOPIC_BETS, TOPIC_ROUNDS, TOPIC_RISK]
             .map(|topic| format!("{}{topic}", self.topic_prefix))
     }
 }

@@ -176,7 +176,8 @@ impl Engine {
         );
         let chat = chat::Chat::new(store.pool().clone(), hub.clone(), bus.clone());
         let suspends = !config.risk_alert_only;
-        let risk = risk::Risk::start(store.pool().clone(), bus.clone(), suspends).await?;
+        let pool = store.pool().clone();
+        let risk = risk::Risk::start(pool, bus.clone(), suspends, exporting).await?;
         let presence = presence::Presence::start(hub.clone(), bus.clone());
         let pulse = pulse::Pulse::default();
         let console = console::Console::start(console::Parts {

@@ -15,10 +15,12 @@
 pub mod rules;
 
 use crate::bus::Bus;
+use crate::ledger::rows::TOPIC_RISK;
 use crate::limits::{RISK_QUEUE_SIGNALS_MAX, RISK_SUSPENDED_REFRESH_MS};
 use crate::store::now_ms;
 use protocol::PlayerId;
 use rules::{Action, Hit, Rules, RISK_BET_CAP_CENTS};
+use serde_json::json;
 use sqlx::{AnyPool, Row};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -105,6 +107,8 @@ struct Inner {
     bus: Option<Bus>,
     /// Whether rules whose action is to suspend or cap do (else they only alert).
     acts: bool,
+    /// Whether alerts go to the Kafka export's outbox with the alert.
+    exporting: bool,
     signals: mpsc::Sender<Signal>,
     /// Signals dropped because the queue was full.
     dropped: AtomicU64,
@@ -113,8 +117,14 @@ struct Inner {
 
 impl Risk {
     /// Loads who is restricted and starts scoring. With `acts` false, every rule only alerts
-    /// (e.g. while benchmarks, which are bots, run).
-    pub async fn start(pool: AnyPool, bus: Option<Bus>, acts: bool) -> Result<Risk, sqlx::Error> {
+    /// (e.g. while benchmarks, which are bots, run); with `exporting`, each alert is written to
+    /// the Kafka export's outbox in its own transaction (topic `risk`, docs/export.md).
+    pub async fn start(
+        pool: AnyPool,
+        bus: Option<Bus>,
+        acts: bool,
+        exporting: bool,
+    ) -> Result<Risk, sqlx::Error> {
         let (signals, queue) = mpsc::channel(RISK_QUEUE_SIGNALS_MAX);
         let (notices, heard) = mpsc::channel(RISK_QUEUE_SIGNALS_MAX);
         if let Some(bus) = &bus {
@@ -125,6 +135,7 @@ impl Risk {
             pool,
             bus,
             acts,
+            exporting,
             signals,
             dropped: AtomicU64::new(0),
             restricted: RwLock::new(restricted),
@@ -318,18 +329,42 @@ impl Inner {
             action => action,
         };
         let players: Vec<String> = hit.players.iter().map(|p| p.0.to_string()).collect();
-        sqlx::query(
+        let at_ms = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO risk_alerts (rule, score, players, evidence, action, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(hit.rule.as_str())
         .bind(i64::from(hit.score))
         .bind(players.join(","))
         .bind(hit.evidence.to_string())
         .bind(action.as_str())
-        .bind(now_ms())
-        .execute(&self.pool)
+        .bind(at_ms)
+        .fetch_one(&mut *tx)
         .await?;
+        if self.exporting {
+            let event = json!({
+                "type": "risk_alert",
+                "alert": id,
+                "rule": hit.rule.as_str(),
+                "score": hit.score,
+                "players": hit.players.iter().map(|p| p.0).collect::<Vec<_>>(),
+                "action": action.as_str(),
+                "evidence": hit.evidence,
+                "at_ms": at_ms,
+            });
+            // One line of the outbox's format: topic, key, JSON (crate::export).
+            let line = format!("{TOPIC_RISK}\t{}\t{event}\n", hit.players[0].0);
+            sqlx::query(
+                "INSERT INTO export_outbox (events, event_count, created_at) VALUES ($1, 1, $2)",
+            )
+            .bind(line)
+            .bind(at_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         metrics::counter!("zerolag_risk_alerts_total", "rule" => hit.rule.as_str()).increment(1);
         tracing::warn!(rule = hit.rule.as_str(), players = ?hit.players, "risk alert");
         match action {

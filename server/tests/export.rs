@@ -7,6 +7,7 @@ mod common;
 
 use common::{dice_bet, TestApp};
 use engine::testing::{consume, export_config, KafkaBroker};
+use serde_json::json;
 use std::time::Duration;
 
 /// How long the test waits for what it expects.
@@ -79,4 +80,20 @@ async fn bets_go_on_while_the_broker_is_down_and_reach_kafka_when_it_is_back() {
             .any(|m| m["type"] == "round_opened" && m["game"] == game)
     };
     assert!(opened("crash") && opened("wheel"), "{rounds:?}");
+
+    // So are the risk engine's alerts: five sign-ups from one address.
+    for name in ["farm2", "farm3", "farm4", "farm5"] {
+        app.register(name).await;
+    }
+    let topic = format!("{}risk", export.topic_prefix);
+    let alerts = consume(&broker.address(), &topic, WAIT_MS, |read| !read.is_empty()).await;
+    let alert = &alerts[0];
+    assert_eq!(
+        (&alert["type"], &alert["rule"]),
+        (&json!("risk_alert"), &json!("signup_farming")),
+        "{alert}"
+    );
+    assert_eq!(alert["players"].as_array().unwrap().len(), 5);
+    assert_eq!(alert["evidence"]["ip"], "127.0.0.1");
+    assert!(alert["event_id"].is_i64());
 }

@@ -220,7 +220,7 @@ impl Rows {
 mod outbox;
 mod statements;
 
-pub use outbox::{OutboxRow, TOPIC_BETS, TOPIC_LEDGER, TOPIC_ROUNDS};
+pub use outbox::{OutboxRow, TOPIC_BETS, TOPIC_LEDGER, TOPIC_RISK, TOPIC_ROUNDS};
 use statements::Statements;
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ pub const TOPIC_LEDGER: &str = "ledger";
 pub const TOPIC_BETS: &str = "bets";
 /// Rounds opened, running and ended, keyed by round.
 pub const TOPIC_ROUNDS: &str = "rounds";
+/// The risk engine's alerts, keyed by the player who fired them (`crate::risk`).
+pub const TOPIC_RISK: &str = "risk";
 
 /// One outbox row: the exported events of one batch (or of a part of one, at most
 /// [`EXPORT_EVENTS_PER_ROW_MAX`]), a line each: topic, key and JSON payload, tab-separated.
