@@ -68,6 +68,8 @@ pub struct Published {
     pub settled: crate::leaderboard::Sink,
     /// Tells players their bets settled, and everyone the big wins.
     pub reporter: crate::notify::Reporter,
+    /// Tells the risk engine what each bet returned.
+    pub risk: crate::risk::Observer,
 }
 
 impl Ledger {

@@ -156,13 +156,9 @@ impl Engine {
             Some(url) => Some(bus::Bus::start(url, &config.redis_prefix, hub.clone()).await?),
             None => None,
         };
-        let stored = history::History::new(store.pool().clone())
-            .stored_feed()
-            .await?;
-        let feed = recent::RecentFeed::new(stored, protocol::limits::FEED_BETS_SHOWN);
         let exporting = config.export.is_some();
-        let (leaderboards, notices, published) =
-            consumers(&config, &store, (&hub, &bus), feed.clone()).await?;
+        let (feed, risk, leaderboards, notices, published) =
+            consumers(&config, &store, (&hub, &bus)).await?;
         let ledger = ledger::Ledger::start(&store, hub.clone(), published, exporting).await?;
         let export = match config.export.clone() {
             Some(export) => Some(export::Export::start(&store, export)?),
@@ -175,9 +171,6 @@ impl Engine {
             bus.clone(),
         );
         let chat = chat::Chat::new(store.pool().clone(), hub.clone(), bus.clone());
-        let suspends = !config.risk_alert_only;
-        let pool = store.pool().clone();
-        let risk = risk::Risk::start(pool, bus.clone(), suspends, exporting).await?;
         let presence = presence::Presence::start(hub.clone(), bus.clone());
         let pulse = pulse::Pulse::default();
         let console = console::Console::start(console::Parts {
@@ -329,21 +322,28 @@ impl Engine {
     }
 }
 
+/// What the ledger writer's committed bets feed beyond the hub, with what they feed it.
+type Consumers = (
+    recent::RecentFeed,
+    risk::Risk,
+    leaderboard::Leaderboards,
+    notify::Notices,
+    ledger::Published,
+);
+
 /// What consumes the ledger writer's committed bets beyond the hub: the feed's latest bets, the
-/// leaderboards and the notifications.
+/// risk engine, the leaderboards and the notifications.
 async fn consumers(
     config: &EngineConfig,
     store: &store::Store,
     (hub, bus): (&hub::Hub, &Option<bus::Bus>),
-    recent: recent::RecentFeed,
-) -> Result<
-    (
-        leaderboard::Leaderboards,
-        notify::Notices,
-        ledger::Published,
-    ),
-    StartError,
-> {
+) -> Result<Consumers, StartError> {
+    let stored = history::History::new(store.pool().clone())
+        .stored_feed()
+        .await?;
+    let recent = recent::RecentFeed::new(stored, protocol::limits::FEED_BETS_SHOWN);
+    let (acts, exporting) = (!config.risk_alert_only, config.export.is_some());
+    let risk = risk::Risk::start(store.pool().clone(), bus.clone(), acts, exporting).await?;
     let (leaderboards, settled) = leaderboard::Leaderboards::start(
         store.pool().clone(),
         hub.clone(),
@@ -356,11 +356,12 @@ async fn consumers(
         .unwrap_or(protocol::notification::BIG_WIN_CENTS_DEFAULT);
     let (notices, reporter) = notify::Notices::start(store.pool().clone(), hub.clone(), big_win);
     let published = ledger::Published {
-        recent,
+        recent: recent.clone(),
         settled,
         reporter,
+        risk: risk.observer(),
     };
-    Ok((leaderboards, notices, published))
+    Ok((recent, risk, leaderboards, notices, published))
 }
 
 /// The round games this engine runs, their seats and the crash history kept in memory.

@@ -49,6 +49,17 @@ pub enum Signal {
         /// When (Unix ms).
         at_ms: i64,
     },
+    /// A bet settled (committed by this node's ledger writer): what it staked and paid.
+    Settled {
+        /// Whose.
+        player: PlayerId,
+        /// Its stake in cents.
+        stake: i64,
+        /// What it paid in cents (0 for a loss).
+        payout: i64,
+        /// When (Unix ms).
+        at_ms: i64,
+    },
     /// A command of the player was refused as rate limited or malformed.
     Refused {
         /// Who.
@@ -96,6 +107,35 @@ impl Restriction {
     }
 }
 
+/// Hands signals to the scorer without waiting: a cheap clone of its queue's sending side (the
+/// ledger writer holds one for the bets it settles).
+#[derive(Clone)]
+pub struct Observer {
+    signals: mpsc::Sender<Signal>,
+    /// Signals dropped because the queue was full.
+    dropped: Arc<AtomicU64>,
+}
+
+impl Observer {
+    /// Queues a signal; a full queue drops it (counted).
+    pub fn observe(&self, signal: Signal) {
+        if self.signals.try_send(signal).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("zerolag_risk_dropped_total").increment(1);
+        }
+    }
+
+    /// An observer nobody listens to (tests of what feeds it).
+    #[cfg(test)]
+    pub(crate) fn unheard() -> Observer {
+        let (signals, _) = mpsc::channel(1);
+        Observer {
+            signals,
+            dropped: Arc::default(),
+        }
+    }
+}
+
 /// The risk engine, shared by cheap clones.
 #[derive(Clone)]
 pub struct Risk {
@@ -109,9 +149,7 @@ struct Inner {
     acts: bool,
     /// Whether alerts go to the Kafka export's outbox with the alert.
     exporting: bool,
-    signals: mpsc::Sender<Signal>,
-    /// Signals dropped because the queue was full.
-    dropped: AtomicU64,
+    observer: Observer,
     restricted: RwLock<HashMap<PlayerId, Restriction>>,
 }
 
@@ -136,8 +174,10 @@ impl Risk {
             bus,
             acts,
             exporting,
-            signals,
-            dropped: AtomicU64::new(0),
+            observer: Observer {
+                signals,
+                dropped: Arc::default(),
+            },
             restricted: RwLock::new(restricted),
         });
         tokio::spawn(score(Arc::downgrade(&inner), queue));
@@ -148,15 +188,17 @@ impl Risk {
 
     /// Hands a signal to the scorer without waiting; a full queue drops it (counted).
     pub fn observe(&self, signal: Signal) {
-        if self.inner.signals.try_send(signal).is_err() {
-            self.inner.dropped.fetch_add(1, Ordering::Relaxed);
-            metrics::counter!("zerolag_risk_dropped_total").increment(1);
-        }
+        self.inner.observer.observe(signal);
+    }
+
+    /// What hands it signals, for those that only feed it.
+    pub fn observer(&self) -> Observer {
+        self.inner.observer.clone()
     }
 
     /// Signals dropped so far because the scorer's queue was full.
     pub fn dropped(&self) -> u64 {
-        self.inner.dropped.load(Ordering::Relaxed)
+        self.inner.observer.dropped.load(Ordering::Relaxed)
     }
 
     /// What the player may not do (nothing, for most).

@@ -327,6 +327,8 @@ pub struct Feed {
     pub settled: crate::leaderboard::Sink,
     /// Tells players their bets settled, and everyone the big wins.
     pub reporter: crate::notify::Reporter,
+    /// Tells the risk engine what each bet returned.
+    pub risk: crate::risk::Observer,
 }
 
 /// Events to publish for an applied batch, resolved against the adopted state. A settled dice
@@ -345,6 +347,12 @@ pub fn publish(
         match event {
             Event::Settled(bet) => {
                 feed.reporter.report(&bet);
+                feed.risk.observe(crate::risk::Signal::Settled {
+                    player: bet.player,
+                    stake: bet.stake.0,
+                    payout: bet.payout.0,
+                    at_ms: crate::store::now_ms(),
+                });
                 settled.push(bet);
             }
             Event::Balance { player } => {
@@ -412,6 +420,7 @@ mod tests {
             recent: crate::recent::RecentFeed::new(Vec::new(), FEED_BETS_SHOWN),
             settled: crate::leaderboard::Sink::unheard(),
             reporter: crate::notify::Reporter::unheard(),
+            risk: crate::risk::Observer::unheard(),
         };
         let many = DICE_FEED_BETS_PER_SECOND as i64 * 3;
         publish(

@@ -141,6 +141,7 @@ impl Writer {
                 recent: published.recent,
                 settled: published.settled,
                 reporter: published.reporter,
+                risk: published.risk,
             },
         })
     }

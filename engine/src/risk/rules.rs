@@ -1,6 +1,10 @@
 //! The risk rules: pure functions of the signals seen so far, each with named thresholds and
 //! the explanation an operator reads. [`Rules::observe`] returns the hits a signal causes.
 
+mod outcome;
+
+pub use outcome::{OUTCOME_BETS, OUTCOME_EXPECTED_RETURN, OUTCOME_STANDARD_ERRORS};
+
 use super::Signal;
 use protocol::PlayerId;
 use serde_json::json;
@@ -65,15 +69,18 @@ pub enum Rule {
     SignupFarming,
     /// Many refused commands.
     CommandAbuse,
+    /// A return over the latest bets far above the games' 99%.
+    OutcomeAnomaly,
 }
 
 impl Rule {
     /// Every rule.
-    pub const ALL: [Rule; 4] = [
+    pub const ALL: [Rule; 5] = [
         Rule::BotRegularity,
         Rule::IdenticalStakes,
         Rule::SignupFarming,
         Rule::CommandAbuse,
+        Rule::OutcomeAnomaly,
     ];
 
     /// The rule stored as `name`.
@@ -88,6 +95,7 @@ impl Rule {
             Rule::IdenticalStakes => "identical_stakes",
             Rule::SignupFarming => "signup_farming",
             Rule::CommandAbuse => "command_abuse",
+            Rule::OutcomeAnomaly => "outcome_anomaly",
         }
     }
 
@@ -98,6 +106,7 @@ impl Rule {
             Rule::IdenticalStakes => "100 identical stakes in a row at under 1 s apart: an auto-bettor",
             Rule::SignupFarming => "5 accounts registered from one address within 24 h: farming the signup grant",
             Rule::CommandAbuse => "30 refused commands (rate limited or malformed) within 60 s",
+            Rule::OutcomeAnomaly => "a return over the latest 200 settled bets more than 5 standard errors above the games' 99%: a fairness or exploit signal",
         }
     }
 
@@ -106,7 +115,7 @@ impl Rule {
         match self {
             Rule::BotRegularity => Action::Suspend,
             Rule::IdenticalStakes => Action::Cap,
-            Rule::SignupFarming | Rule::CommandAbuse => Action::Alert,
+            Rule::SignupFarming | Rule::CommandAbuse | Rule::OutcomeAnomaly => Action::Alert,
         }
     }
 }
@@ -139,6 +148,7 @@ pub struct Rules {
     bets: HashMap<PlayerId, Bets>,
     signups: HashMap<IpAddr, VecDeque<(i64, PlayerId)>>,
     refusals: HashMap<PlayerId, VecDeque<i64>>,
+    returns: HashMap<PlayerId, outcome::Returns>,
 }
 
 impl Rules {
@@ -156,6 +166,16 @@ impl Rules {
             }
             Signal::Refused { player, at_ms, .. } => {
                 self.refused(*player, *at_ms).into_iter().collect()
+            }
+            Signal::Settled {
+                player,
+                stake,
+                payout,
+                at_ms,
+            } => {
+                let returns = self.returns.entry(*player).or_default();
+                let hit = returns.settled(*player, *stake, *payout, *at_ms);
+                hit.into_iter().collect()
             }
         }
     }
@@ -241,6 +261,7 @@ impl Rules {
     pub fn forget_idle(&mut self, now_ms: i64) {
         let idle = now_ms - RISK_IDLE_FORGET_MS;
         self.bets.retain(|_, bets| bets.last_ms > idle);
+        self.returns.retain(|_, returns| returns.last_ms > idle);
         self.refusals
             .retain(|_, times| times.back().is_some_and(|at| *at > idle));
         let farm = now_ms - SIGNUP_FARM_WINDOW_MS;

@@ -94,8 +94,50 @@ fn thirty_refusals_within_a_minute_fire() {
     assert!(hits.is_empty());
 }
 
+fn settled(player: i64, stake: i64, payout: i64, at_ms: i64) -> Signal {
+    Signal::Settled {
+        player: PlayerId(player),
+        stake,
+        payout,
+        at_ms,
+    }
+}
+
+#[test]
+fn a_player_winning_far_above_the_games_return_is_flagged_once() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut rules = Rules::default();
+    let mut hits = Vec::new();
+    // Even-money bets paying 1.98x, won three times in four instead of one in two.
+    for i in 0..OUTCOME_BETS as i64 {
+        let payout = if rng.gen_bool(0.75) { 198 } else { 0 };
+        hits.extend(rules.observe(&settled(1, 100, payout, i)));
+    }
+    assert_eq!(rules_of(&hits), [Rule::OutcomeAnomaly]);
+    assert_eq!(hits[0].players, [PlayerId(1)]);
+    assert!(
+        hits[0].evidence["return"].as_f64().unwrap() > 1.3,
+        "{}",
+        hits[0].evidence
+    );
+    // The window starts over: the next bets do not raise the same alert again.
+    for i in 0..OUTCOME_BETS as i64 / 2 {
+        assert!(rules.observe(&settled(1, 100, 198, 1_000 + i)).is_empty());
+    }
+}
+
+#[test]
+fn a_player_who_always_wins_is_flagged_though_the_returns_do_not_vary() {
+    let mut rules = Rules::default();
+    let hits: Vec<Hit> = (0..OUTCOME_BETS as i64)
+        .flat_map(|i| rules.observe(&settled(2, 100, 110, i)))
+        .collect();
+    assert_eq!(rules_of(&hits), [Rule::OutcomeAnomaly]);
+}
+
 /// 1,000 simulated people: 200 bets each, a stake picked from a few usual ones and changed now
-/// and then, 0.8 to 8 s between bets with the odd pause. Fewer than 1% may be flagged.
+/// and then, 0.8 to 8 s between bets with the odd pause, each settled by a fair game at a
+/// chance they pick. Fewer than 1% may be flagged.
 #[test]
 fn fewer_than_one_percent_of_an_honest_population_is_flagged() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
@@ -114,6 +156,17 @@ fn fewer_than_one_percent_of_an_honest_population_is_flagged() {
                 stake = [100, 500, 1_000, 2_500][rng.gen_range(0..4)];
             }
             for hit in rules.observe(&bet(player, stake, at)) {
+                flagged.insert((player, hit.rule));
+            }
+            // A fair game: a chance from 10% to 90%, paying 99% of the stake over it.
+            let chance = rng.gen_range(0.1..0.9);
+            let won = rng.gen_bool(chance);
+            let payout = if won {
+                (stake as f64 * 0.99 / chance) as i64
+            } else {
+                0
+            };
+            for hit in rules.observe(&settled(player, stake, payout, at + 1)) {
                 flagged.insert((player, hit.rule));
             }
         }
