@@ -166,10 +166,8 @@ pub async fn get_me() -> Result<Option<Me>, AppError> {
         .map_err(ssr::internal)?;
     let unread = engine.notices().unread(session.player.id);
     let (unread, _) = unread.await.map_err(ssr::internal)?;
-    let role = engine::chat::role_of(engine.store().pool(), session.player.id).await;
-    let admin = role.map_err(ssr::internal)? == engine::chat::Role::Admin;
     Ok(Some(Me {
-        admin,
+        admin: session.role == engine::chat::Role::Admin,
         player: session.player,
         balance: snapshot.balance,
         seed: snapshot.seed,

@@ -138,7 +138,8 @@ impl Console {
         console
     }
 
-    /// The session's player as an operator, if they have the `admin` role.
+    /// The session's player as an operator, if they have the `admin` role now (read again: a
+    /// WebSocket's session was read when it connected).
     pub async fn operator(&self, session: &Session) -> Result<Operator, ConsoleError> {
         if role_of(&self.parts.pool, session.player.id).await? != Role::Admin {
             return Err(ConsoleError::Forbidden);

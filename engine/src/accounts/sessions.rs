@@ -32,6 +32,8 @@ pub struct Session {
     pub player: PlayerView,
     /// When its owner last typed their password (login, or re-authentication), Unix ms.
     pub authenticated_ms: i64,
+    /// Its owner's role, as stored when the session was read (every request reads it).
+    pub role: crate::chat::Role,
 }
 
 /// Where a session is started from.
@@ -79,10 +81,15 @@ pub async fn create(
     .bind(now)
     .execute(pool)
     .await?;
+    let role = sqlx::query_scalar::<_, String>("SELECT role FROM users WHERE id = $1")
+        .bind(player.id.0)
+        .fetch_one(pool)
+        .await?;
     let session = Session {
         id,
         player,
         authenticated_ms: now,
+        role: role.parse().unwrap_or(crate::chat::Role::Player),
     };
     Ok((session, SessionToken(token)))
 }
@@ -94,7 +101,7 @@ pub async fn find(pool: &AnyPool, token: &str) -> Result<Option<Session>, sqlx::
     let id = token_hash(token);
     let now = now_ms();
     let Some(row) = sqlx::query(
-        "SELECT s.user_id, s.created_at, s.last_seen_at, s.authenticated_at, u.username FROM sessions s JOIN users u ON u.id = s.user_id \
+        "SELECT s.user_id, s.created_at, s.last_seen_at, s.authenticated_at, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1",
     )
     .bind(&id)
@@ -127,6 +134,10 @@ pub async fn find(pool: &AnyPool, token: &str) -> Result<Option<Session>, sqlx::
         id,
         player,
         authenticated_ms: row.get("authenticated_at"),
+        role: row
+            .get::<String, _>("role")
+            .parse()
+            .unwrap_or(crate::chat::Role::Player),
     }))
 }
 
