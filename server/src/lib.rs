@@ -120,11 +120,7 @@ pub async fn admin(config: &Config, action: &config::AdminAction) -> anyhow::Res
     let pool = store.pool();
     match action {
         config::AdminAction::Grant { username, role } => {
-            engine::chat::grant_role(pool, username, (*role).into())
-                .await
-                .with_context(|| format!("cannot grant {username} the role {role:?}"))?;
-            let role = <&str>::from(engine::chat::Role::from(*role));
-            println!("{username} is now {role}");
+            grant(pool, username, (*role).into()).await?
         }
         config::AdminAction::Suspend { username } => suspend(pool, username, true).await?,
         config::AdminAction::Unsuspend { username } => suspend(pool, username, false).await?,
@@ -151,17 +147,59 @@ pub async fn admin(config: &Config, action: &config::AdminAction) -> anyhow::Res
     Ok(())
 }
 
+/// Records a command-line change in the audit log.
+async fn audit(
+    pool: &sqlx::AnyPool,
+    action: &str,
+    name: &str,
+    change: [&str; 2],
+) -> anyhow::Result<()> {
+    let entry = engine::console::audit::Action {
+        action,
+        target: format!("player {name}"),
+        before: change[0].to_owned(),
+        after: change[1].to_owned(),
+        reason: Some("zerolag admin, on the server's command line"),
+    };
+    engine::console::audit::record_by(pool, None, entry).await?;
+    Ok(())
+}
+
+/// `zerolag admin grant`.
+async fn grant(
+    pool: &sqlx::AnyPool,
+    username: &str,
+    role: engine::chat::Role,
+) -> anyhow::Result<()> {
+    let (player, name) = engine::chat::player_named(pool, username)
+        .await
+        .with_context(|| format!("cannot find {username}"))?;
+    let before: &str = engine::chat::role_of(pool, player).await?.into();
+    engine::chat::grant_role(pool, username, role)
+        .await
+        .with_context(|| format!("cannot grant {username} the role {role:?}"))?;
+    let after: &str = role.into();
+    audit(pool, "grant_role", &name, [before, after]).await?;
+    println!("{name} is now {after}");
+    Ok(())
+}
+
 /// `zerolag admin suspend` and `unsuspend`.
 async fn suspend(pool: &sqlx::AnyPool, username: &str, suspended: bool) -> anyhow::Result<()> {
     let (player, name) = engine::chat::player_named(pool, username)
         .await
         .with_context(|| format!("cannot find {username}"))?;
     engine::risk::store_suspension(pool, player, suspended).await?;
-    let state = if suspended {
-        "suspended"
+    let (action, state, change) = if suspended {
+        ("suspend", "suspended", ["suspended: no", "suspended: yes"])
     } else {
-        "no longer suspended"
+        (
+            "unsuspend",
+            "no longer suspended",
+            ["suspended: yes", "suspended: no"],
+        )
     };
+    audit(pool, action, &name, change).await?;
     println!("{name} is {state} (running nodes take it in within 5 s)");
     Ok(())
 }

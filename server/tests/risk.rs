@@ -83,4 +83,20 @@ async fn an_operator_suspends_and_lifts_from_the_command_line_and_lists_alerts()
     admin(&app, &["unsuspend", "cleo"], true);
     until_suspended(&app, player, false).await;
     assert_eq!(ws.call(dice_bet("cli-2", 100, 5_000)).await["type"], "ack");
+
+    // Both are in the audit log, done on the command line (no operator account).
+    let pool = app.running.engine.store().pool();
+    let logged: Vec<(String, String)> = sqlx::query_as(
+        "SELECT kind, after_state FROM audit_log WHERE actor_id IS NULL AND target = 'player cleo' ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        logged,
+        [
+            ("suspend".to_owned(), "suspended: yes".to_owned()),
+            ("unsuspend".to_owned(), "suspended: no".to_owned())
+        ]
+    );
 }

@@ -5,6 +5,7 @@
 use super::{Console, ConsoleError, Operator};
 use crate::store::now_ms;
 use protocol::console::{AuditEntry, CONSOLE_ROWS_SHOWN};
+use protocol::wire::PlayerView;
 use sqlx::{AnyPool, Row};
 
 /// An operator action to record.
@@ -27,13 +28,23 @@ pub async fn record(
     operator: &Operator,
     action: Action<'_>,
 ) -> Result<(), sqlx::Error> {
+    record_by(pool, Some(&operator.player), action).await
+}
+
+/// Appends an action to the log; `actor` `None`: done on the server's command line
+/// (`zerolag admin`), by whoever runs it there.
+pub async fn record_by(
+    pool: &AnyPool,
+    actor: Option<&PlayerView>,
+    action: Action<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_log (kind, detail, created_at, actor_id, target, before_state, after_state, reason) \
          VALUES ($1, '{}', $2, $3, $4, $5, $6, $7)",
     )
     .bind(action.action)
     .bind(now_ms())
-    .bind(operator.player.id.0)
+    .bind(actor.map(|actor| actor.id.0))
     .bind(&action.target)
     .bind(&action.before)
     .bind(&action.after)
@@ -41,7 +52,7 @@ pub async fn record(
     .execute(pool)
     .await?;
     tracing::info!(
-        operator = %operator.player.username,
+        operator = actor.map_or("command line", |actor| actor.username.as_str()),
         action = action.action,
         target = %action.target,
         after = %action.after,
