@@ -11,9 +11,9 @@ use app::api::console::{
     AdminRevokeApiKey,
 };
 use app::api::AppError;
-use common::{admin, dice_bet, Db, TestApp};
+use common::{admin, dice_bet, is_wheel_betting, Db, TestApp};
 use leptos::server_fn::ServerFn;
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::Row;
 
 /// Every console server function with arguments it would accept from an admin.
@@ -49,12 +49,6 @@ fn console_calls() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
         (AdminCreateApiKey::PATH, vec![("name", "shop")]),
         (AdminRevokeApiKey::PATH, vec![("key_id", "zk_000000000000")]),
     ]
-}
-
-fn is_wheel_betting(frame: &Value) -> bool {
-    (frame["type"] == "wheel_round" || frame["type"] == "wheel_state")
-        && frame["round"]["phase"] == "betting"
-        && frame["round"]["betting_left_ms"].as_u64().unwrap() > 600
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {

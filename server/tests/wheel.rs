@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::TestApp;
+use common::{is_wheel_betting, TestApp};
 use engine::rounds::KNOWN_CHAIN_SALT;
 use protocol::chain;
 use protocol::wheel::{self, Segment};
@@ -22,12 +22,6 @@ fn bet(idem: &str, cents: i64, segment: Segment) -> Value {
     json!({ "type": "wheel_bet", "idem": idem, "amount": cents, "segment": segment })
 }
 
-fn is_betting(frame: &Value) -> bool {
-    (frame["type"] == "wheel_round" || frame["type"] == "wheel_state")
-        && frame["round"]["phase"] == "betting"
-        && frame["round"]["betting_left_ms"].as_u64().unwrap() > 600
-}
-
 /// Each bet's player and payout in a `spinning` round.
 fn payouts(spin: &Value) -> Vec<(String, i64)> {
     let bets = spin["bets"].as_array().unwrap().iter();
@@ -43,7 +37,7 @@ async fn everyone_sees_the_same_slot_and_only_the_right_segment_wins() {
     let app = TestApp::spawn_with_chains(None, Some((SEED, CHAIN_ROUNDS))).await;
     let (alice, bob) = (app.register("alice").await, app.register("bob").await);
     let (mut a, mut b) = (app.ws(Some(&alice)).await, app.ws(Some(&bob)).await);
-    let betting = a.until(is_betting).await;
+    let betting = a.until(is_wheel_betting).await;
     let round = betting["round"]["id"].clone();
     let (slot, segment) = landed(betting["round"]["number"].as_i64().unwrap());
     let other = Segment::ALL.into_iter().find(|s| *s != segment).unwrap();
@@ -103,7 +97,7 @@ async fn a_wheel_retry_racing_its_refused_original_is_placed_once_settled_and_re
     let app = TestApp::spawn_with_chains(None, Some((SEED, CHAIN_ROUNDS))).await;
     let alice = app.register("alice").await;
     let mut a = app.ws(Some(&alice)).await;
-    let betting = a.until(is_betting).await;
+    let betting = a.until(is_wheel_betting).await;
     a.forget_unclaimed();
     let round = betting["round"]["id"].clone();
     let (_, segment) = landed(betting["round"]["number"].as_i64().unwrap());

@@ -524,6 +524,14 @@ impl Ws {
     }
 }
 
+/// A wheel round taking bets for long enough to place one (over 600 ms left).
+#[allow(dead_code)] // Only the wheel's tests watch its rounds.
+pub fn is_wheel_betting(frame: &Value) -> bool {
+    (frame["type"] == "wheel_round" || frame["type"] == "wheel_state")
+        && frame["round"]["phase"] == "betting"
+        && frame["round"]["betting_left_ms"].as_u64().unwrap() > 600
+}
+
 pub fn dice_bet(idem: &str, amount: i64, target: u32) -> Value {
     json!({ "type": "dice_bet", "idem": idem, "amount": amount, "target": target })
 }
