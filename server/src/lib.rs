@@ -270,8 +270,19 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     })
 }
 
+/// The app's routes, worked out once per process. Working them out renders the app with
+/// resource loading switched off by a process-wide flag (leptos `SuppressResourceLoad`), so a
+/// page rendering meanwhile on another server in the same process (the test suite starts many)
+/// would wait forever for a resource that never loads (leptos-rs/leptos#4773). The list depends
+/// on the build only, so one list serves every server.
+fn app_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 fn router(state: state::AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = app_routes();
     let engine = state.engine.clone();
     let context = move || provide_context(engine.clone());
     let leptos = state.leptos.clone();

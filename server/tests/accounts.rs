@@ -163,6 +163,38 @@ async fn pages_render_on_the_server_with_the_players_balance() {
     assert_eq!(missing.status(), 404);
 }
 
+/// How long one page may take while other servers start before the test calls it stalled.
+const PAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Starting a server works out the app's routes by rendering it with resource loading switched
+/// off process-wide; a page rendering meanwhile on another server must still finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_keep_rendering_while_other_servers_start_in_the_same_process() {
+    let app = TestApp::spawn().await;
+    let token = app.register("alice").await;
+    let starting = tokio::spawn(async {
+        for _ in 0..8 {
+            drop(TestApp::spawn().await);
+        }
+    });
+    let mut pages = 0;
+    while !starting.is_finished() || pages == 0 {
+        let page = app
+            .http()
+            .get(app.url("/dice"))
+            .header("cookie", format!("zl_session={token}"))
+            .send();
+        let page = tokio::time::timeout(PAGE_WAIT, page)
+            .await
+            .expect("the page rendered while servers started")
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await.unwrap().contains("1,000.00"));
+        pages += 1;
+    }
+    starting.await.unwrap();
+}
+
 #[tokio::test]
 async fn auth_requests_over_4_kib_are_refused_with_413_and_do_nothing() {
     let app = TestApp::spawn().await;
