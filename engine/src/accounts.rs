@@ -22,7 +22,7 @@ use sqlx::{AnyPool, Row};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-pub use sessions::{Client, Session, SessionToken};
+pub use sessions::{Client, DeviceId, Session, SessionToken};
 
 /// Why an account operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -57,6 +57,9 @@ pub struct Ledger {
     requests: mpsc::Sender<Request>,
     /// The database, for reads that need not go through the writer.
     reads: sqlx::AnyPool,
+    /// Where the writer tells the risk engine what each bet returned; the round games tell it
+    /// what they hold and pay early too.
+    risk: crate::risk::Observer,
 }
 
 /// Where a writer publishes what it committed, beyond the hub: the public feed's latest bets,
@@ -92,6 +95,7 @@ impl Ledger {
         export: bool,
     ) -> Result<Ledger, sqlx::Error> {
         let (requests, queue) = mpsc::channel(LEDGER_QUEUE_COMMANDS_MAX);
+        let risk = published.risk.clone();
         let writer = writer::Writer::open(store, hub, published, export).await?;
         std::thread::Builder::new()
             .name("ledger-writer".into())
@@ -119,7 +123,13 @@ impl Ledger {
         Ok(Ledger {
             requests,
             reads: store.pool().clone(),
+            risk,
         })
+    }
+
+    /// Where to tell the risk engine what players do.
+    pub fn risk(&self) -> &crate::risk::Observer {
+        &self.risk
     }
 
     async fn call(&self, player: PlayerId, op: Op) -> Result<Reply, LedgerError> {

@@ -23,6 +23,9 @@ pub const SESSION_TOUCH_INTERVAL_MS: i64 = 5 * 60 * 1000;
 pub const SESSION_TOKEN_BYTES: usize = 32;
 /// Characters of a browser's user agent kept with its session (the console shows it).
 pub const SESSION_DEVICE_CHARS_MAX: usize = 200;
+/// How long a browser keeps its device cookie (`zl_device`) after its latest sign-in: 400
+/// days, the most browsers allow.
+pub const DEVICE_COOKIE_MAX_AGE_MS: i64 = 400 * 86_400_000;
 
 /// Login attempts per client IP: burst, then one more every `LOGIN_IP_REFILL_MS`.
 pub const LOGIN_IP_BURST: u32 = 20;

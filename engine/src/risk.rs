@@ -40,13 +40,40 @@ pub enum Signal {
         /// When it arrived (Unix ms).
         at_ms: i64,
     },
-    /// An account was registered from `ip`.
-    Registered {
-        /// The new player.
+    /// A player signed in (registered, or logged in) from `ip`, in the browser that carries
+    /// the device cookie `device` (none for clients without cookies).
+    SignedIn {
+        /// Who.
         player: PlayerId,
         /// The address it came from.
         ip: IpAddr,
+        /// The browser's device cookie.
+        device: Option<String>,
+        /// Whether the account was registered by this sign-in.
+        new_account: bool,
         /// When (Unix ms).
+        at_ms: i64,
+    },
+    /// A bet of a shared round was held (by the node driving the round, whichever node the
+    /// player is connected to).
+    RoundBet {
+        /// Whose.
+        player: PlayerId,
+        /// The round's id.
+        round: i64,
+        /// How long after the round opened for bets the command arrived (ms).
+        reaction_ms: i64,
+        /// When (Unix ms).
+        at_ms: i64,
+    },
+    /// A player cashed out of a crash round by hand (automatic cash-outs do not count: they
+    /// pay a target set before the round).
+    CashedOut {
+        /// Who.
+        player: PlayerId,
+        /// The round's id.
+        round: i64,
+        /// When the cash-out arrived (Unix ms).
         at_ms: i64,
     },
     /// A bet settled (committed by this node's ledger writer): what it staked and paid.
@@ -57,6 +84,8 @@ pub enum Signal {
         stake: i64,
         /// What it paid in cents (0 for a loss).
         payout: i64,
+        /// When the player's account was registered (Unix ms).
+        joined_ms: i64,
         /// When (Unix ms).
         at_ms: i64,
     },
@@ -108,8 +137,9 @@ impl Restriction {
 }
 
 /// Hands signals to the scorer without waiting: a cheap clone of its queue's sending side (the
-/// ledger writer holds one for the bets it settles).
-#[derive(Clone)]
+/// ledger writer holds one for the bets it settles, the round games one for their bets and
+/// cash-outs).
+#[derive(Clone, Debug)]
 pub struct Observer {
     signals: mpsc::Sender<Signal>,
     /// Signals dropped because the queue was full.
@@ -427,6 +457,14 @@ async fn score(inner: std::sync::Weak<Inner>, mut queue: mpsc::Receiver<Signal>)
     while let Some(signal) = queue.recv().await {
         let Some(inner) = inner.upgrade() else { return };
         metrics::gauge!("zerolag_risk_queue_depth").set(queue.len() as f64);
+        if let Signal::RoundBet { player, .. } | Signal::CashedOut { player, .. } = &signal {
+            if !rules.knows_origins(*player) {
+                match stored_origins(&inner.pool, *player).await {
+                    Ok(origins) => rules.learn_origins(*player, &origins, now_ms()),
+                    Err(error) => tracing::warn!(%error, "cannot read a player's origins"),
+                }
+            }
+        }
         for hit in rules.observe(&signal) {
             if let Err(error) = inner.raise(hit).await {
                 tracing::error!(%error, "cannot store a risk alert");
@@ -438,6 +476,32 @@ async fn score(inner: std::sync::Weak<Inner>, mut queue: mpsc::Receiver<Signal>)
         }
     }
 }
+
+/// Where `player`'s latest sessions started: address and device cookie.
+async fn stored_origins(
+    pool: &AnyPool,
+    player: PlayerId,
+) -> Result<Vec<(IpAddr, Option<String>)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT ip, device_id FROM sessions WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2",
+    )
+    .bind(player.0)
+    .bind(RISK_STORED_ORIGINS_READ)
+    .fetch_all(pool)
+    .await?;
+    let mut origins = Vec::new();
+    for row in &rows {
+        let ip: String = row.try_get(0)?;
+        let device: String = row.try_get(1)?;
+        if let Ok(ip) = ip.parse() {
+            origins.push((ip, (!device.is_empty()).then_some(device)));
+        }
+    }
+    Ok(origins)
+}
+
+/// Sessions read per player whose origins the scorer looks up.
+const RISK_STORED_ORIGINS_READ: i64 = 4;
 
 /// Signals between two sweeps of the rules' idle players.
 const RISK_FORGET_EVERY_SIGNALS: u64 = 100_000;

@@ -11,6 +11,18 @@ pub const ADMIN_TOPIC: &str = "admin";
 pub const ADMIN_STATS_PUBLISH_MS: u64 = 1_000;
 /// Open alerts the dashboard lists.
 pub const DASHBOARD_ALERTS_SHOWN: usize = 5;
+/// The risk engine's rules, by the names alerts carry (the console filters alerts by them).
+pub const RISK_RULES: [&str; 9] = [
+    "bot_regularity",
+    "identical_stakes",
+    "signup_farming",
+    "command_abuse",
+    "outcome_anomaly",
+    "multi_accounting",
+    "reaction_time",
+    "collusion",
+    "fresh_account_wins",
+];
 /// Rows a console list shows (alerts, players found, audit entries, a player's bets).
 pub const CONSOLE_ROWS_SHOWN: i64 = 100;
 /// How long after typing their password an operator may act (15 min).
@@ -110,7 +122,8 @@ pub struct Link {
     pub from: Named,
     /// The other.
     pub to: Named,
-    /// What they share: `ip 203.0.113.7` or `device <user agent>`.
+    /// What they share: `ip 203.0.113.7`, or `device 0a1b2c3d` (the start of a browser's
+    /// device cookie).
     pub via: String,
 }
 

@@ -13,8 +13,8 @@ use axum::routing::post;
 use axum::{Form, Json, Router};
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
-use engine::accounts::{AuthError, Session, SessionToken};
-use engine::limits::SESSION_ABSOLUTE_MS;
+use engine::accounts::{AuthError, Client, DeviceId, Session, SessionToken};
+use engine::limits::{DEVICE_COOKIE_MAX_AGE_MS, SESSION_ABSOLUTE_MS};
 use serde::Deserialize;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -55,18 +55,43 @@ fn session_cookie(token: SessionToken, secure: bool) -> Cookie<'static> {
         .build()
 }
 
+/// The browser's device cookie: see [`engine::accounts::DeviceId`].
+pub const DEVICE_COOKIE: &str = "zl_device";
+
+fn device_cookie(device: &DeviceId, secure: bool) -> Cookie<'static> {
+    Cookie::build((DEVICE_COOKIE, device.as_str().to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(time_from_ms(DEVICE_COOKIE_MAX_AGE_MS))
+        .build()
+}
+
 fn time_from_ms(ms: i64) -> time::Duration {
     time::Duration::milliseconds(ms)
 }
 
+/// Answers a sign-in: the session cookie, the device cookie (kept, or new), and a word to the
+/// risk engine about where the player signed in from.
 fn signed_in(
-    jar: CookieJar,
-    state: &AppState,
-    headers: &HeaderMap,
+    (jar, state, headers): (CookieJar, &AppState, &HeaderMap),
+    client: Client,
+    new_account: bool,
     outcome: (Session, SessionToken),
 ) -> Response {
     let (session, token) = outcome;
-    let jar = jar.add(session_cookie(token, state.secure_cookies));
+    let device = client.device_id.unwrap_or_default();
+    state.engine.risk().observe(engine::risk::Signal::SignedIn {
+        player: session.player.id,
+        ip: client.ip,
+        device: Some(device.as_str().to_owned()),
+        new_account,
+        at_ms: engine::store::now_ms(),
+    });
+    let jar = jar
+        .add(session_cookie(token, state.secure_cookies))
+        .add(device_cookie(&device, state.secure_cookies));
     if wants_json(headers) {
         (jar, Json(serde_json::json!({ "player": session.player }))).into_response()
     } else {
@@ -97,23 +122,14 @@ async fn register(
     jar: CookieJar,
     Form(form): Form<Credentials>,
 ) -> Response {
+    let client = origin(client, &headers, &jar);
     match state
         .engine
         .accounts()
-        .register(&form.username, &form.password, device(client, &headers))
+        .register(&form.username, &form.password, client.clone())
         .await
     {
-        Ok(outcome) => {
-            state
-                .engine
-                .risk()
-                .observe(engine::risk::Signal::Registered {
-                    player: outcome.0.player.id,
-                    ip: client,
-                    at_ms: engine::store::now_ms(),
-                });
-            signed_in(jar, &state, &headers, outcome)
-        }
+        Ok(outcome) => signed_in((jar, &state, &headers), client, true, outcome),
         Err(error) => refused(error, &headers, "/register"),
     }
 }
@@ -129,13 +145,14 @@ async fn login(
     if let Some(old) = jar.get(SESSION_COOKIE) {
         let _ = state.engine.accounts().logout(old.value()).await;
     }
+    let client = origin(client, &headers, &jar);
     match state
         .engine
         .accounts()
-        .login(&form.username, &form.password, device(client, &headers))
+        .login(&form.username, &form.password, client.clone())
         .await
     {
-        Ok(outcome) => signed_in(jar, &state, &headers, outcome),
+        Ok(outcome) => signed_in((jar, &state, &headers), client, false, outcome),
         Err(error) => refused(error, &headers, "/login"),
     }
 }
@@ -202,15 +219,20 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, jar: CookieJa
     }
 }
 
-/// Where a session starts from: the client's address and its browser's user agent.
-fn device(ip: std::net::IpAddr, headers: &HeaderMap) -> engine::accounts::Client {
+/// Where a session starts from: the client's address, its browser's user agent and device
+/// cookie (a browser without one, or with one the server could not have set, gets a new one).
+fn origin(ip: std::net::IpAddr, headers: &HeaderMap, jar: &CookieJar) -> Client {
     let agent = headers.get(http::header::USER_AGENT);
-    engine::accounts::Client {
+    let kept = jar
+        .get(DEVICE_COOKIE)
+        .and_then(|c| DeviceId::parse(c.value()));
+    Client {
         ip,
         device: agent
             .and_then(|value| value.to_str().ok())
             .unwrap_or_default()
             .to_owned(),
+        device_id: Some(kept.unwrap_or_default()),
     }
 }
 

@@ -100,3 +100,124 @@ async fn an_operator_suspends_and_lifts_from_the_command_line_and_lists_alerts()
         ]
     );
 }
+
+/// Registers `name` from `browser` (a client keeping cookies); returns the response.
+async fn register_in(app: &TestApp, browser: &reqwest::Client, name: &str) -> reqwest::Response {
+    let response = browser
+        .post(app.url("/auth/register"))
+        .header("accept", "application/json")
+        .form(&[("username", name), ("password", "password1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response
+}
+
+fn device_cookie(response: &reqwest::Response) -> String {
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|value| value.to_str().unwrap().to_owned())
+        .find(|value| value.starts_with("zl_device="))
+        .expect("a device cookie is set");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=34560000"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    cookie["zl_device=".len()..cookie.find(';').unwrap()].to_owned()
+}
+
+/// Waits for the first alert of `rule`.
+async fn alert_of(app: &TestApp, rule: &str) -> engine::risk::Alert {
+    let deadline = tokio::time::Instant::now() + FLAGGED_WITHIN;
+    loop {
+        let alerts = app.running.engine.risk().alerts(50).await.unwrap();
+        if let Some(alert) = alerts.into_iter().find(|alert| alert.rule == rule) {
+            return alert;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no {rule} alert");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn three_accounts_registered_in_one_browser_are_linked_by_its_device_cookie() {
+    let app = TestApp::spawn().await;
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut ids = Vec::new();
+    let mut devices = Vec::new();
+    for name in ["anna", "bert", "cleo"] {
+        let response = register_in(&app, &browser, name).await;
+        devices.push(device_cookie(&response));
+        let body: serde_json::Value = response.json().await.unwrap();
+        ids.push(PlayerId(body["player"]["id"].as_i64().unwrap()));
+    }
+    assert_eq!(devices[0].len(), 32);
+    assert!(
+        devices.iter().all(|device| *device == devices[0]),
+        "one browser, one device cookie"
+    );
+    let alert = alert_of(&app, "multi_accounting").await;
+    ids.reverse();
+    assert_eq!(alert.players, ids);
+    assert!(
+        alert.evidence.contains(&devices[0][..8]),
+        "{}",
+        alert.evidence
+    );
+
+    // A cookie the server could not have set is replaced, and links nothing.
+    let other = app.http();
+    let response = other
+        .post(app.url("/auth/register"))
+        .header("accept", "application/json")
+        .header("cookie", format!("zl_device={}", devices[0].to_uppercase()))
+        .form(&[("username", "dora"), ("password", "password1")])
+        .send()
+        .await
+        .unwrap();
+    let fresh = device_cookie(&response);
+    assert_ne!(fresh, devices[0]);
+    let pool = app.running.engine.store().pool();
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT device_id FROM sessions ORDER BY created_at")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    let expected = [&devices[0], &devices[0], &devices[0], &fresh].map(String::clone);
+    assert_eq!(stored, expected);
+}
+
+#[tokio::test]
+async fn a_bot_betting_the_moment_wheel_rounds_open_is_flagged_for_reaction_time() {
+    let app = TestApp::spawn().await;
+    let token = app.register("quick").await;
+    let mut bot = app.ws(Some(&token)).await;
+    let player = bot.player();
+    let mut last_round = serde_json::Value::Null;
+    let rules = engine::risk::rules::REACTION_BETS;
+    for placed in 0..rules {
+        // The moment a round opens (not a state read mid-round on joining).
+        let opened = bot
+            .until(|f| {
+                f["type"] == "wheel_round"
+                    && f["round"]["phase"] == "betting"
+                    && f["round"]["id"] != last_round
+            })
+            .await;
+        last_round = opened["round"]["id"].clone();
+        let bet = serde_json::json!({
+            "type": "wheel_bet", "idem": format!("q{placed}"), "amount": 100, "segment": "blue"
+        });
+        assert_eq!(bot.call(bet).await["type"], "ack");
+    }
+    let alert = alert_of(&app, "reaction_time").await;
+    assert_eq!(alert.players, [player]);
+    // Risk actions are off on this test server: the alert says what it would have done.
+    assert_eq!(alert.action, "alert");
+}

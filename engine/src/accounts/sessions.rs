@@ -43,6 +43,8 @@ pub struct Client {
     pub ip: std::net::IpAddr,
     /// Its browser's user agent (cut to [`SESSION_DEVICE_CHARS_MAX`] characters).
     pub device: String,
+    /// Its browser's device cookie ([`DeviceId`]), if it has one.
+    pub device_id: Option<DeviceId>,
 }
 
 impl From<std::net::IpAddr> for Client {
@@ -50,9 +52,47 @@ impl From<std::net::IpAddr> for Client {
         Client {
             ip,
             device: String::new(),
+            device_id: None,
         }
     }
 }
+
+/// A browser's device cookie: 128 random bits in hex, set on its first sign-in and kept for
+/// [`crate::limits::DEVICE_COOKIE_MAX_AGE_MS`]. It proves nothing (a client may send any); the
+/// risk engine only links the accounts that sign in from one browser by it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DeviceId(String);
+
+impl DeviceId {
+    /// A new random one.
+    pub fn new() -> DeviceId {
+        let mut bytes = [0u8; DEVICE_ID_BYTES];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        DeviceId(hex::encode(bytes))
+    }
+
+    /// The cookie's value when it is one the server could have set (so a client cannot fill
+    /// the database with arbitrary text through it).
+    pub fn parse(text: &str) -> Option<DeviceId> {
+        let plain = text.len() == DEVICE_ID_BYTES * 2
+            && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        plain.then(|| DeviceId(text.to_owned()))
+    }
+
+    /// Its text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for DeviceId {
+    fn default() -> DeviceId {
+        DeviceId::new()
+    }
+}
+
+/// Random bytes in a device cookie.
+const DEVICE_ID_BYTES: usize = 16;
 
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -69,16 +109,23 @@ pub async fn create(
     let id = token_hash(&token);
     let now = now_ms();
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, ip, device, authenticated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, ip, device, \
+         authenticated_at, device_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&id)
     .bind(player.id.0)
     .bind(now)
     .bind(now)
     .bind(client.ip.to_string())
-    .bind(client.device.chars().take(SESSION_DEVICE_CHARS_MAX).collect::<String>())
+    .bind(
+        client
+            .device
+            .chars()
+            .take(SESSION_DEVICE_CHARS_MAX)
+            .collect::<String>(),
+    )
     .bind(now)
+    .bind(client.device_id.as_ref().map_or("", DeviceId::as_str))
     .execute(pool)
     .await?;
     let role = sqlx::query_scalar::<_, String>("SELECT role FROM users WHERE id = $1")
@@ -168,4 +215,19 @@ pub async fn delete_all(pool: &AnyPool, player: PlayerId) -> Result<Vec<String>,
         .bind(player.0)
         .fetch_all(pool)
         .await
+}
+
+#[cfg(test)]
+mod device_tests {
+    use super::DeviceId;
+
+    #[test]
+    fn device_cookies_are_what_the_server_sets_or_nothing() {
+        let new = DeviceId::new();
+        assert_eq!(DeviceId::parse(new.as_str()), Some(new.clone()));
+        assert_ne!(DeviceId::new(), new);
+        for bad in ["", "abc", &"A".repeat(32), &"0".repeat(33), &"g".repeat(32)] {
+            assert_eq!(DeviceId::parse(bad), None, "{bad}");
+        }
+    }
 }

@@ -129,7 +129,8 @@ impl Console {
         Ok(read_alerts(&self.parts.pool, &condition, &binds, CONSOLE_ROWS_SHOWN).await?)
     }
 
-    /// One alert, with the accounts that share an address with its players.
+    /// One alert, with the accounts that share an address or a browser (its device cookie)
+    /// with its players.
     pub async fn alert(&self, _operator: &Operator, id: i64) -> Result<AlertDetail, ConsoleError> {
         let alert = read_alerts(&self.parts.pool, "id = $1", &[id.to_string()], 1).await?;
         let alert = alert
@@ -142,12 +143,17 @@ impl Console {
 
     async fn links(&self, alert: &AlertView) -> Result<Vec<Link>, sqlx::Error> {
         let players: Vec<String> = alert.players.iter().map(|p| p.id.to_string()).collect();
-        // Ids read from the database: safe to inline.
+        // Ids read from the database: safe to inline. A device shows by the start of its
+        // cookie, as in the risk engine's evidence.
+        let ids = players.join(",");
         let rows = sqlx::query(&format!(
-            "SELECT DISTINCT s.user_id, o.user_id, s.ip FROM sessions s \
+            "SELECT DISTINCT s.user_id, o.user_id, 'ip ' || s.ip FROM sessions s \
              JOIN sessions o ON o.ip = s.ip AND o.user_id <> s.user_id \
-             WHERE s.user_id IN ({}) AND s.ip <> '' ORDER BY s.user_id, o.user_id LIMIT {ALERT_LINKS_SHOWN}",
-            players.join(",")
+             WHERE s.user_id IN ({ids}) AND s.ip <> '' \
+             UNION SELECT DISTINCT s.user_id, o.user_id, 'device ' || substr(s.device_id, 1, 8) \
+             FROM sessions s JOIN sessions o ON o.device_id = s.device_id AND o.user_id <> s.user_id \
+             WHERE s.user_id IN ({ids}) AND s.device_id <> '' \
+             ORDER BY 1, 2, 3 LIMIT {ALERT_LINKS_SHOWN}"
         ))
         .fetch_all(&self.parts.pool)
         .await?;
@@ -163,10 +169,10 @@ impl Console {
         let names = names(&self.parts.pool, &every).await?;
         Ok(edges
             .into_iter()
-            .map(|(from, to, ip)| Link {
+            .map(|(from, to, via)| Link {
                 from: named(&names, from),
                 to: named(&names, to),
-                via: format!("ip {ip}"),
+                via,
             })
             .collect())
     }

@@ -105,6 +105,7 @@ impl Work<'_> {
                 username,
                 balance: 0,
                 seed,
+                joined_ms: crate::store::now_ms(),
             },
         );
         let grant = SIGNUP_GRANT_CENTS.0;
@@ -304,6 +305,7 @@ mod tests {
             username: "alice".into(),
             balance,
             seed,
+            joined_ms: 0,
         };
         HashMap::from([(ALICE, state)])
     }

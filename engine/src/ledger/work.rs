@@ -46,6 +46,8 @@ pub struct PlayerState {
     pub username: String,
     pub balance: i64,
     pub seed: ActiveSeed,
+    /// When the account was registered (Unix ms), for the risk engine.
+    pub joined_ms: i64,
 }
 
 /// The ids a writer may hand out, by table.
@@ -351,6 +353,7 @@ pub fn publish(
                     player: bet.player,
                     stake: bet.stake.0,
                     payout: bet.payout.0,
+                    joined_ms: players.get(&bet.player).map_or(0, |state| state.joined_ms),
                     at_ms: crate::store::now_ms(),
                 });
                 settled.push(bet);

@@ -1,15 +1,27 @@
 //! The risk rules: pure functions of the signals seen so far, each with named thresholds and
 //! the explanation an operator reads. [`Rules::observe`] returns the hits a signal causes.
 
+mod fresh;
 mod outcome;
+mod rounds;
+mod sign_ins;
 
+pub use fresh::{
+    BIG_WIN_MULTIPLE, BIG_WIN_PROFIT_CENTS, FRESH_ACCOUNT_MS, FRESH_WINS_MIN, FRESH_WINS_P_MAX,
+    FRESH_WINS_WINDOW_MS,
+};
 pub use outcome::{OUTCOME_BETS, OUTCOME_EXPECTED_RETURN, OUTCOME_STANDARD_ERRORS};
+pub use rounds::{COLLUSION_ROUNDS, COLLUSION_WINDOW_MS, REACTION_BETS, REACTION_MS_HUMAN_MIN};
+pub use sign_ins::{
+    MULTI_ACCOUNT_DEVICE_ACCOUNTS, MULTI_ACCOUNT_DEVICE_WINDOW_MS, MULTI_ACCOUNT_IP_ACCOUNTS,
+    MULTI_ACCOUNT_IP_WINDOW_MS, SIGNUP_FARM_ACCOUNTS, SIGNUP_FARM_SUBNET_ACCOUNTS,
+    SIGNUP_FARM_WINDOW_MS,
+};
 
 use super::Signal;
 use protocol::PlayerId;
 use serde_json::json;
 use std::collections::{HashMap, VecDeque};
-use std::net::IpAddr;
 
 /// Bets whose timing the regularity rule looks at (19 intervals).
 pub const REGULARITY_BETS: usize = 20;
@@ -22,10 +34,6 @@ pub const REGULARITY_INTERVAL_MS_MAX: f64 = 5_000.0;
 pub const IDENTICAL_STAKES_RUN: usize = 100;
 /// "Fast" for identical stakes: a mean interval below this over the run (ms).
 pub const IDENTICAL_STAKES_INTERVAL_MS_MAX: i64 = 1_000;
-/// Accounts registered from one address within [`SIGNUP_FARM_WINDOW_MS`] that raise an alert.
-pub const SIGNUP_FARM_ACCOUNTS: usize = 5;
-/// See [`SIGNUP_FARM_ACCOUNTS`] (24 h).
-pub const SIGNUP_FARM_WINDOW_MS: i64 = 86_400_000;
 /// Refused commands (rate limited or malformed) by one player within
 /// [`COMMAND_ABUSE_WINDOW_MS`] that raise an alert.
 pub const COMMAND_ABUSE_REFUSALS: usize = 30;
@@ -71,16 +79,28 @@ pub enum Rule {
     CommandAbuse,
     /// A return over the latest bets far above the games' 99%.
     OutcomeAnomaly,
+    /// Several accounts signing in from one device cookie, or one address.
+    MultiAccounting,
+    /// Bets placed faster after a round opens than a person reacts.
+    ReactionTime,
+    /// Accounts sharing an address or device that bet and cash out together, round after round.
+    Collusion,
+    /// Big wins landing on new accounts far more often than their share of bets.
+    FreshAccountWins,
 }
 
 impl Rule {
     /// Every rule.
-    pub const ALL: [Rule; 5] = [
+    pub const ALL: [Rule; 9] = [
         Rule::BotRegularity,
         Rule::IdenticalStakes,
         Rule::SignupFarming,
         Rule::CommandAbuse,
         Rule::OutcomeAnomaly,
+        Rule::MultiAccounting,
+        Rule::ReactionTime,
+        Rule::Collusion,
+        Rule::FreshAccountWins,
     ];
 
     /// The rule stored as `name`.
@@ -96,6 +116,10 @@ impl Rule {
             Rule::SignupFarming => "signup_farming",
             Rule::CommandAbuse => "command_abuse",
             Rule::OutcomeAnomaly => "outcome_anomaly",
+            Rule::MultiAccounting => "multi_accounting",
+            Rule::ReactionTime => "reaction_time",
+            Rule::Collusion => "collusion",
+            Rule::FreshAccountWins => "fresh_account_wins",
         }
     }
 
@@ -104,9 +128,13 @@ impl Rule {
         match self {
             Rule::BotRegularity => "20 bets whose intervals vary by less than 10% of their mean (under 5 s): people are not that regular",
             Rule::IdenticalStakes => "100 identical stakes in a row at under 1 s apart: an auto-bettor",
-            Rule::SignupFarming => "5 accounts registered from one address within 24 h: farming the signup grant",
+            Rule::SignupFarming => "5 accounts registered from one address, or 15 from one network (/24, or /64 for IPv6), within 24 h: farming the signup grant",
             Rule::CommandAbuse => "30 refused commands (rate limited or malformed) within 60 s",
             Rule::OutcomeAnomaly => "a return over the latest 200 settled bets more than 5 standard errors above the games' 99%: a fairness or exploit signal",
+            Rule::MultiAccounting => "3 accounts signed in from one browser (its device cookie) within 24 h, or 8 from one address within 1 h",
+            Rule::ReactionTime => "10 round bets in a row placed under 150 ms after the round opened: faster than a person sees the round and clicks",
+            Rule::Collusion => "2 accounts sharing an address or a device that, in 5 rounds, bet within 100 ms of each other and cashed out by hand within 100 ms of each other",
+            Rule::FreshAccountWins => "5 or more of the last hour's big wins (10x the stake and 100.00 profit) went to accounts under 24 h old, far beyond their share of the bets (under 1 in 10,000 by chance)",
         }
     }
 
@@ -114,8 +142,13 @@ impl Rule {
     pub fn action(self) -> Action {
         match self {
             Rule::BotRegularity => Action::Suspend,
-            Rule::IdenticalStakes => Action::Cap,
-            Rule::SignupFarming | Rule::CommandAbuse | Rule::OutcomeAnomaly => Action::Alert,
+            Rule::IdenticalStakes | Rule::ReactionTime => Action::Cap,
+            Rule::SignupFarming
+            | Rule::CommandAbuse
+            | Rule::OutcomeAnomaly
+            | Rule::MultiAccounting
+            | Rule::Collusion
+            | Rule::FreshAccountWins => Action::Alert,
         }
     }
 }
@@ -146,9 +179,11 @@ struct Bets {
 #[derive(Default)]
 pub struct Rules {
     bets: HashMap<PlayerId, Bets>,
-    signups: HashMap<IpAddr, VecDeque<(i64, PlayerId)>>,
+    sign_ins: sign_ins::SignIns,
     refusals: HashMap<PlayerId, VecDeque<i64>>,
     returns: HashMap<PlayerId, outcome::Returns>,
+    rounds: rounds::Rounds,
+    fresh: fresh::FreshWins,
 }
 
 impl Rules {
@@ -161,8 +196,16 @@ impl Rules {
                 at_ms,
                 ..
             } => self.bet(*player, *amount, *at_ms),
-            Signal::Registered { player, ip, at_ms } => {
-                self.registered(*player, *ip, *at_ms).into_iter().collect()
+            Signal::SignedIn {
+                player,
+                ip,
+                device,
+                new_account,
+                at_ms,
+            } => {
+                let device = device.as_deref();
+                let sign_ins = &mut self.sign_ins;
+                sign_ins.signed_in(*player, *ip, device, *new_account, *at_ms)
             }
             Signal::Refused { player, at_ms, .. } => {
                 self.refused(*player, *at_ms).into_iter().collect()
@@ -171,12 +214,63 @@ impl Rules {
                 player,
                 stake,
                 payout,
+                joined_ms,
                 at_ms,
             } => {
                 let returns = self.returns.entry(*player).or_default();
-                let hit = returns.settled(*player, *stake, *payout, *at_ms);
+                let mut hits: Vec<Hit> = returns
+                    .settled(*player, *stake, *payout, *at_ms)
+                    .into_iter()
+                    .collect();
+                let settled = fresh::Settled {
+                    player: *player,
+                    stake: *stake,
+                    payout: *payout,
+                    joined_ms: *joined_ms,
+                    at_ms: *at_ms,
+                };
+                hits.extend(self.fresh.settled(&settled));
+                hits
+            }
+            Signal::RoundBet {
+                player,
+                round,
+                reaction_ms,
+                at_ms,
+            } => {
+                let hit = self.rounds.bet(*player, *round, *reaction_ms, *at_ms);
                 hit.into_iter().collect()
             }
+            Signal::CashedOut {
+                player,
+                round,
+                at_ms,
+            } => {
+                let origins = &self.sign_ins.origins;
+                let hit = self.rounds.cashed_out(*player, *round, *at_ms, origins);
+                hit.into_iter().collect()
+            }
+        }
+    }
+
+    /// Whether the rules know where `player` signed in from (the collusion rule links accounts
+    /// by it; the scorer reads it from the database for players who signed in elsewhere).
+    pub fn knows_origins(&self, player: PlayerId) -> bool {
+        self.sign_ins.origins.contains_key(&player)
+    }
+
+    /// Adds where `player` signed in from lately, as stored (they signed in on another node,
+    /// or before this one started); remembered as of `at_ms`.
+    pub fn learn_origins(
+        &mut self,
+        player: PlayerId,
+        origins: &[(std::net::IpAddr, Option<String>)],
+        at_ms: i64,
+    ) {
+        let known = self.sign_ins.origins.entry(player).or_default();
+        known.last_ms = known.last_ms.max(at_ms);
+        for (ip, device) in origins {
+            known.add(*ip, device.as_deref(), at_ms);
         }
     }
 
@@ -212,28 +306,6 @@ impl Rules {
         hits
     }
 
-    fn registered(&mut self, player: PlayerId, ip: IpAddr, at_ms: i64) -> Option<Hit> {
-        let recent = self.signups.entry(ip).or_default();
-        recent.push_back((at_ms, player));
-        while recent
-            .front()
-            .is_some_and(|(at, _)| *at <= at_ms - SIGNUP_FARM_WINDOW_MS)
-        {
-            recent.pop_front();
-        }
-        if recent.len() < SIGNUP_FARM_ACCOUNTS {
-            return None;
-        }
-        let mut players: Vec<PlayerId> = recent.drain(..).map(|(_, player)| player).collect();
-        players.reverse();
-        Some(Hit {
-            rule: Rule::SignupFarming,
-            score: 70,
-            evidence: json!({ "ip": ip.to_string(), "accounts": players.len() }),
-            players,
-        })
-    }
-
     fn refused(&mut self, player: PlayerId, at_ms: i64) -> Option<Hit> {
         let recent = self.refusals.entry(player).or_default();
         recent.push_back(at_ms);
@@ -257,16 +329,15 @@ impl Rules {
     }
 
     /// Forgets players and addresses not seen since `now_ms - RISK_IDLE_FORGET_MS` (the
-    /// signup window is kept whole).
+    /// sign-in windows are kept whole).
     pub fn forget_idle(&mut self, now_ms: i64) {
         let idle = now_ms - RISK_IDLE_FORGET_MS;
         self.bets.retain(|_, bets| bets.last_ms > idle);
         self.returns.retain(|_, returns| returns.last_ms > idle);
         self.refusals
             .retain(|_, times| times.back().is_some_and(|at| *at > idle));
-        let farm = now_ms - SIGNUP_FARM_WINDOW_MS;
-        self.signups
-            .retain(|_, times| times.back().is_some_and(|(at, _)| *at > farm));
+        self.sign_ins.forget_idle(now_ms);
+        self.rounds.forget_idle(idle);
     }
 }
 
@@ -302,5 +373,7 @@ fn regularity(player: PlayerId, times: &VecDeque<i64>) -> Option<Hit> {
     })
 }
 
+#[cfg(test)]
+mod population;
 #[cfg(test)]
 mod tests;

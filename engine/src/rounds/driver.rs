@@ -299,6 +299,7 @@ impl<G: RoundGame> Driver<G> {
                     self.next_number += 1;
                     let (hash, previous_hash) = self.chain.round(number);
                     let betting = Duration::from_millis(self.game.timing().betting_ms);
+                    let opened_at = Instant::now();
                     return Some(Round {
                         id,
                         number,
@@ -306,7 +307,8 @@ impl<G: RoundGame> Driver<G> {
                         previous_hash,
                         outcome: G::outcome(&self.chain.salt, &hash),
                         phase: Phase::Betting,
-                        betting_ends: Instant::now() + betting,
+                        opened_at,
+                        betting_ends: opened_at + betting,
                         running_at: None,
                         ended_at: None,
                         book: book::Book::default(),

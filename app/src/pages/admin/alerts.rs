@@ -26,7 +26,7 @@ pub fn AlertsPage() -> impl IntoView {
                 <label for="rule">"Rule"</label>
                 <select id="rule" name="rule">
                     <option value="">"Any"</option>
-                    {["bot_regularity", "identical_stakes", "signup_farming", "command_abuse", "outcome_anomaly"].map(|rule| {
+                    {protocol::console::RISK_RULES.map(|rule| {
                         view! { <option value=rule selected=move || field("rule").as_deref() == Some(rule)>{rule}</option> }
                     }).collect_view()}
                 </select>

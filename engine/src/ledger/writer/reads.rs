@@ -69,7 +69,7 @@ pub(super) async fn load_player_sqlite(
 
 /// A player's ledger state, with their active seed: read with [`player_state`].
 pub(in crate::ledger) const PLAYER_STATE_SQL: &str =
-    "SELECT a.user_id, a.id, a.balance, u.username, \
+    "SELECT a.user_id, a.id, a.balance, u.username, u.created_at AS joined_at, \
         s.id AS seed_id, s.server_seed, s.commitment, s.client_seed, \
         (SELECT COALESCE(MAX(nonce) + 1, 0) FROM dice_bets b WHERE b.seed_id = s.id) AS next_nonce \
      FROM accounts a JOIN users u ON u.id = a.user_id \
@@ -85,6 +85,7 @@ where
         account: AccountId(row.get("id")),
         balance: row.get("balance"),
         username: row.get("username"),
+        joined_ms: row.get("joined_at"),
         seed: ActiveSeed {
             id: SeedId(row.get("seed_id")),
             server_seed: row.get("server_seed"),

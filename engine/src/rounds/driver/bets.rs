@@ -17,6 +17,8 @@ pub(super) enum Done {
         player: PlayerId,
         result: Result<RoundBetReceipt, LedgerError>,
         reply: Reply<RoundBetAck>,
+        /// What the risk engine is told once the bet is held.
+        signal: crate::risk::Signal,
     },
     Lookup {
         result: Result<Option<RoundBetReceipt>, LedgerError>,
@@ -104,12 +106,19 @@ impl<G: RoundGame> Driver<G> {
                 };
                 round.book.placing(player.id, bet);
                 let player = player.id;
+                let signal = crate::risk::Signal::RoundBet {
+                    player,
+                    round: round.id.0,
+                    reaction_ms: round.opened_at.elapsed().as_millis() as i64,
+                    at_ms: crate::store::now_ms(),
+                };
                 self.in_flight.push(Box::pin(async move {
                     let result = ledger.round_bet(player, request).await;
                     Done::Hold {
                         player,
                         result,
                         reply,
+                        signal,
                     }
                 }));
             }
@@ -139,6 +148,14 @@ impl<G: RoundGame> Driver<G> {
                 }
                 continue;
             }
+            if let Some((player, _)) = &reply {
+                // A cash-out by hand (automatic ones pay a target set before the round).
+                self.ledger.risk().observe(crate::risk::Signal::CashedOut {
+                    player: *player,
+                    round: round.id.0,
+                    at_ms: crate::store::now_ms(),
+                });
+            }
             let bets: Vec<RoundBetId> = due.iter().map(|(bet, _)| *bet).collect();
             let settlements = due
                 .into_iter()
@@ -165,9 +182,11 @@ impl<G: RoundGame> Driver<G> {
                 player,
                 result,
                 reply,
+                signal,
             } => {
                 match result {
                     Ok(receipt) if !receipt.replayed => {
+                        self.ledger.risk().observe(signal);
                         round.book.held(player, receipt.bet);
                         if let Some(bet) = round.book.get(player) {
                             self.game.publish_bet(round, bet);

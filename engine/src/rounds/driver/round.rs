@@ -33,6 +33,8 @@ pub struct Round<G: RoundGame> {
     pub outcome: u64,
     /// Phase.
     pub phase: Phase,
+    /// When it opened for bets.
+    pub opened_at: Instant,
     /// When betting closes.
     pub betting_ends: Instant,
     /// When play started.
