@@ -525,3 +525,23 @@ async fn hear_restrictions(inner: std::sync::Weak<Inner>, mut heard: mpsc::Recei
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scorer that stopped (its queue's receiving side gone) costs whoever observes nothing:
+    /// every signal is dropped and counted at once (the ledger writer's tests run on such an
+    /// observer, and bets commit).
+    #[test]
+    fn a_stopped_scorer_drops_and_counts_without_waiting() {
+        let observer = Observer::unheard();
+        for at_ms in 0..1_000 {
+            observer.observe(Signal::Refused {
+                player: PlayerId(1),
+                at_ms,
+            });
+        }
+        assert_eq!(observer.dropped.load(Ordering::Relaxed), 1_000);
+    }
+}
