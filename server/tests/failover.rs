@@ -68,9 +68,7 @@ impl Node {
             .send()
             .await
             .unwrap();
-        let cookie = response.headers()["set-cookie"].to_str().unwrap();
-        let token = cookie.strip_prefix("zl_session=").unwrap();
-        token.split(';').next().unwrap().to_owned()
+        common::session_token(&response).expect("registration sets the session cookie")
     }
 
     async fn ws(&self, token: &str) -> Ws {

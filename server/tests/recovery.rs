@@ -84,17 +84,7 @@ async fn register(server: &Server, name: &str) -> String {
         .send()
         .await
         .unwrap();
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    cookie
-        .strip_prefix("zl_session=")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
+    common::session_token(&response).expect("registration sets the session cookie")
 }
 
 async fn connect(server: &Server, token: &str) -> Ws {

@@ -65,6 +65,20 @@ pub fn admin(app: &TestApp, args: &[&str], succeeds: bool) -> String {
     String::from_utf8_lossy(&text).into_owned()
 }
 
+/// The session token a sign-in's answer sets (`zl_session`, among its cookies), if any.
+pub fn session_token(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.strip_prefix("zl_session=")
+                .map(|rest| rest.split(';').next().unwrap().to_owned())
+        })
+        .filter(|t| !t.is_empty())
+}
+
 /// The `--metrics-token` of every test server.
 pub const METRICS_TOKEN: &str = "scraper-secret";
 
@@ -286,16 +300,7 @@ impl TestApp {
             .await
             .unwrap();
         let status = response.status().as_u16();
-        let token = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|v| {
-                v.strip_prefix("zl_session=")
-                    .map(|rest| rest.split(';').next().unwrap().to_owned())
-            })
-            .filter(|t| !t.is_empty());
+        let token = session_token(&response);
         let body = response.json().await.unwrap_or(Value::Null);
         (status, body, token)
     }
