@@ -6,6 +6,7 @@
 //! measured at about 18% of the cost of a lobby page (docs/benchmarks.md).
 
 use crate::App;
+use leptos::nonce::use_nonce;
 use leptos::prelude::*;
 use leptos_meta::MetaTags;
 use std::sync::Arc;
@@ -106,8 +107,28 @@ impl Bundles {
 const HYDRATE_SCRIPT: &str = "((js, wasm) => import(js).then(app => \
      app.default({ module_or_path: wasm }).then(() => app.hydrate())))";
 
-/// The HTML document around the app, linking the bundle its path hydrates with.
+/// The page's Content-Security-Policy: scripts only from this origin and the page's own inline
+/// script carrying `nonce` (no `unsafe-inline` for scripts), WebAssembly compiled from them,
+/// connections (the WebSocket included) to this origin, no plugins, no framing, forms posted
+/// here only. Styles may be inline: the wheel turns by a `style` attribute.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The HTML document around the app, linking the bundle its path hydrates with; its
+/// Content-Security-Policy header carries the nonce of this response's inline script.
 pub fn shell(options: LeptosOptions, bundles: Bundles) -> impl IntoView {
+    let nonce = use_nonce();
+    if let (Some(nonce), Some(response)) = (&nonce, use_context::<leptos_axum::ResponseOptions>()) {
+        let policy = content_security_policy(&nonce.to_string());
+        if let Ok(value) = http::HeaderValue::from_str(&policy) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
     let path = use_context::<http::request::Parts>().map(|request| request.uri.path().to_owned());
     let files = bundles.for_path(path.as_deref().unwrap_or("/")).clone();
     let pkg = format!("/{}", options.site_pkg_dir);
@@ -125,7 +146,7 @@ pub fn shell(options: LeptosOptions, bundles: Bundles) -> impl IntoView {
                 <link rel="stylesheet" id="leptos" href=format!("{pkg}/{}", files.css)/>
                 <link rel="modulepreload" href=js/>
                 <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin=""/>
-                <script type="module">{start}</script>
+                <script type="module" nonce=nonce>{start}</script>
                 <MetaTags/>
             </head>
             <body>
@@ -163,6 +184,19 @@ mod tests {
         for path in ["/", "/administrator", "/crash"] {
             assert_eq!(bundles.for_path(path), &bundles.player, "{path}");
         }
+    }
+
+    #[test]
+    fn the_policy_allows_scripts_by_origin_and_nonce_only_and_no_framing() {
+        let policy = content_security_policy("abc123");
+        assert!(policy.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval';"));
+        let scripts = policy
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .unwrap();
+        assert!(!scripts.contains("unsafe-inline"), "{policy}");
+        assert!(policy.contains("frame-ancestors 'none'"));
+        assert!(policy.contains("object-src 'none'"));
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod client_ip;
 pub mod config;
 pub mod fairness;
 pub mod gateway;
+pub mod headers;
 pub mod health;
 pub mod limits;
 pub mod listener;
@@ -248,7 +249,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         ),
     };
     let (draining, connections) = (state.draining.clone(), state.connections.clone());
-    let router = router(state);
+    let secure = state.secure_cookies;
+    let router = headers::layer(router(state), secure);
     let shutdown = CancellationToken::new();
     let stopping = shutdown.clone();
     let task = tokio::spawn(async move {

@@ -317,6 +317,37 @@ async fn pages_and_assets_are_revalidated_on_every_use_and_assets_served_precomp
     assert_eq!(again.status(), 304, "an unchanged asset costs a 304");
 }
 
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_whose_nonce_only_their_own_script_has() {
+    let app = TestApp::spawn().await;
+    let mut nonces = Vec::new();
+    for path in ["/", "/dice", "/login"] {
+        let page = app.http().get(app.url(path)).send().await.unwrap();
+        assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(page.headers()["x-frame-options"], "DENY");
+        let policy = page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .expect("a nonce in the policy")
+            .to_owned();
+        let html = page.text().await.unwrap();
+        assert_eq!(
+            html.matches("<script").count(),
+            html.matches(&format!("nonce=\"{nonce}\"")).count(),
+            "every inline script carries the nonce: {html}"
+        );
+        nonces.push(nonce);
+    }
+    nonces.dedup();
+    assert_eq!(nonces.len(), 3, "a new nonce for every response");
+}
+
 /// A wrong password for alice, claiming to come from `forwarded_for`; returns the status.
 async fn wrong_password_via(app: &TestApp, forwarded_for: &str) -> u16 {
     app.http()
