@@ -211,11 +211,16 @@ pub async fn get_recent_bets() -> Result<Vec<FeedBet>, AppError> {
 /// A chat room's latest messages, oldest first.
 #[server]
 pub async fn get_chat_history(room: String) -> Result<Vec<protocol::chat::ChatMessage>, AppError> {
-    ssr::engine()?
-        .chat()
-        .history(&room)
-        .await
-        .map_err(ssr::internal)
+    let history = ssr::engine()?.chat().history(&room).await;
+    history.map_err(|error| match error {
+        engine::chat::ChatError::UnknownRoom(_) => {
+            ssr::refuse::<GetChatHistory>(AppError::Refused {
+                code: "invalid".into(),
+                message: error.to_string(),
+            })
+        }
+        error => ssr::internal(error),
+    })
 }
 
 /// The public profile of `username`, or `None` if nobody is called so.

@@ -28,6 +28,7 @@ pub mod listener;
 pub mod metrics;
 pub mod operator_api;
 pub mod origin;
+pub mod server_fns;
 pub mod state;
 
 use anyhow::Context as _;
@@ -309,6 +310,7 @@ fn router(state: state::AppState) -> Router {
             state::AppState,
             _,
         >(context, page))
+        .layer(axum::middleware::from_fn(server_fns::bad_arguments_are_400))
         .layer(axum::middleware::from_fn_with_state(
             state.allowlist.clone(),
             origin::refuse_cross_origin,
