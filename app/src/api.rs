@@ -104,12 +104,12 @@ mod ssr {
         let jar: CookieJar = leptos_axum::extract()
             .await
             .map_err(|_| AppError::Internal)?;
-        let Some(cookie) = jar.get(crate::SESSION_COOKIE) else {
+        let Some(token) = crate::session_token(&jar) else {
             return Ok(None);
         };
         engine()?
             .accounts()
-            .session(cookie.value())
+            .session(token)
             .await
             .map_err(|_| AppError::Internal)
     }

@@ -32,8 +32,20 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 use leptos_router::SsrMode;
 
-/// Name of the cookie that carries the session token.
+/// Name of the cookie that carries the session token over plain http.
 pub const SESSION_COOKIE: &str = "zl_session";
+/// Its name when the server is reached over https (`--secure-cookies`): with the `__Host-`
+/// prefix a browser keeps it only if it is `Secure`, for path `/` and this host alone (no
+/// `Domain`), so a sibling subdomain cannot set or shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-zl_session";
+
+/// The session token a request carries: under the https name, else the plain one.
+#[cfg(feature = "ssr")]
+pub fn session_token(jar: &axum_extra::extract::CookieJar) -> Option<&str> {
+    jar.get(SECURE_SESSION_COOKIE)
+        .or_else(|| jar.get(SESSION_COOKIE))
+        .map(|cookie| cookie.value())
+}
 
 /// The whole application: header, routes, and the live connection shared by every page.
 #[component]

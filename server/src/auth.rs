@@ -5,7 +5,7 @@
 use crate::client_ip::ClientIp;
 use crate::limits::AUTH_FORM_BYTES_MAX;
 use crate::state::AppState;
-use app::SESSION_COOKIE;
+use app::{session_token, SECURE_SESSION_COOKIE, SESSION_COOKIE};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -45,8 +45,14 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("application/json"))
 }
 
+/// The session cookie: named with the `__Host-` prefix over https.
 fn session_cookie(token: SessionToken, secure: bool) -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, token.0))
+    let name = if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    };
+    Cookie::build((name, token.0))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -142,8 +148,8 @@ async fn login(
     Form(form): Form<Credentials>,
 ) -> Response {
     // A login always starts a new session: end the one this browser had, if any.
-    if let Some(old) = jar.get(SESSION_COOKIE) {
-        let _ = state.engine.accounts().logout(old.value()).await;
+    if let Some(old) = session_token(&jar) {
+        let _ = state.engine.accounts().logout(old).await;
     }
     let client = origin(client, &headers, &jar);
     match state
@@ -206,12 +212,18 @@ async fn confirm(
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar) -> Response {
-    if let Some(cookie) = jar.get(SESSION_COOKIE) {
-        if let Err(error) = state.engine.accounts().logout(cookie.value()).await {
+    if let Some(token) = session_token(&jar) {
+        if let Err(error) = state.engine.accounts().logout(token).await {
             return refused(error, &headers, "/");
         }
     }
-    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    // Deleted under the plain name, and under the https one (only `Secure` deletes it) when
+    // it came by it.
+    let secure = jar.get(SECURE_SESSION_COOKIE).is_some();
+    let mut jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    if secure {
+        jar = jar.remove(Cookie::build(SECURE_SESSION_COOKIE).path("/").secure(true));
+    }
     if wants_json(&headers) {
         (jar, StatusCode::NO_CONTENT).into_response()
     } else {
@@ -238,12 +250,6 @@ fn origin(ip: std::net::IpAddr, headers: &HeaderMap, jar: &CookieJar) -> Client 
 
 /// The session a request's cookie belongs to, if any.
 pub async fn session_of(state: &AppState, jar: &CookieJar) -> Option<Session> {
-    let token = jar.get(SESSION_COOKIE)?;
-    state
-        .engine
-        .accounts()
-        .session(token.value())
-        .await
-        .ok()
-        .flatten()
+    let token = session_token(jar)?;
+    state.engine.accounts().session(token).await.ok().flatten()
 }

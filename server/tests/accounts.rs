@@ -348,6 +348,72 @@ async fn pages_carry_a_content_security_policy_whose_nonce_only_their_own_script
     assert_eq!(nonces.len(), 3, "a new nonce for every response");
 }
 
+fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    let values = response.headers().get_all("set-cookie").iter();
+    values.map(|v| v.to_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn over_https_the_session_cookie_is_a_host_only_secure_cookie_that_signs_in_and_logs_out() {
+    let app = TestApp::spawn_secure().await;
+    let http = app.http();
+    let registered = http
+        .post(app.url("/auth/register"))
+        .header("accept", "application/json")
+        .form(&[("username", "hana"), ("password", "password1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 200);
+    assert!(registered.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .starts_with("max-age="));
+    let cookies = set_cookies(&registered);
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-zl_session="))
+        .expect("the __Host- session cookie");
+    for attribute in ["Secure", "Path=/", "HttpOnly"] {
+        assert!(session.contains(attribute), "{session}");
+    }
+    assert!(!session.contains("Domain"), "{session}");
+    assert!(!cookies.iter().any(|c| c.starts_with("zl_session=")));
+    let token = session["__Host-zl_session=".len()..session.find(';').unwrap()].to_owned();
+    let cookie = format!("__Host-zl_session={token}");
+    let page = http.get(app.url("/dice")).header("cookie", &cookie).send();
+    assert!(page
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains("1,000.00"));
+    let logout = http
+        .post(app.url("/auth/logout"))
+        .header("accept", "application/json")
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+    let deleted = set_cookies(&logout);
+    assert!(
+        deleted.iter().any(|c| c.starts_with("__Host-zl_session=;")
+            && c.contains("Secure")
+            && c.contains("Max-Age=0")),
+        "{deleted:?}"
+    );
+    let page = http.get(app.url("/dice")).header("cookie", &cookie).send();
+    assert!(!page
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .contains("1,000.00"));
+}
+
 /// A wrong password for alice, claiming to come from `forwarded_for`; returns the status.
 async fn wrong_password_via(app: &TestApp, forwarded_for: &str) -> u16 {
     app.http()

@@ -39,6 +39,8 @@ struct Setup {
     risk_suspensions: bool,
     /// `--metrics-allow` empty: `/metrics` only with the token (`METRICS_TOKEN`).
     metrics_by_token_only: bool,
+    /// `--secure-cookies`: as reached over https.
+    secure_cookies: bool,
 }
 
 /// Runs `zerolag admin ARGS` on the test server's database; returns its stdout (it must succeed)
@@ -160,6 +162,15 @@ impl TestApp {
 
     /// With the risk engine's suspensions on (`--risk-suspensions true`, the default of a real
     /// server).
+    /// As reached over https (`--secure-cookies`: `__Host-` and `Secure` cookies, HSTS).
+    pub async fn spawn_secure() -> TestApp {
+        let setup = Setup {
+            secure_cookies: true,
+            ..Setup::default()
+        };
+        TestApp::spawn_with(setup).await
+    }
+
     pub async fn spawn_suspending() -> TestApp {
         let setup = Setup {
             risk_suspensions: true,
@@ -209,6 +220,7 @@ impl TestApp {
             big_win,
             risk_suspensions,
             metrics_by_token_only,
+            secure_cookies,
         } = setup;
         let dir = tempfile::tempdir().unwrap();
         let config = Config {
@@ -225,7 +237,7 @@ impl TestApp {
             redis_prefix: redis.map_or_else(|| "zerolag".to_owned(), |(_, prefix)| prefix),
             log: "warn".into(),
             allowed_origins: vec![],
-            secure_cookies: false,
+            secure_cookies,
             metrics_allow: match metrics_by_token_only {
                 true => Vec::new(),
                 false => vec!["127.0.0.1".parse().unwrap()],
