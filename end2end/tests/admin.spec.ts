@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { register, uniqueName, waitLive, watchErrors } from "./helpers";
+import { logIn, register, uniqueName, waitLive, watchErrors } from "./helpers";
 
 /** Gives a player the admin role with the server's own command line, on the test server's data. */
 function grantAdmin(username: string): void {
@@ -16,6 +16,8 @@ test("an admin watches a bot get flagged live, suspends it, and the bot is refus
   const operator = uniqueName("op");
   await register(admin, operator, "correct-horse");
   grantAdmin(operator);
+  // The new role ended the operator's sessions: they log in again.
+  await logIn(admin, operator, "correct-horse");
 
   const botContext = await browser.newContext();
   const bot = await botContext.newPage();

@@ -30,6 +30,14 @@ export async function register(page: Page, username: string, password: string): 
   await expect(page.getByTestId("balance")).toHaveText("1,000.00");
 }
 
+export async function logIn(page: Page, username: string, password: string): Promise<void> {
+  await page.goto("/login");
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByTestId("balance")).toBeVisible();
+}
+
 /** Two signed-up players, each in a browser context of their own, with their console errors. */
 export async function twoPlayers(browser: Browser, prefixes: [string, string]) {
   const players = [];

@@ -6,7 +6,7 @@
 //! ([`sessions`]). Unknown users and wrong passwords get the same error after the same work.
 
 mod password;
-mod sessions;
+pub(crate) mod sessions;
 mod throttle;
 
 use crate::bus::Bus;

@@ -283,16 +283,23 @@ impl Chat {
     }
 }
 
-/// Gives `username` a role (the `zerolag admin grant` command).
-pub async fn grant_role(pool: &AnyPool, username: &str, role: Role) -> Result<(), ChatError> {
+/// Gives `username` a role (the `zerolag admin grant` command). A change of role ends every
+/// session of the player: a new privilege starts with a new session (they log in again), so no
+/// session id outlives the privilege it was issued under. Returns whether the role changed.
+pub async fn grant_role(pool: &AnyPool, username: &str, role: Role) -> Result<bool, ChatError> {
     let (player, _) = player_named(pool, username).await?;
     let role: &'static str = role.into();
-    sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+    let changed = sqlx::query("UPDATE users SET role = $1 WHERE id = $2 AND role <> $1")
         .bind(role)
         .bind(player.0)
         .execute(pool)
-        .await?;
-    Ok(())
+        .await?
+        .rows_affected()
+        > 0;
+    if changed {
+        crate::accounts::sessions::delete_all(pool, player).await?;
+    }
+    Ok(changed)
 }
 
 /// A player's role.

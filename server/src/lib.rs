@@ -177,12 +177,16 @@ async fn grant(
         .await
         .with_context(|| format!("cannot find {username}"))?;
     let before: &str = engine::chat::role_of(pool, player).await?.into();
-    engine::chat::grant_role(pool, username, role)
+    let changed = engine::chat::grant_role(pool, username, role)
         .await
         .with_context(|| format!("cannot grant {username} the role {role:?}"))?;
     let after: &str = role.into();
     audit(pool, "grant_role", &name, [before, after]).await?;
-    println!("{name} is now {after}");
+    if changed {
+        println!("{name} is now {after}; their sessions ended: they log in again");
+    } else {
+        println!("{name} is already {after}");
+    }
     Ok(())
 }
 

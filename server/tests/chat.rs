@@ -99,12 +99,21 @@ async fn a_message_sent_on_one_node_reaches_the_other_nodes_clients() {
 #[tokio::test]
 async fn the_admin_command_grants_a_role_that_lets_a_player_moderate() {
     let app = TestApp::spawn().await;
-    let token = app.register("olga").await;
+    let old_session = app.register("olga").await;
     let unknown = admin(&app, &["grant", "nobody", "moderator"], false);
     assert!(unknown.contains("no player is called"), "{unknown}");
     let granted = admin(&app, &["grant", "olga", "moderator"], true);
-    assert_eq!(granted.trim(), "olga is now moderator");
+    assert_eq!(
+        granted.trim(),
+        "olga is now moderator; their sessions ended: they log in again"
+    );
+    let again = admin(&app, &["grant", "olga", "moderator"], true);
+    assert_eq!(again.trim(), "olga is already moderator");
+    // The old session signs nobody in any more: a new privilege starts with a new session.
+    let visitor = app.ws(Some(&old_session)).await;
+    assert!(visitor.welcome["player"].is_null(), "{}", visitor.welcome);
 
+    let token = app.log_in("olga").await;
     let mut ws = app.ws(Some(&token)).await;
     let ban = json!({"type": "chat_ban", "username": "olga", "reason": "testing myself"});
     assert_eq!(ws.call(ban).await["result"]["banned"], true);

@@ -60,8 +60,13 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 async fn every_console_call_is_refused_to_visitors_players_and_moderators_and_changes_nothing() {
     let app = TestApp::spawn().await;
     let bob = app.register("bob").await;
-    let moderator = app.register("mona").await;
+    let old_session = app.register("mona").await;
     admin(&app, &["grant", "mona", "moderator"], true);
+    // A new role ends the player's sessions: the old one signs nobody in.
+    let (path, form) = &console_calls()[0];
+    let (status, _) = app.server_fn(path, Some(&old_session), form).await;
+    assert_eq!(status, 401);
+    let moderator = app.log_in("mona").await;
     for (path, form) in console_calls() {
         let (status, body) = app.server_fn(path, None, &form).await;
         assert_eq!((status, &body), (401, &json!("Unauthorized")), "{path}");

@@ -320,11 +320,20 @@ impl TestApp {
     /// Registers a player with the `admin` role; returns their session token.
     #[allow(dead_code)] // Not every test binary has operators.
     pub async fn register_admin(&self, username: &str) -> String {
-        let token = self.register(username).await;
+        self.register(username).await;
         let pool = self.running.engine.store().pool();
         let granted = engine::chat::grant_role(pool, username, engine::chat::Role::Admin);
-        granted.await.unwrap();
-        token
+        assert!(granted.await.unwrap(), "the role changed");
+        // The grant ended the player's sessions: a new privilege, a new session.
+        self.log_in(username).await
+    }
+
+    /// Logs `username` in (password `password1`, as [`TestApp::register`] sets); returns the
+    /// session token.
+    pub async fn log_in(&self, username: &str) -> String {
+        let (status, body, token) = self.auth("login", username, "password1").await;
+        assert_eq!(status, 200, "{body}");
+        token.expect("a login sets the session cookie")
     }
 
     /// Calls a server function as the holder of `token` (a visitor without); returns the
