@@ -2,7 +2,10 @@
 //!
 //! - [`config`]: flags and environment; [`limits`]: edge limits as named constants.
 //! - [`state`]: the [`state::AppState`] every handler shares.
-//! - [`listener`]: the TCP listener; every accepted socket gets `TCP_NODELAY`.
+//! - [`listener`]: the TCP listener; every accepted socket gets `TCP_NODELAY`. [`serve`]: the
+//!   accept loop (a deadline on request heads against slow clients, graceful stop).
+//! - [`headers`]: security headers on every response; [`server_fns`]: server functions whose
+//!   arguments do not decode answer 400.
 //! - [`origin`]: refuses cross-origin state changes and WebSocket upgrades.
 //! - [`auth`]: `/auth/register`, `/auth/login`, `/auth/logout` and the session cookie;
 //!   [`client_ip`]: the client's address, also behind a trusted load balancer.
@@ -28,6 +31,7 @@ pub mod listener;
 pub mod metrics;
 pub mod operator_api;
 pub mod origin;
+pub mod serve;
 pub mod server_fns;
 pub mod state;
 
@@ -36,7 +40,6 @@ use app::{shell::shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
 use axum::routing::get;
-use axum::serve::Listener as _;
 use axum::Router;
 use engine::Engine;
 use leptos::prelude::*;
@@ -258,15 +261,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let router = headers::layer(router(state), secure);
     let shutdown = CancellationToken::new();
     let stopping = shutdown.clone();
-    let task = tokio::spawn(async move {
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(error) = axum::serve(listener, service)
-            .with_graceful_shutdown(stopping.cancelled_owned())
-            .await
-        {
-            tracing::error!(%error, "server failed");
-        }
-    });
+    let task = tokio::spawn(serve::serve(listener, router, stopping));
     Ok(Running {
         addr,
         engine,

@@ -33,6 +33,10 @@ pub const WS_CONNECTIONS_PER_IP_MAX: usize = 64;
 pub const AUTH_FORM_BYTES_MAX: usize = 4 * 1024;
 /// Largest request body of any other endpoint (64 KiB).
 pub const REQUEST_BODY_BYTES_MAX: usize = 64 * 1024;
+/// How long a client has to send a whole request head (the WebSocket handshake included) after
+/// its connection opens or its previous request is answered, before the server disconnects it
+/// (slowloris).
+pub const HTTP_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
 
 /// Close code: the peer could not keep up with its messages (application-defined range).
 pub const CLOSE_SLOW_CONSUMER: u16 = 4008;

@@ -455,3 +455,41 @@ async fn without_a_trusted_proxy_a_forwarded_address_changes_nothing() {
     assert!(throttled_after_seven(&app, "10.0.0.1").await);
     assert_eq!(wrong_password_via(&app, "10.0.0.2").await, 429);
 }
+
+/// A client that sends a request's headers too slowly (slowloris) is disconnected once the
+/// header deadline passes, while others are served.
+#[tokio::test]
+async fn a_client_too_slow_to_send_its_headers_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let addr = app.running.addr;
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: zerolag\r\n")
+        .await
+        .unwrap();
+    let deadline = std::time::Duration::from_millis(zerolag::limits::HTTP_HEADER_READ_TIMEOUT_MS);
+    // Meanwhile a well-behaved client is served.
+    let page = app.http().get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    // One more header line now and then, never the blank line that ends them.
+    let drip = async {
+        for i in 0.. {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            if slow
+                .write_all(format!("X-Drip-{i}: 1\r\n").as_bytes())
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    };
+    let wait = deadline * 2;
+    tokio::time::timeout(wait, drip)
+        .await
+        .expect("the server closed the connection at its header deadline");
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest).await;
+    let answer = String::from_utf8_lossy(&rest);
+    assert!(!answer.contains("200 OK"), "{answer}");
+}

