@@ -315,6 +315,11 @@ fn router(state: state::AppState) -> Router {
             origin::refuse_cross_origin,
         ))
         .layer(DefaultBodyLimit::max(limits::REQUEST_BODY_BYTES_MAX))
+        // The same limit for bodies no axum extractor reads (server functions read their own):
+        // a declared length over it is refused with 413 before any handler runs.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            limits::REQUEST_BODY_BYTES_MAX,
+        ))
         // Pages are revalidated on every use, and so are bundle files without content-hashed
         // names (they carry Last-Modified, so an unchanged one costs a 304): after a deploy a
         // browser never runs an old WASM bundle against new HTML. See `bundle`.
