@@ -52,25 +52,31 @@ fn session_cookie(token: SessionToken, secure: bool) -> Cookie<'static> {
     } else {
         SESSION_COOKIE
     };
-    Cookie::build((name, token.0))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(secure)
-        .max_age(time_from_ms(SESSION_ABSOLUTE_MS))
-        .build()
+    site_cookie(name, token.0, SESSION_ABSOLUTE_MS, secure)
 }
 
 /// The browser's device cookie: see [`engine::accounts::DeviceId`].
 pub const DEVICE_COOKIE: &str = "zl_device";
 
 fn device_cookie(device: &DeviceId, secure: bool) -> Cookie<'static> {
-    Cookie::build((DEVICE_COOKIE, device.as_str().to_owned()))
+    let value = device.as_str().to_owned();
+    site_cookie(DEVICE_COOKIE, value, DEVICE_COOKIE_MAX_AGE_MS, secure)
+}
+
+/// A cookie for the whole site that scripts cannot read, sent on same-site requests and
+/// top-level navigations, kept `max_age_ms`; `Secure` over https.
+fn site_cookie(
+    name: &'static str,
+    value: String,
+    max_age_ms: i64,
+    secure: bool,
+) -> Cookie<'static> {
+    Cookie::build((name, value))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(secure)
-        .max_age(time_from_ms(DEVICE_COOKIE_MAX_AGE_MS))
+        .max_age(time_from_ms(max_age_ms))
         .build()
 }
 

@@ -357,13 +357,9 @@ fn set_cookies(response: &reqwest::Response) -> Vec<String> {
 async fn over_https_the_session_cookie_is_a_host_only_secure_cookie_that_signs_in_and_logs_out() {
     let app = TestApp::spawn_secure().await;
     let http = app.http();
-    let registered = http
-        .post(app.url("/auth/register"))
-        .header("accept", "application/json")
-        .form(&[("username", "hana"), ("password", "password1")])
-        .send()
-        .await
-        .unwrap();
+    let registered = app
+        .auth_from(&http, "register", ("hana", "password1"))
+        .await;
     assert_eq!(registered.status(), 200);
     assert!(registered.headers()["strict-transport-security"]
         .to_str()

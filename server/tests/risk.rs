@@ -103,13 +103,9 @@ async fn an_operator_suspends_and_lifts_from_the_command_line_and_lists_alerts()
 
 /// Registers `name` from `browser` (a client keeping cookies); returns the response.
 async fn register_in(app: &TestApp, browser: &reqwest::Client, name: &str) -> reqwest::Response {
-    let response = browser
-        .post(app.url("/auth/register"))
-        .header("accept", "application/json")
-        .form(&[("username", name), ("password", "password1")])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .auth_from(browser, "register", (name, "password1"))
+        .await;
     assert_eq!(response.status(), 200);
     response
 }

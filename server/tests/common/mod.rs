@@ -296,6 +296,23 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Posts an auth form from `browser` (a client of the test's own, e.g. keeping cookies),
+    /// asking for JSON; returns the whole response.
+    pub async fn auth_from(
+        &self,
+        browser: &reqwest::Client,
+        action: &str,
+        (username, password): (&str, &str),
+    ) -> reqwest::Response {
+        browser
+            .post(self.url(&format!("/auth/{action}")))
+            .header("accept", "application/json")
+            .form(&[("username", username), ("password", password)])
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Posts an auth form as JSON-accepting client; returns the status, body and session token.
     pub async fn auth(
         &self,
@@ -303,14 +320,8 @@ impl TestApp {
         username: &str,
         password: &str,
     ) -> (u16, Value, Option<String>) {
-        let response = self
-            .http()
-            .post(self.url(&format!("/auth/{action}")))
-            .header("accept", "application/json")
-            .form(&[("username", username), ("password", password)])
-            .send()
-            .await
-            .unwrap();
+        let credentials = (username, password);
+        let response = self.auth_from(&self.http(), action, credentials).await;
         let status = response.status().as_u16();
         let token = session_token(&response);
         let body = response.json().await.unwrap_or(Value::Null);
